@@ -1,0 +1,60 @@
+/* uvmsim — pmap backends, the MMU/TLB model and their counters.
+ *
+ * The VM layer talks to physical maps only through an operations table (see
+ * src/pmap_sim/pmap_impl.h); the backend is chosen by name in the machine config. */
+#ifndef UVMSIM_PMAP_H
+#define UVMSIM_PMAP_H
+
+#include "uvmsim/types.h"
+#include "uvmsim/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Names of the compiled-in backends, NULL-terminated ("generic", ...). */
+UVMSIM_API const char *const *uvmsim_pmap_backends(void);
+/* Name of the machine's backend. */
+UVMSIM_API const char *uvmsim_pmap_backend_name(const uvmsim_machine *m);
+
+typedef struct uvmsim_tlb_stats {
+    uint64_t lookups, hits, misses;
+    uint64_t walks;               /* table walks (one per miss) */
+    uint64_t fills;               /* entries inserted */
+    uint64_t evictions;           /* valid entries replaced */
+    uint64_t full_flushes;        /* whole-TLB flushes */
+    uint64_t asid_flushes;        /* flushes of one ASID / domain */
+    uint64_t single_invalidations;/* one-entry invalidations */
+    uint64_t entries_flushed;     /* valid entries dropped by flushes */
+} uvmsim_tlb_stats;
+
+typedef struct uvmsim_pmap_stats {
+    const char *backend;
+    uvmsim_tlb_stats itlb;        /* the unified TLB is reported as dtlb; itlb is zero */
+    uvmsim_tlb_stats dtlb;
+    uint64_t enters, removes, protects, page_protects, extracts;
+    uint64_t activations;         /* pmap_activate calls (context switches) */
+    uint64_t switch_cost;         /* backend's cost units for switches (flushed entries etc.) */
+    uint64_t ptp_pages;           /* RAM pages now used by page tables */
+    uint64_t pv_entries;          /* live PV entries, RAM + device */
+    uint64_t pv_entries_device;   /* live entries in the device PV hash */
+    uint64_t pv_hash_buckets, pv_hash_max_chain;
+    uint64_t pv_hash_lookups, pv_hash_steps;
+    uint64_t mmu_faults;          /* translations that failed (absent / insufficient) */
+    /* ARM backends (zero for generic) */
+    uint64_t cache_cleans, cache_flushes;
+    uint64_t tlb_flushes;         /* full + by domain, as the FASS papers count them */
+    uint64_t cpd_loads, cpd_collisions;
+    uint64_t domain_faults, domain_recycles_clean, domain_recycles_dirty;
+    uint64_t pid_relocations, pid_slot_shared;
+    const char *domain_policy;    /* FASS recycle policy name, NULL elsewhere */
+} uvmsim_pmap_stats;
+
+UVMSIM_API void uvmsim_pmap_stats_get(const uvmsim_machine *m, uvmsim_pmap_stats *out);
+/* Number of live mappings (PV entries) of one physical page, RAM or device. */
+UVMSIM_API unsigned uvmsim_pmap_pv_count(const uvmsim_machine *m, uvmsim_paddr_t pa);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

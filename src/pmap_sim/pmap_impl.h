@@ -1,0 +1,134 @@
+/* Internal to libuvmsim: the pmap interface the VM layer calls, the backend operations
+ * table, PV tracking and the TLB model.
+ *
+ * Layering: the VM calls only the uvmsim_pmap_*() functions below.  They do the
+ * machine-independent part (PV entries for RAM pages on vm_page->pvlist, for device
+ * pages in the machine's PV hash; counters; events) and delegate the page tables, the
+ * TLB policy and context switching to the backend's ops table. */
+#ifndef UVMSIM_PMAP_IMPL_H
+#define UVMSIM_PMAP_IMPL_H
+
+#include "../vm/uvm_internal.h"
+
+/* pmap_enter flags */
+#define PMAP_CANFAIL   0x01   /* return UVMSIM_ENOMEM instead of asserting */
+#define PMAP_DEVICE    0x02   /* pa is a device page (cacheable mapping, PV hash) */
+#define PMAP_WIRED     0x04
+
+/* One (pmap, va) mapping of a physical page.  On a RAM page's pvlist or in a device PV
+ * hash chain (then pv_pa says which page the chain entry is for). */
+struct pv_entry {
+    struct pv_entry *pv_next;
+    struct pmap *pv_pmap;
+    vaddr_t pv_va;
+    paddr_t pv_pa;            /* used by device hash chains */
+};
+
+/* The result of a page-table walk. */
+struct pmap_pte {
+    bool valid;
+    paddr_t pa;               /* page frame address */
+    vm_prot_t prot;           /* what the tables grant */
+    unsigned domain;          /* ARM domain, 0 elsewhere */
+};
+
+struct tlb;
+
+/* The backend operations table.  A backend keeps its page tables in simulated RAM
+ * (PTP pages, owner PGO_PTP) so that RAM accounting includes them. */
+struct pmap_ops {
+    const char *name;
+    /* machine-wide state (e.g. the FASS CPD); called once per machine */
+    int  (*init)(struct pmap_machine *pmm);
+    void (*fini)(struct pmap_machine *pmm);
+    int  (*create)(struct pmap *pm);
+    void (*destroy)(struct pmap *pm);         /* all mappings already removed */
+    /* Set the PTE for va (replacing any old one: the common layer has already fixed PV
+     * for a replaced pa) and make the TLB coherent.  ENOMEM when a PTP cannot be had. */
+    int  (*enter)(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags);
+    /* Clear the PTE of one page; invalidate any TLB entry for it. */
+    void (*remove)(struct pmap *pm, vaddr_t va);
+    /* Reduce one page's PTE to prot (never adds rights); invalidate its TLB entry. */
+    void (*protect)(struct pmap *pm, vaddr_t va, vm_prot_t prot);
+    /* Walk the tables as the MMU would (no TLB), for va as the VM sees it. */
+    bool (*walk)(struct pmap *pm, vaddr_t va, struct pmap_pte *pte);
+    /* Context switch to pm (pmap_activate): counts its cost, flushes what it must. */
+    void (*activate)(struct pmap *pm);
+    /* MMU translation for the current pmap: TLB look-up, walk on miss (and the backend's
+     * own fix-ups such as FASS CPD loads).  Returns UVMSIM_OK with *pa, or EFAULT (no
+     * valid PTE) / EACCES (PTE lacks the access right). */
+    int  (*translate)(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t *pa);
+    /* Check backend-private invariants (TLB ⊆ tables, PTP accounting); msg on failure. */
+    int  (*check)(struct pmap_machine *pmm, char *msg, size_t msglen);
+    /* Backend counters into the public stats. */
+    void (*stats)(const struct pmap_machine *pmm, uvmsim_pmap_stats *out);
+};
+
+/* Per-machine pmap state. */
+struct pmap_machine {
+    struct uvmsim_machine *m;
+    const struct pmap_ops *ops;
+    void *be;                       /* backend machine-wide state */
+    struct pmap *pmaps;             /* all live pmaps (pm_next) */
+    struct pmap *active;            /* pmap on the CPU */
+    struct pv_entry **pv_hash;      /* device-page PV hash: chains by pa */
+    unsigned pv_hash_buckets;
+    uvmsim_pmap_stats st;           /* common counters; backend adds its own */
+};
+
+/* One physical map.  Invariant: every valid PTE has exactly one PV entry (pmap, va) and
+ * every PV entry names a valid PTE of its pmap with that pa. */
+struct pmap {
+    struct pmap_machine *pmm;
+    struct pmap *pm_next;
+    int pid;                        /* owner, for traces */
+    uint64_t resident;              /* valid PTEs */
+    void *be;                       /* backend per-pmap state */
+};
+
+/* ---- what the VM calls ---- */
+int  uvmsim_pmap_machine_init(struct uvmsim_machine *m);
+void uvmsim_pmap_machine_fini(struct uvmsim_machine *m);
+int  uvmsim_pmap_create(struct uvmsim_machine *m, int pid, struct pmap **out);
+void uvmsim_pmap_destroy(struct pmap *pm);                    /* removes everything */
+int  uvmsim_pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags);
+void uvmsim_pmap_remove(struct pmap *pm, vaddr_t sva, vaddr_t eva);
+void uvmsim_pmap_protect(struct pmap *pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot);
+/* Lower every mapping of physical page pa to prot (NONE removes them), via PV. */
+void uvmsim_pmap_page_protect(struct uvmsim_machine *m, paddr_t pa, vm_prot_t prot);
+bool uvmsim_pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa, vm_prot_t *prot);
+void uvmsim_pmap_activate(struct pmap *pm);
+int  uvmsim_pmap_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t *pa);
+int  uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen);
+/* Visit every PV entry of page pa. */
+void uvmsim_pmap_pv_foreach(struct uvmsim_machine *m, paddr_t pa,
+                            void (*fn)(struct pmap *pm, vaddr_t va, void *arg), void *arg);
+
+/* ---- TLB model (tlb.c), used by backends ---- */
+struct tlb_entry {
+    bool valid;
+    uint32_t asid;            /* tag (generic: pmap ASID; ARM: 0, or FCSE-relocated va) */
+    vaddr_t vpn;              /* va >> page_shift */
+    paddr_t pfn_pa;           /* physical page address */
+    vm_prot_t prot;
+    unsigned domain;
+    uint64_t stamp;           /* LRU: last use; FIFO: fill time */
+};
+struct tlb *uvmsim_tlb_create(struct uvmsim_machine *m, const uvmsim_tlb_config *cfg, const char *name);
+void uvmsim_tlb_destroy(struct tlb *t);
+/* NULL on miss (counted).  Entries are matched on (asid, vpn). */
+struct tlb_entry *uvmsim_tlb_lookup(struct tlb *t, uint32_t asid, vaddr_t vpn);
+void uvmsim_tlb_insert(struct tlb *t, uint32_t asid, vaddr_t vpn, paddr_t pa, vm_prot_t prot, unsigned domain);
+void uvmsim_tlb_invalidate(struct tlb *t, uint32_t asid, vaddr_t vpn);
+void uvmsim_tlb_flush_all(struct tlb *t, const char *why);
+void uvmsim_tlb_flush_asid(struct tlb *t, uint32_t asid, const char *why);
+void uvmsim_tlb_flush_domain(struct tlb *t, unsigned domain, const char *why);
+/* Visit valid entries (for the invariant checker). */
+void uvmsim_tlb_foreach(struct tlb *t, void (*fn)(const struct tlb_entry *e, void *arg), void *arg);
+const uvmsim_tlb_stats *uvmsim_tlb_stats_of(const struct tlb *t);
+
+/* Backend registry */
+extern const struct pmap_ops uvmsim_pmap_generic_ops;
+const struct pmap_ops *uvmsim_pmap_ops_find(const char *name);
+
+#endif
