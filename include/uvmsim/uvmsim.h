@@ -1,0 +1,12 @@
+/* uvmsim — umbrella header. */
+#ifndef UVMSIM_UVMSIM_H
+#define UVMSIM_UVMSIM_H
+#include "uvmsim/types.h"
+#include "uvmsim/error.h"
+#include "uvmsim/machine.h"
+#include "uvmsim/flashdev.h"
+#include "uvmsim/fs.h"
+#include "uvmsim/vm.h"
+#include "uvmsim/pmap.h"
+#include "uvmsim/trace.h"
+#endif
