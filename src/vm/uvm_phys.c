@@ -89,7 +89,13 @@ int uvmsim_page_physload(uvmsim_machine *m, uvmsim_paddr_t start, uvmsim_paddr_t
     uint64_t npages = (end - start) >> m->page_shift;
     if (npages >= FREE_END)
         return UVMSIM_ERANGE;
-    if (uvmsim_phys_lookup(m, start) || uvmsim_phys_lookup(m, end - 1))
+    /* Check overlap before allocating: a segment wholly inside [start, end) escapes a
+     * look-up of the two ends, and would cost a useless host allocation first. */
+    for (unsigned i = 0; i < m->nsegs; i++)
+        if (m->segs[i].start < end && start < m->segs[i].end)
+            return UVMSIM_EOVERLAP;
+    /* The NOR window is reserved for flash devices even while none is attached. */
+    if (m->cfg.nor_size && start < m->cfg.nor_base + m->cfg.nor_size && m->cfg.nor_base < end)
         return UVMSIM_EOVERLAP;
     struct vm_physseg s = {.kind = UVMSIM_SEG_RAM, .start = start, .end = end,
                            .npages = npages, .prot = UVMSIM_PROT_ALL, .owns_mem = true};
