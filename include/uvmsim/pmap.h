@@ -48,6 +48,8 @@ typedef struct uvmsim_pmap_stats {
     uint64_t domain_faults, domain_recycles_clean, domain_recycles_dirty;
     uint64_t pid_relocations, pid_slot_shared;
     const char *domain_policy;    /* FASS recycle policy name, NULL elsewhere */
+    /* generic backend (zero elsewhere) */
+    uint64_t asid_rollovers;      /* ASID space exhausted: generation bumped, TLBs flushed */
 } uvmsim_pmap_stats;
 
 UVMSIM_API void uvmsim_pmap_stats_get(const uvmsim_machine *m, uvmsim_pmap_stats *out);

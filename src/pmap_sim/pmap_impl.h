@@ -35,7 +35,14 @@ struct pmap_pte {
 struct tlb;
 
 /* The backend operations table.  A backend keeps its page tables in simulated RAM
- * (PTP pages, owner PGO_PTP) so that RAM accounting includes them. */
+ * (PTP pages, owner PGO_PTP) so that RAM accounting includes them, and keeps
+ * pmap->ptp_pages (per-pmap tables) and pmap_machine->ptp_shared (machine-wide tables
+ * such as a FASS CPD) current: the common checker demands
+ *   #pages with owner PGO_PTP == m->ram.ptp_pages == ptp_shared + sum(pm->ptp_pages).
+ * Every va handed to an op is the va the VM sees, page aligned and < pmm->va_end; a
+ * backend that relocates addresses (FCSE PID) does so internally.  The TLBs are
+ * pmm->itlb / pmm->dtlb, created by the common layer from the machine config; the
+ * backend decides the tags and when to flush. */
 struct pmap_ops {
     const char *name;
     /* machine-wide state (e.g. the FASS CPD); called once per machine */
@@ -43,15 +50,20 @@ struct pmap_ops {
     void (*fini)(struct pmap_machine *pmm);
     int  (*create)(struct pmap *pm);
     void (*destroy)(struct pmap *pm);         /* all mappings already removed */
-    /* Set the PTE for va (replacing any old one: the common layer has already fixed PV
-     * for a replaced pa) and make the TLB coherent.  ENOMEM when a PTP cannot be had. */
+    /* Set the PTE for va (replacing any old one) and make the TLB coherent.  ENOMEM when
+     * a PTP cannot be had: then nothing may have changed.  The common layer fixes PV
+     * after a successful call (so a failed enter needs no PV undo). */
     int  (*enter)(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags);
     /* Clear the PTE of one page; invalidate any TLB entry for it. */
     void (*remove)(struct pmap *pm, vaddr_t va);
     /* Reduce one page's PTE to prot (never adds rights); invalidate its TLB entry. */
     void (*protect)(struct pmap *pm, vaddr_t va, vm_prot_t prot);
-    /* Walk the tables as the MMU would (no TLB), for va as the VM sees it. */
+    /* Walk the tables as the MMU would (no TLB, no counters), for va as the VM sees it. */
     bool (*walk)(struct pmap *pm, vaddr_t va, struct pmap_pte *pte);
+    /* The first valid PTE with va in [sva, eva), skipping absent tables wholesale so a
+     * sparse 64-bit range costs what is mapped, not its size.  Range operations loop
+     * on it, restarting after each hit, so the backend may free tables in between. */
+    bool (*next_valid)(struct pmap *pm, vaddr_t sva, vaddr_t eva, vaddr_t *va, struct pmap_pte *pte);
     /* Context switch to pm (pmap_activate): counts its cost, flushes what it must. */
     void (*activate)(struct pmap *pm);
     /* MMU translation for the current pmap: TLB look-up, walk on miss (and the backend's
@@ -69,9 +81,17 @@ struct pmap_machine {
     struct uvmsim_machine *m;
     const struct pmap_ops *ops;
     void *be;                       /* backend machine-wide state */
+    vaddr_t va_end;                 /* set by ops->init: valid VAs are [0, va_end) */
+    uint64_t ptp_shared;            /* PTP pages not owned by one pmap (backend keeps it) */
     struct pmap *pmaps;             /* all live pmaps (pm_next) */
-    struct pmap *active;            /* pmap on the CPU */
-    struct pv_entry **pv_hash;      /* device-page PV hash: chains by pa */
+    struct pmap *active;            /* pmap on the CPU, NULL before the first activate */
+    /* TLBs: dtlb is the unified TLB unless cfg.tlb.split, then itlb serves fetches.
+     * Never NULL (dtlb) / NULL unless split (itlb). */
+    struct tlb *itlb, *dtlb;
+    /* Device-page PV hash: chains keyed by pfn % buckets; an entry is on the chain of
+     * its pv_pa.  pv_hash_len[i] == length of chain i. */
+    struct pv_entry **pv_hash;
+    unsigned *pv_hash_len;
     unsigned pv_hash_buckets;
     uvmsim_pmap_stats st;           /* common counters; backend adds its own */
 };
@@ -82,11 +102,20 @@ struct pmap {
     struct pmap_machine *pmm;
     struct pmap *pm_next;
     int pid;                        /* owner, for traces */
-    uint64_t resident;              /* valid PTEs */
+    uint64_t resident;              /* valid PTEs == PV entries naming this pmap */
+    uint64_t ptp_pages;             /* RAM pages holding this pmap's tables (backend) */
     void *be;                       /* backend per-pmap state */
 };
 
-/* ---- what the VM calls ---- */
+/* ---- what the VM calls ----
+ * Addresses: va and pa passed to enter must be page aligned; ranges are [sva, eva) with
+ * sva rounded down and eva rounded up to pages and clipped to [0, va_end).
+ * enter: EINVAL (NULL pmap, prot NONE or unknown bits, pa on a free RAM page), EALIGN,
+ *        ERANGE (va >= va_end, pa in no segment), EACCES (prot beyond what the device
+ *        segment allows), ENOMEM (no RAM for a PTP), ENOHOST (no host memory for PV);
+ *        on any error nothing has changed.
+ * translate: the MMU.  pm becomes the active pmap first if it is not (counted as a
+ *        switch).  *pa receives the full physical address (page frame | va offset). */
 int  uvmsim_pmap_machine_init(struct uvmsim_machine *m);
 void uvmsim_pmap_machine_fini(struct uvmsim_machine *m);
 int  uvmsim_pmap_create(struct uvmsim_machine *m, int pid, struct pmap **out);
@@ -100,11 +129,32 @@ bool uvmsim_pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa, vm_prot_t *pr
 void uvmsim_pmap_activate(struct pmap *pm);
 int  uvmsim_pmap_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t *pa);
 int  uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen);
-/* Visit every PV entry of page pa. */
+/* Visit every PV entry of page pa.  fn must not enter or remove mappings of pa. */
 void uvmsim_pmap_pv_foreach(struct uvmsim_machine *m, paddr_t pa,
                             void (*fn)(struct pmap *pm, vaddr_t va, void *arg), void *arg);
 
-/* ---- TLB model (tlb.c), used by backends ---- */
+/* ---- helpers for backends (pmap.c) ---- */
+/* Does prot allow an access of this kind? (fetch: EXEC, load: READ, store: WRITE) */
+static inline bool uvmsim_pmap_access_ok(vm_prot_t prot, uvmsim_access kind)
+{
+    static const vm_prot_t need[3] = {UVMSIM_PROT_EXEC, UVMSIM_PROT_READ, UVMSIM_PROT_WRITE};
+    return (unsigned)kind < 3 && (prot & need[kind]) != 0;
+}
+/* The TLB an access of this kind goes through (I-TLB for fetches when split). */
+static inline struct tlb *uvmsim_pmap_tlb_for(struct pmap_machine *pmm, uvmsim_access kind)
+{
+    return (kind == UVMSIM_ACCESS_FETCH && pmm->itlb != NULL) ? pmm->itlb : pmm->dtlb;
+}
+/* Trace events; callers test uvmsim_tracing() first so the hot path builds nothing. */
+void uvmsim_pmap_ev_miss(struct pmap *pm, vaddr_t va, uvmsim_access kind);
+void uvmsim_pmap_ev_walk(struct pmap *pm, vaddr_t va, uvmsim_access kind, const struct pmap_pte *pte);
+
+/* ---- TLB model (tlb.c), used by backends ----
+ * Sets = entries / ways (one set when ways is 0 or >= entries), set index = vpn % sets.
+ * A fill prefers an invalid way; otherwise the victim is the least recently used (LRU),
+ * the oldest fill (FIFO: per-set round robin) or a uvmsim_rand() pick (RANDOM).
+ * entries == 0 models "no TLB": every look-up misses, insert/flush/invalidate do
+ * nothing and count nothing. */
 struct tlb_entry {
     bool valid;
     uint32_t asid;            /* tag (generic: pmap ASID; ARM: 0, or FCSE-relocated va) */
@@ -114,11 +164,14 @@ struct tlb_entry {
     unsigned domain;
     uint64_t stamp;           /* LRU: last use; FIFO: fill time */
 };
+/* NULL when host memory runs out.  name ("itlb", "dtlb", "tlb") is kept, not copied. */
 struct tlb *uvmsim_tlb_create(struct uvmsim_machine *m, const uvmsim_tlb_config *cfg, const char *name);
 void uvmsim_tlb_destroy(struct tlb *t);
 /* NULL on miss (counted).  Entries are matched on (asid, vpn). */
 struct tlb_entry *uvmsim_tlb_lookup(struct tlb *t, uint32_t asid, vaddr_t vpn);
 void uvmsim_tlb_insert(struct tlb *t, uint32_t asid, vaddr_t vpn, paddr_t pa, vm_prot_t prot, unsigned domain);
+/* Counted as a single invalidation whether or not an entry matched (the instruction is
+ * issued either way); a dropped entry also counts in entries_flushed. */
 void uvmsim_tlb_invalidate(struct tlb *t, uint32_t asid, vaddr_t vpn);
 void uvmsim_tlb_flush_all(struct tlb *t, const char *why);
 void uvmsim_tlb_flush_asid(struct tlb *t, uint32_t asid, const char *why);
@@ -126,9 +179,17 @@ void uvmsim_tlb_flush_domain(struct tlb *t, unsigned domain, const char *why);
 /* Visit valid entries (for the invariant checker). */
 void uvmsim_tlb_foreach(struct tlb *t, void (*fn)(const struct tlb_entry *e, void *arg), void *arg);
 const uvmsim_tlb_stats *uvmsim_tlb_stats_of(const struct tlb *t);
+/* A table walk was done because of a miss in t. */
+void uvmsim_tlb_count_walk(struct tlb *t);
+unsigned uvmsim_tlb_valid_count(const struct tlb *t);
 
 /* Backend registry */
 extern const struct pmap_ops uvmsim_pmap_generic_ops;
 const struct pmap_ops *uvmsim_pmap_ops_find(const char *name);
+
+/* Generic backend introspection (tests, tools): physical address of the leaf PTE of
+ * va, false when its leaf table does not exist; the ASID now held (0: none). */
+bool uvmsim_pmap_generic_pte_pa(struct pmap *pm, vaddr_t va, paddr_t *pte_pa);
+uint32_t uvmsim_pmap_generic_asid(const struct pmap *pm);
 
 #endif

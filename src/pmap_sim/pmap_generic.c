@@ -1,0 +1,555 @@
+/* uvmsim — the "generic" pmap backend: a per-pmap radix page table kept in simulated RAM
+ * (8-byte little-endian PTEs in PGO_PTP pages, so RAM accounting sees page tables), an
+ * ASID-tagged TLB that is never flushed on a context switch, and ASIDs handed out by
+ * generation (a rollover flushes everything).
+ *
+ * Geometry: VAs are 48 bits; a table holds page_size / 8 entries, i.e. page_shift - 3
+ * index bits per level, and there are as many levels as it takes to cover the bits
+ * above the page offset (4 KiB pages: 4 levels of 512, like x86-64 / AArch64; 512 B: 7;
+ * 64 KiB: 3; 1 MiB: 2).  Level 0 is the root.
+ *
+ * Table lifetime: the root is allocated by create and freed by destroy; every other
+ * table is allocated by enter when first needed and freed by remove as soon as its last
+ * valid entry goes (cascading up to, not including, the root).  The number of valid
+ * entries of a table is kept in its vm_page's offset field (free for PTP pages, like
+ * NetBSD's wire_count on x86 PTPs) and verified by the checker. */
+#include <stdio.h>
+#include <stdlib.h>
+#include "pmap_impl.h"
+
+#define GEN_VA_BITS   48
+#define GEN_MAX_LEVELS 8          /* 512-byte pages need 7 */
+#define GEN_ASID_MAX  255u        /* 8-bit ASIDs; 0 means "none" */
+
+/* PTE bits below the page frame (page_size >= 512 leaves 9 bits). */
+#define PTE_V      0x01ull        /* valid */
+#define PTE_R      0x02ull
+#define PTE_W      0x04ull
+#define PTE_X      0x08ull
+#define PTE_WIRED  0x10ull
+#define PTE_DEV    0x20ull        /* maps a device page (informative) */
+#define PTE_TABLE  0x40ull        /* non-leaf: points at the next-level table */
+#define PTE_PROT_SHIFT 1
+
+struct gen_machine {
+    unsigned levels, bits;        /* levels; index bits per level (page_shift - 3) */
+    uint64_t gen;                 /* current ASID generation, from 1 */
+    uint32_t next_asid;           /* next free ASID of this generation */
+    uint32_t asid_max;
+};
+
+/* Invariant: asid is usable (may have TLB entries) only while gen == machine gen. */
+struct gen_pmap {
+    paddr_t root;                 /* level-0 table, always present */
+    uint32_t asid;
+    uint64_t gen;                 /* 0: never had an ASID */
+};
+
+static struct gen_machine *GM(const struct pmap *pm) { return pm->pmm->be; }
+static struct gen_pmap *GP(const struct pmap *pm) { return pm->be; }
+
+static unsigned level_shift(const struct pmap_machine *pmm, unsigned level)
+{
+    const struct gen_machine *g = pmm->be;
+    return pmm->m->page_shift + g->bits * (g->levels - 1 - level);
+}
+
+static unsigned level_index(const struct pmap_machine *pmm, unsigned level, vaddr_t va)
+{
+    const struct gen_machine *g = pmm->be;
+    return (unsigned)((va >> level_shift(pmm, level)) & ((1ull << g->bits) - 1));
+}
+
+static uint8_t *table(const struct pmap_machine *pmm, paddr_t tpa)
+{
+    return uvmsim_phys_ptr(pmm->m, tpa, pmm->m->cfg.page_size);
+}
+
+/* PTEs are stored little-endian whatever the host, so a dump of simulated RAM reads the
+ * same everywhere. */
+static uint64_t pte_rd(const uint8_t *t, unsigned idx)
+{
+    const uint8_t *p = t + (size_t)idx * 8;
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void pte_wr(uint8_t *t, unsigned idx, uint64_t v)
+{
+    uint8_t *p = t + (size_t)idx * 8;
+    for (int i = 0; i < 8; i++, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static paddr_t pte_frame(const struct pmap_machine *pmm, uint64_t e)
+{
+    return e & ~pmm->m->page_mask;
+}
+
+static struct vm_page *ptp_page(const struct pmap_machine *pmm, paddr_t tpa)
+{
+    return uvmsim_phys_to_vm_page(pmm->m, tpa);
+}
+
+/* Descend from the root towards va; path[l] receives the table at level l.  Returns the
+ * number of levels present (levels when the leaf table exists). */
+static unsigned descend(const struct pmap *pm, vaddr_t va, paddr_t path[GEN_MAX_LEVELS])
+{
+    const struct pmap_machine *pmm = pm->pmm;
+    unsigned n = GM(pm)->levels;
+    path[0] = GP(pm)->root;
+    for (unsigned l = 0; l + 1 < n; l++) {
+        uint64_t e = pte_rd(table(pmm, path[l]), level_index(pmm, l, va));
+        if (!(e & PTE_V))
+            return l + 1;
+        path[l + 1] = pte_frame(pmm, e);
+    }
+    return n;
+}
+
+static void fill_pte(const struct pmap_machine *pmm, uint64_t e, struct pmap_pte *pte)
+{
+    pte->valid = (e & PTE_V) != 0;
+    pte->pa = pte_frame(pmm, e);
+    pte->prot = (vm_prot_t)((e >> PTE_PROT_SHIFT) & UVMSIM_PROT_ALL);
+    pte->domain = 0;
+}
+
+/* Drop any TLB entry for (pm, va) in both TLBs.  A pmap without a live ASID cannot have
+ * entries: the rollover that retired its ASID flushed them. */
+static void tlb_shootdown(struct pmap *pm, vaddr_t va)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    struct gen_pmap *gp = GP(pm);
+    if (gp->gen != GM(pm)->gen)
+        return;
+    vaddr_t vpn = va >> pmm->m->page_shift;
+    uvmsim_tlb_invalidate(pmm->dtlb, gp->asid, vpn);
+    if (pmm->itlb != NULL)
+        uvmsim_tlb_invalidate(pmm->itlb, gp->asid, vpn);
+}
+
+/* Give pm a live ASID, rolling the generation over when the space is used up. */
+static void asid_assign(struct pmap *pm)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    struct gen_machine *g = GM(pm);
+    struct gen_pmap *gp = GP(pm);
+    if (gp->gen == g->gen)
+        return;
+    if (g->next_asid > g->asid_max) {
+        uint64_t before = uvmsim_tlb_stats_of(pmm->dtlb)->entries_flushed;
+        if (pmm->itlb != NULL)
+            before += uvmsim_tlb_stats_of(pmm->itlb)->entries_flushed;
+        g->gen++;
+        g->next_asid = 1;
+        uvmsim_tlb_flush_all(pmm->dtlb, "asid-rollover");
+        if (pmm->itlb != NULL)
+            uvmsim_tlb_flush_all(pmm->itlb, "asid-rollover");
+        uint64_t after = uvmsim_tlb_stats_of(pmm->dtlb)->entries_flushed;
+        if (pmm->itlb != NULL)
+            after += uvmsim_tlb_stats_of(pmm->itlb)->entries_flushed;
+        pmm->st.asid_rollovers++;
+        pmm->st.switch_cost += after - before;
+    }
+    gp->asid = g->next_asid++;
+    gp->gen = g->gen;
+}
+
+/* ---- ops ---- */
+
+static int gen_init(struct pmap_machine *pmm)
+{
+    struct gen_machine *g = calloc(1, sizeof(*g));
+    if (g == NULL)
+        return UVMSIM_ENOHOST;
+    unsigned shift = pmm->m->page_shift;
+    g->bits = shift - 3;
+    g->levels = (GEN_VA_BITS - shift + g->bits - 1) / g->bits;
+    if (g->levels < 1)
+        g->levels = 1;
+    if (g->levels > GEN_MAX_LEVELS) {
+        free(g);
+        return UVMSIM_EINVAL;
+    }
+    g->gen = 1;
+    g->next_asid = 1;
+    g->asid_max = GEN_ASID_MAX;
+    pmm->be = g;
+    pmm->va_end = 1ull << GEN_VA_BITS;
+    return UVMSIM_OK;
+}
+
+static void gen_fini(struct pmap_machine *pmm)
+{
+    free(pmm->be);
+    pmm->be = NULL;
+}
+
+static int gen_create(struct pmap *pm)
+{
+    struct gen_pmap *gp = calloc(1, sizeof(*gp));
+    if (gp == NULL)
+        return UVMSIM_ENOHOST;
+    struct vm_page *pg = uvmsim_pagealloc(pm->pmm->m, PGO_PTP, true);
+    if (pg == NULL) {
+        free(gp);
+        return UVMSIM_ENOMEM;
+    }
+    pg->offset = 0;
+    gp->root = uvmsim_vm_page_to_phys(pm->pmm->m, pg);
+    pm->be = gp;
+    pm->ptp_pages = 1;
+    return UVMSIM_OK;
+}
+
+static void gen_destroy(struct pmap *pm)
+{
+    struct gen_pmap *gp = GP(pm);
+    /* Every mapping is gone, and empty tables go with their last entry: only the root
+     * is left. */
+    uvmsim_pagefree(pm->pmm->m, ptp_page(pm->pmm, gp->root));
+    pm->ptp_pages--;
+    free(gp);
+    pm->be = NULL;
+}
+
+static int gen_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    unsigned n = GM(pm)->levels;
+    paddr_t path[GEN_MAX_LEVELS];
+    if (va >= pmm->va_end)
+        return UVMSIM_ERANGE;
+    unsigned have = descend(pm, va, path);
+
+    /* Get every missing table before touching anything, so ENOMEM leaves no trace. */
+    struct vm_page *fresh[GEN_MAX_LEVELS];
+    unsigned missing = n - have;
+    for (unsigned i = 0; i < missing; i++) {
+        fresh[i] = uvmsim_pagealloc(pmm->m, PGO_PTP, true);
+        if (fresh[i] == NULL) {
+            while (i-- > 0)
+                uvmsim_pagefree(pmm->m, fresh[i]);
+            return UVMSIM_ENOMEM;
+        }
+    }
+    for (unsigned i = 0; i < missing; i++) {
+        unsigned l = have - 1 + i;            /* parent level */
+        paddr_t tpa = uvmsim_vm_page_to_phys(pmm->m, fresh[i]);
+        fresh[i]->offset = 0;
+        pte_wr(table(pmm, path[l]), level_index(pmm, l, va), tpa | PTE_TABLE | PTE_V);
+        ptp_page(pmm, path[l])->offset++;
+        path[l + 1] = tpa;
+        pm->ptp_pages++;
+    }
+
+    uint8_t *leaf = table(pmm, path[n - 1]);
+    unsigned idx = level_index(pmm, n - 1, va);
+    uint64_t old = pte_rd(leaf, idx);
+    uint64_t e = pa | PTE_V | ((uint64_t)prot << PTE_PROT_SHIFT);
+    if (flags & PMAP_WIRED)
+        e |= PTE_WIRED;
+    if (flags & PMAP_DEVICE)
+        e |= PTE_DEV;
+    pte_wr(leaf, idx, e);
+    if (old & PTE_V)
+        tlb_shootdown(pm, va);                /* the old entry may carry other pa/rights */
+    else
+        ptp_page(pmm, path[n - 1])->offset++;
+    return UVMSIM_OK;
+}
+
+static void gen_remove(struct pmap *pm, vaddr_t va)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    unsigned n = GM(pm)->levels;
+    paddr_t path[GEN_MAX_LEVELS];
+    if (descend(pm, va, path) != n)
+        return;
+    uint8_t *leaf = table(pmm, path[n - 1]);
+    unsigned idx = level_index(pmm, n - 1, va);
+    if (!(pte_rd(leaf, idx) & PTE_V))
+        return;
+    pte_wr(leaf, idx, 0);
+    tlb_shootdown(pm, va);
+    ptp_page(pmm, path[n - 1])->offset--;
+    /* Free tables that just became empty, bottom up; the root stays. */
+    for (unsigned l = n - 1; l > 0; l--) {
+        struct vm_page *pg = ptp_page(pmm, path[l]);
+        if (pg->offset != 0)
+            break;
+        uvmsim_pagefree(pmm->m, pg);
+        pm->ptp_pages--;
+        pte_wr(table(pmm, path[l - 1]), level_index(pmm, l - 1, va), 0);
+        ptp_page(pmm, path[l - 1])->offset--;
+    }
+}
+
+static void gen_protect(struct pmap *pm, vaddr_t va, vm_prot_t prot)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    unsigned n = GM(pm)->levels;
+    paddr_t path[GEN_MAX_LEVELS];
+    if (descend(pm, va, path) != n)
+        return;
+    uint8_t *leaf = table(pmm, path[n - 1]);
+    unsigned idx = level_index(pmm, n - 1, va);
+    uint64_t e = pte_rd(leaf, idx);
+    if (!(e & PTE_V))
+        return;
+    uint64_t keep = (e >> PTE_PROT_SHIFT) & prot & UVMSIM_PROT_ALL;
+    e = (e & ~((uint64_t)UVMSIM_PROT_ALL << PTE_PROT_SHIFT)) | (keep << PTE_PROT_SHIFT);
+    pte_wr(leaf, idx, e);
+    tlb_shootdown(pm, va);
+}
+
+static bool gen_walk(struct pmap *pm, vaddr_t va, struct pmap_pte *pte)
+{
+    const struct pmap_machine *pmm = pm->pmm;
+    unsigned n = GM(pm)->levels;
+    paddr_t path[GEN_MAX_LEVELS];
+    pte->valid = false;
+    pte->pa = 0;
+    pte->prot = UVMSIM_PROT_NONE;
+    pte->domain = 0;
+    if (va >= pmm->va_end || descend(pm, va, path) != n)
+        return false;
+    fill_pte(pmm, pte_rd(table(pmm, path[n - 1]), level_index(pmm, n - 1, va)), pte);
+    return pte->valid;
+}
+
+/* Depth-first search of table tpa (level l, covering VAs from base) for the first valid
+ * leaf in [sva, eva); invalid entries skip their whole span. */
+static bool scan(const struct pmap *pm, paddr_t tpa, unsigned l, vaddr_t base,
+                 vaddr_t sva, vaddr_t eva, vaddr_t *va, struct pmap_pte *pte)
+{
+    const struct pmap_machine *pmm = pm->pmm;
+    const struct gen_machine *g = GM(pm);
+    unsigned shift = level_shift(pmm, l);
+    uint64_t nent = 1ull << g->bits;
+    const uint8_t *t = table(pmm, tpa);
+    for (uint64_t i = sva > base ? (sva - base) >> shift : 0; i < nent; i++) {
+        vaddr_t at = base + (i << shift);
+        if (at >= eva)
+            return false;
+        uint64_t e = pte_rd(t, (unsigned)i);
+        if (!(e & PTE_V))
+            continue;
+        if (l + 1 == g->levels) {
+            *va = at;
+            fill_pte(pmm, e, pte);
+            return true;
+        }
+        if (scan(pm, pte_frame(pmm, e), l + 1, at, sva, eva, va, pte))
+            return true;
+    }
+    return false;
+}
+
+static bool gen_next_valid(struct pmap *pm, vaddr_t sva, vaddr_t eva, vaddr_t *va, struct pmap_pte *pte)
+{
+    if (eva > pm->pmm->va_end)
+        eva = pm->pmm->va_end;
+    if (sva >= eva)
+        return false;
+    return scan(pm, GP(pm)->root, 0, 0, sva, eva, va, pte);
+}
+
+static void gen_activate(struct pmap *pm)
+{
+    /* ASID-tagged TLB: the switch only loads the new ASID (no flush). */
+    asid_assign(pm);
+}
+
+static int gen_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t *pa)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    struct gen_pmap *gp = GP(pm);
+    struct tlb *t = uvmsim_pmap_tlb_for(pmm, kind);
+    vaddr_t vpn = va >> pmm->m->page_shift;
+    paddr_t off = va & pmm->m->page_mask;
+    asid_assign(pm);        /* no-op for the active pmap; keeps the tags honest anyway */
+
+    struct tlb_entry *e = uvmsim_tlb_lookup(t, gp->asid, vpn);
+    if (e != NULL) {
+        if (!uvmsim_pmap_access_ok(e->prot, kind))
+            return UVMSIM_EACCES;
+        *pa = e->pfn_pa | off;
+        return UVMSIM_OK;
+    }
+    if (uvmsim_tracing(pmm->m))
+        uvmsim_pmap_ev_miss(pm, va, kind);
+    uvmsim_tlb_count_walk(t);
+    struct pmap_pte pte;
+    gen_walk(pm, va - off, &pte);
+    if (uvmsim_tracing(pmm->m))
+        uvmsim_pmap_ev_walk(pm, va, kind, &pte);
+    if (!pte.valid)
+        return UVMSIM_EFAULT;
+    uvmsim_tlb_insert(t, gp->asid, vpn, pte.pa, pte.prot, 0);
+    if (!uvmsim_pmap_access_ok(pte.prot, kind))
+        return UVMSIM_EACCES;
+    *pa = pte.pa | off;
+    return UVMSIM_OK;
+}
+
+/* ---- checker ---- */
+
+struct tlbcheck {
+    struct pmap_machine *pmm;
+    const char *tlbname;
+    char *msg;
+    size_t len;
+    int err;
+};
+
+static void tlb_entry_check(const struct tlb_entry *e, void *arg)
+{
+    struct tlbcheck *c = arg;
+    struct pmap_machine *pmm = c->pmm;
+    const struct gen_machine *g = pmm->be;
+    if (c->err != UVMSIM_OK)
+        return;
+    struct pmap *owner = NULL;
+    for (struct pmap *pm = pmm->pmaps; pm != NULL; pm = pm->pm_next)
+        if (GP(pm)->gen == g->gen && GP(pm)->asid == e->asid)
+            owner = pm;
+    vaddr_t va = e->vpn << pmm->m->page_shift;
+    struct pmap_pte pte;
+    if (owner == NULL) {
+        snprintf(c->msg, c->len, "generic: %s entry va %#llx has ASID %u owned by no pmap",
+                 c->tlbname, (unsigned long long)va, (unsigned)e->asid);
+        c->err = UVMSIM_ESTATE;
+    } else if (!gen_walk(owner, va, &pte) || pte.pa != e->pfn_pa || (e->prot & ~pte.prot)) {
+        snprintf(c->msg, c->len, "generic: %s entry (asid %u, va %#llx) -> %#llx prot %u "
+                 "exceeds the tables", c->tlbname, (unsigned)e->asid, (unsigned long long)va,
+                 (unsigned long long)e->pfn_pa, e->prot);
+        c->err = UVMSIM_ESTATE;
+    }
+}
+
+/* Verify one table and everything below it; adds the tables and leaves it finds. */
+static int check_table(const struct pmap *pm, paddr_t tpa, unsigned l, uint64_t *ntables,
+                       uint64_t *nleaves, char *msg, size_t len)
+{
+    const struct pmap_machine *pmm = pm->pmm;
+    const struct gen_machine *g = GM(pm);
+    const struct vm_page *pg = ptp_page(pmm, tpa);
+    if (pg == NULL || pg->owner != PGO_PTP) {
+        snprintf(msg, len, "generic: pid %d table %#llx is not a PTP page", pm->pid,
+                 (unsigned long long)tpa);
+        return UVMSIM_ESTATE;
+    }
+    (*ntables)++;
+    const uint8_t *t = table(pmm, tpa);
+    uint64_t used = 0;
+    bool leaf = l + 1 == g->levels;
+    for (unsigned i = 0; i < (1u << g->bits); i++) {
+        uint64_t e = pte_rd(t, i);
+        if (!(e & PTE_V))
+            continue;
+        used++;
+        if (leaf != !(e & PTE_TABLE)) {
+            snprintf(msg, len, "generic: pid %d table %#llx entry %u has the wrong kind",
+                     pm->pid, (unsigned long long)tpa, i);
+            return UVMSIM_ESTATE;
+        }
+        if (leaf) {
+            (*nleaves)++;
+            if (uvmsim_phys_lookup(pmm->m, pte_frame(pmm, e)) == NULL) {
+                snprintf(msg, len, "generic: pid %d PTE maps %#llx, in no segment", pm->pid,
+                         (unsigned long long)pte_frame(pmm, e));
+                return UVMSIM_ESTATE;
+            }
+        } else {
+            int err = check_table(pm, pte_frame(pmm, e), l + 1, ntables, nleaves, msg, len);
+            if (err != UVMSIM_OK)
+                return err;
+        }
+    }
+    if (used != pg->offset || (l > 0 && used == 0)) {
+        snprintf(msg, len, "generic: pid %d table %#llx (level %u) has %llu entries, count %llu",
+                 pm->pid, (unsigned long long)tpa, l, (unsigned long long)used,
+                 (unsigned long long)pg->offset);
+        return UVMSIM_ESTATE;
+    }
+    return UVMSIM_OK;
+}
+
+static int gen_check(struct pmap_machine *pmm, char *msg, size_t msglen)
+{
+    char dummy[1];
+    const struct gen_machine *g = pmm->be;
+    if (msg == NULL || msglen == 0) {
+        msg = dummy;
+        msglen = sizeof(dummy);
+    }
+    for (struct pmap *pm = pmm->pmaps; pm != NULL; pm = pm->pm_next) {
+        uint64_t ntables = 0, nleaves = 0;
+        int err = check_table(pm, GP(pm)->root, 0, &ntables, &nleaves, msg, msglen);
+        if (err != UVMSIM_OK)
+            return err;
+        if (ntables != pm->ptp_pages) {
+            snprintf(msg, msglen, "generic: pid %d has %llu tables, ptp_pages says %llu",
+                     pm->pid, (unsigned long long)ntables, (unsigned long long)pm->ptp_pages);
+            return UVMSIM_ESTATE;
+        }
+        for (struct pmap *o = pm->pm_next; o != NULL; o = o->pm_next) {
+            if (GP(o)->gen == g->gen && GP(pm)->gen == g->gen && GP(o)->asid == GP(pm)->asid) {
+                snprintf(msg, msglen, "generic: pids %d and %d share ASID %u", pm->pid, o->pid,
+                         (unsigned)GP(pm)->asid);
+                return UVMSIM_ESTATE;
+            }
+        }
+    }
+    struct tlbcheck c = {.pmm = pmm, .msg = msg, .len = msglen, .err = UVMSIM_OK};
+    c.tlbname = pmm->itlb ? "dtlb" : "tlb";
+    uvmsim_tlb_foreach(pmm->dtlb, tlb_entry_check, &c);
+    if (pmm->itlb != NULL && c.err == UVMSIM_OK) {
+        c.tlbname = "itlb";
+        uvmsim_tlb_foreach(pmm->itlb, tlb_entry_check, &c);
+    }
+    return c.err;
+}
+
+const struct pmap_ops uvmsim_pmap_generic_ops = {
+    .name = "generic",
+    .init = gen_init,
+    .fini = gen_fini,
+    .create = gen_create,
+    .destroy = gen_destroy,
+    .enter = gen_enter,
+    .remove = gen_remove,
+    .protect = gen_protect,
+    .walk = gen_walk,
+    .next_valid = gen_next_valid,
+    .activate = gen_activate,
+    .translate = gen_translate,
+    .check = gen_check,
+    .stats = NULL,
+};
+
+/* ---- introspection ---- */
+
+bool uvmsim_pmap_generic_pte_pa(struct pmap *pm, vaddr_t va, paddr_t *pte_pa)
+{
+    if (pm == NULL || pm->pmm->ops != &uvmsim_pmap_generic_ops || va >= pm->pmm->va_end)
+        return false;
+    unsigned n = GM(pm)->levels;
+    paddr_t path[GEN_MAX_LEVELS];
+    if (descend(pm, va, path) != n)
+        return false;
+    if (pte_pa != NULL)
+        *pte_pa = path[n - 1] + (paddr_t)level_index(pm->pmm, n - 1, va) * 8;
+    return true;
+}
+
+uint32_t uvmsim_pmap_generic_asid(const struct pmap *pm)
+{
+    if (pm == NULL || pm->pmm->ops != &uvmsim_pmap_generic_ops)
+        return 0;
+    return GP(pm)->gen == GM(pm)->gen ? GP(pm)->asid : 0;
+}
