@@ -104,6 +104,8 @@ struct uvmsim_machine {
     uint64_t trace_seq;
 
     uint64_t rng;                  /* xorshift state, from cfg.seed */
+    uint64_t next_id;              /* ids of amaps/objects for pictures and traces */
+    struct uvm_object *objects;    /* live uvm objects (uo_next) */
 };
 
 /* ---- phys (uvm_phys.c) ---- */
