@@ -1,0 +1,90 @@
+# Runs build/bin/physmap the ways a person would and checks what it prints.
+#   cmake -DPHYSMAP=<path> -DWORKDIR=<dir> -P physmap_check.cmake
+# Fails (FATAL_ERROR) on the first unexpected exit status or missing line.
+
+if(NOT PHYSMAP OR NOT WORKDIR)
+  message(FATAL_ERROR "usage: cmake -DPHYSMAP=... -DWORKDIR=... -P physmap_check.cmake")
+endif()
+file(MAKE_DIRECTORY ${WORKDIR})
+
+# run(<name> <expected exit code> args...) → ${name}_out, ${name}_err
+function(run name want)
+  execute_process(COMMAND ${PHYSMAP} ${ARGN} RESULT_VARIABLE rc
+                  OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc STREQUAL "${want}")
+    message(FATAL_ERROR "physmap ${ARGN}: exit ${rc}, wanted ${want}\nstdout:\n${out}\nstderr:\n${err}")
+  endif()
+  set(${name}_out "${out}" PARENT_SCOPE)
+  set(${name}_err "${err}" PARENT_SCOPE)
+endfunction()
+
+function(expect text regex)
+  if(NOT text MATCHES "${regex}")
+    message(FATAL_ERROR "expected /${regex}/ in:\n${text}")
+  endif()
+endfunction()
+
+function(count_matches text regex want)
+  string(REGEX MATCHALL "${regex}" hits "${text}")
+  list(LENGTH hits n)
+  if(NOT n EQUAL want)
+    message(FATAL_ERROR "expected ${want} matches of /${regex}/, got ${n} in:\n${text}")
+  endif()
+endfunction()
+
+# --help
+run(help 0 --help)
+expect("${help_out}" "usage: physmap \\[options\\] \\[IMAGE\\]")
+
+# Built-in pattern: 16 MiB of RAM at 0 and a 4 MiB device at the NOR base.
+run(pat 0)
+expect("${pat_out}" "built-in pattern \\(seed 1\\), 8192 blocks of 512 bytes at 0x40000000")
+expect("${pat_out}" "sizeof\\(struct vm_page\\) = [0-9]+ bytes")
+expect("${pat_out}" "0 +RAM +0x0000000000000000 0x0000000001000000 +16 MiB +4096 +[1-9][0-9]* B")
+expect("${pat_out}" "1 +DEVICE 0x0000000040000000 0x0000000040400000 +4 MiB +1024 +0 B +0.00%")
+expect("${pat_out}" "device 1024 pages -> 0 bytes")
+count_matches("${pat_out}" "block [0-9]+ +pa 0x[0-9a-f]+ +word0 [0-9a-f]+ +OK\n" 8)
+expect("${pat_out}" "block 8191 +pa 0x00403ffe00")
+expect("${pat_out}" "8 blocks OK, 0 MISMATCH")
+
+# An image file: 16 blocks of 4096 bytes, each starting with its own tag.
+set(img ${WORKDIR}/physmap_test.img)
+set(pad "")
+string(REPEAT "." 4089 pad)
+set(content "")
+foreach(i RANGE 10 25)
+  string(APPEND content "blk${i}:${pad}\n")
+endforeach()
+file(WRITE ${img} "${content}")
+file(SIZE ${img} sz)
+if(NOT sz EQUAL 65536)
+  message(FATAL_ERROR "test image is ${sz} bytes, wanted 65536")
+endif()
+run(img 0 --block-size 4096 --check 0 ${img})
+expect("${img_out}" "64 KiB from .*physmap_test.img, 16 blocks of 4096 bytes at 0x40000000")
+expect("${img_out}" "1 +DEVICE 0x0000000040000000 0x0000000040010000 +64 KiB +16 +0 B")
+count_matches("${img_out}" "  OK\n" 16)
+# The window really holds the file: "blk10:.." is 62 6c 6b 31 30 3a 2e 2e, printed as a
+# little-endian word; block 15 starts "blk25:..".
+expect("${img_out}" "block 0 +pa 0x0040000000 +word0 2e2e3a30316b6c62 +OK")
+expect("${img_out}" "block 15 +pa 0x004000f000 +word0 2e2e3a35326b6c62 +OK")
+expect("${img_out}" "16 blocks OK, 0 MISMATCH")
+
+# Errors: missing file, bad size, too large for the window, bad options.
+run(missing 2 ${WORKDIR}/no-such-image.img)
+expect("${missing_err}" "cannot attach NOR device from .*no-such-image.img: host I/O error \\[EIO\\]")
+file(WRITE ${WORKDIR}/physmap_odd.img "not a multiple of anything")
+run(odd 2 ${WORKDIR}/physmap_odd.img)
+expect("${odd_err}" "\\[EALIGN\\] \\(size must be a multiple")
+run(big 2 --pattern-size 128M)
+expect("${big_err}" "\\[ERANGE\\]")
+run(bs 2 --block-size 1000)
+expect("${bs_err}" "\\[EINVAL\\]")
+run(opt 2 --frobnicate)
+expect("${opt_err}" "unknown option '--frobnicate'")
+run(num 2 --check)
+expect("${num_err}" "--check needs a number")
+run(two 2 a.img b.img)
+expect("${two_err}" "more than one image")
+file(REMOVE ${img} ${WORKDIR}/physmap_odd.img)
+message(STATUS "physmap: all checks passed")

@@ -1,0 +1,19 @@
+# Extra CTest tests that are not Check suites: the physmap example and the install /
+# packaging round trip.  Included by tests/CMakeLists.txt.
+
+if(TARGET physmap)
+  # Runs physmap with the built-in pattern, with an image file and with bad input.
+  add_test(NAME examples/physmap
+    COMMAND ${CMAKE_COMMAND} -DPHYSMAP=$<TARGET_FILE:physmap>
+            -DWORKDIR=${CMAKE_BINARY_DIR}/tests/physmap-work
+            -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/physmap_check.cmake)
+  set_tests_properties(examples/physmap PROPERTIES LABELS "unit;examples" TIMEOUT 120)
+  if(VALGRIND AND NOT UVMSIM_SANITIZE)
+    add_test(NAME memcheck/examples/physmap
+      COMMAND ${VALGRIND} --quiet --error-exitcode=99 --leak-check=full
+              --errors-for-leak-kinds=definite --show-leak-kinds=definite
+              $<TARGET_FILE:physmap> --check 0 --pattern-size 256K --block-size 4096)
+    set_tests_properties(memcheck/examples/physmap PROPERTIES LABELS "memcheck;examples"
+      PASS_REGULAR_EXPRESSION "64 blocks OK, 0 MISMATCH" TIMEOUT 600)
+  endif()
+endif()
