@@ -45,6 +45,9 @@ UVMSIM_API uvmsim_paddr_t uvmsim_mount_xip_base(const uvmsim_mount *mp);
  * symlinks.  Returns a referenced vnode: release it with uvmsim_vnode_rele().  The same
  * file always yields the same vnode while it is referenced (so its page cache is shared). */
 UVMSIM_API int uvmsim_namei(uvmsim_machine *m, const char *path, uvmsim_vnode **out);
+/* As uvmsim_namei, but a symlink in the last component is returned itself (lstat-like),
+ * so its target can be read with uvmsim_vnode_readlink(). */
+UVMSIM_API int uvmsim_namei_nofollow(uvmsim_machine *m, const char *path, uvmsim_vnode **out);
 /* Look-up relative to one mount (path relative to its root). */
 UVMSIM_API int uvmsim_mount_lookup(uvmsim_mount *mp, const char *path, uvmsim_vnode **out);
 UVMSIM_API void uvmsim_vnode_ref(uvmsim_vnode *vp);
@@ -70,6 +73,7 @@ UVMSIM_API int uvmsim_vnode_read(uvmsim_vnode *vp, uint64_t off, void *buf, size
 /* File block lbn → filesystem block number (in filesystem-block units from the start of
  * the device); *pbn = 0 means a hole ("unallocated"). */
 UVMSIM_API int uvmsim_vnode_bmap(uvmsim_vnode *vp, uint64_t lbn, uint64_t *pbn);
+/* Copy up to len bytes of a symlink's target (no NUL added); *outlen gets the count. */
 UVMSIM_API int uvmsim_vnode_readlink(uvmsim_vnode *vp, char *buf, size_t len, size_t *outlen);
 /* Call fn for each directory entry (name without NUL terminator guarantee: use namelen).
  * fn returns non-zero to stop early. */
