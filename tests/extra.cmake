@@ -17,3 +17,15 @@ if(TARGET physmap)
       PASS_REGULAR_EXPRESSION "64 blocks OK, 0 MISMATCH" TIMEOUT 600)
   endif()
 endif()
+
+# Install round trip (cmake --install into a scratch prefix, consumers via pkg-config and
+# find_package).  Not in sanitizer or coverage builds: their libraries need the same
+# instrumentation flags in every consumer.
+if(NOT UVMSIM_SANITIZE AND NOT UVMSIM_COVERAGE)
+  add_test(NAME install/roundtrip
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/install/install_test.sh
+            ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} ${CMAKE_C_COMPILER}
+            ${CMAKE_BINARY_DIR}/tests/install-work)
+  set_tests_properties(install/roundtrip PROPERTIES LABELS "unit;install" TIMEOUT 300
+    PASS_REGULAR_EXPRESSION "install_test: OK")
+endif()
