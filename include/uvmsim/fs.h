@@ -20,7 +20,11 @@ typedef struct uvmsim_vnode uvmsim_vnode;
 
 enum {
     UVMSIM_MNT_RDONLY = 0x1,   /* always implied: the driver is read-only */
-    UVMSIM_MNT_XIP = 0x2       /* execute in place: needs direct access and block == page */
+    UVMSIM_MNT_XIP = 0x2,      /* execute in place: needs direct access and block == page */
+    UVMSIM_MNT_XIP_FAULTOP = 0x4 /* with XIP: use the dedicated XIP pager whose fault op
+                                    enters device pages itself and copy_page fills COW
+                                    anons (the tech-kern alternative design), instead of
+                                    device pages returned by the vnode pager's get */
 };
 
 /* Mount the ext2 filesystem on dev at path (absolute, e.g. "/" or "/flash").
