@@ -4,7 +4,7 @@
  * (one vm_page per page) against the device segment (none), the saving the XIP work is
  * about.
  *
- *   physmap [--block-size N] [--pattern-size N] [--seed N] [--check N] [IMAGE]
+ *   physmap [--page-size N] [--block-size N] [--pattern-size N] [--seed N] [--check N] [IMAGE]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +17,7 @@
 
 struct opts {
     const char *image;        /* NULL: the built-in pattern */
+    size_t page_size;
     size_t block_size;
     size_t pattern_size;
     uint64_t seed;
@@ -29,13 +30,14 @@ static void usage(FILE *f)
             "usage: physmap [options] [IMAGE]\n"
             "\n"
             "Build a machine with 16 MiB of RAM and a NOR flash device holding IMAGE (a file\n"
-            "whose size is a multiple of the block size and of the 4096-byte page), or a\n"
+            "whose size is a multiple of the block size and of the page size), or a\n"
             "built-in deterministic pattern when no IMAGE is given.  Print the physical map\n"
             "with the per-page metadata each segment costs, then read NOR blocks through\n"
             "the block (strategy) path and through the direct-access physical window and\n"
             "compare them.  Exit status: 0 all blocks match, 1 a mismatch, 2 an error.\n"
             "\n"
             "options:\n"
+            "  -p, --page-size N     machine page size, power of two >= 512 (default 4096)\n"
             "  -b, --block-size N    device block size in bytes, power of two (default 512)\n"
             "  -s, --pattern-size N  size of the built-in pattern image (default 4194304)\n"
             "      --seed N          seed of the built-in pattern (default 1)\n"
@@ -71,6 +73,7 @@ static bool parse_size(const char *s, uint64_t *out)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     o->image = NULL;
+    o->page_size = 4096;
     o->block_size = 512;
     o->pattern_size = 4u << 20;
     o->seed = 1;
@@ -82,7 +85,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 1;
-        } else if (!strcmp(a, "-b") || !strcmp(a, "--block-size") || !strcmp(a, "-s") ||
+        } else if (!strcmp(a, "-p") || !strcmp(a, "--page-size") ||
+                   !strcmp(a, "-b") || !strcmp(a, "--block-size") || !strcmp(a, "-s") ||
                    !strcmp(a, "--pattern-size") || !strcmp(a, "--seed") || !strcmp(a, "-n") ||
                    !strcmp(a, "--check")) {
             if (!parse_size(val, &v)) {
@@ -90,7 +94,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 return 2;
             }
             i++;
-            if (a[1] == 'b' || !strcmp(a, "--block-size"))
+            if (a[1] == 'p' || !strcmp(a, "--page-size"))
+                o->page_size = (size_t)v;
+            else if (a[1] == 'b' || !strcmp(a, "--block-size"))
                 o->block_size = (size_t)v;
             else if (a[1] == 's' || !strcmp(a, "--pattern-size"))
                 o->pattern_size = (size_t)v;
@@ -223,10 +229,12 @@ int main(int argc, char **argv)
     uvmsim_machine_config mc;
     uvmsim_machine_config_init(&mc);
     mc.ram_size = RAM_SIZE;
+    mc.page_size = o.page_size;
     uvmsim_machine *m;
     int err = uvmsim_machine_create(&mc, &m);
     if (err != UVMSIM_OK) {
-        fprintf(stderr, "physmap: cannot create machine: %s\n", uvmsim_strerror(err));
+        fprintf(stderr, "physmap: cannot create machine with page size %zu: %s [%s]\n", o.page_size,
+                uvmsim_strerror(err), uvmsim_errname(err));
         return 2;
     }
 

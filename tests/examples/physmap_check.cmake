@@ -70,6 +70,13 @@ expect("${img_out}" "block 0 +pa 0x0040000000 +word0 2e2e3a30316b6c62 +OK")
 expect("${img_out}" "block 15 +pa 0x004000f000 +word0 2e2e3a35326b6c62 +OK")
 expect("${img_out}" "16 blocks OK, 0 MISMATCH")
 
+# Another page size: 512-byte pages, eight times the pages and the metadata for RAM.
+run(p512 0 --page-size 512 --pattern-size 64K)
+expect("${p512_out}" "page size 512,")
+expect("${p512_out}" "0 +RAM +0x0000000000000000 0x0000000001000000 +16 MiB +32768 ")
+expect("${p512_out}" "1 +DEVICE 0x0000000040000000 0x0000000040010000 +64 KiB +128 +0 B")
+expect("${p512_out}" "8 blocks OK, 0 MISMATCH")
+
 # Errors: missing file, bad size, too large for the window, bad options.
 run(missing 2 ${WORKDIR}/no-such-image.img)
 expect("${missing_err}" "cannot attach NOR device from .*no-such-image.img: host I/O error \\[EIO\\]")
@@ -80,6 +87,8 @@ run(big 2 --pattern-size 128M)
 expect("${big_err}" "\\[ERANGE\\]")
 run(bs 2 --block-size 1000)
 expect("${bs_err}" "\\[EINVAL\\]")
+run(ps 2 --page-size 3000)
+expect("${ps_err}" "cannot create machine with page size 3000: .*\\[EINVAL\\]")
 run(opt 2 --frobnicate)
 expect("${opt_err}" "unknown option '--frobnicate'")
 run(num 2 --check)
