@@ -255,6 +255,11 @@ START_TEST(test_placement)
     ck_assert_uint_eq(uvmsim_flashdev_base(x), NOR_BASE + 16 * KiB);
     ck_assert_str_eq(uvmsim_flashdev_name(x), "nor1");
     uvmsim_flashdev *y;
+    /* Room only at the very end of the window, and too little of it. */
+    ck_assert_int_eq(uvmsim_flashdev_destroy(d[3]), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_flashdev_create_pattern(m, NULL, 24 * KiB, 9, &y), UVMSIM_ERANGE);
+    ck_assert_int_eq(uvmsim_flashdev_create_pattern(m, NULL, 16 * KiB, 3, &d[3]), UVMSIM_OK);
+    ck_assert_uint_eq(uvmsim_flashdev_base(d[3]), NOR_BASE + 48 * KiB);
     ck_assert_int_eq(uvmsim_flashdev_create_pattern(m, NULL, 8 * KiB, 9, &y), UVMSIM_OK);
     ck_assert_uint_eq(uvmsim_flashdev_base(y), NOR_BASE + 24 * KiB);
     ck_assert_str_eq(uvmsim_flashdev_name(y), "nor4");

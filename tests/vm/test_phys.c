@@ -163,6 +163,17 @@ START_TEST(test_config_validation)
     c.tlb.entries = 0;   /* TLB disabled */
     ck_assert_int_eq(try_cfg(&c), UVMSIM_OK);
 
+    /* More pages than a segment's free-list index can name (2^32 - 1): refused while
+     * registering the boot RAM, before any host memory is asked for. */
+    uvmsim_machine_config_init(&c);
+    c.ram_size = 1ull << 44;   /* 2^32 pages of 4 KiB */
+    c.nor_size = 0;
+    ck_assert_int_eq(try_cfg(&c), UVMSIM_ERANGE);
+    /* An unknown pmap backend: the machine is torn down again. */
+    uvmsim_machine_config_init(&c);
+    c.pmap = "no-such-pmap";
+    ck_assert_int_eq(try_cfg(&c), UVMSIM_EINVAL);
+
     /* A NULL pmap name means the default backend. */
     uvmsim_machine_config_init(&c);
     c.pmap = NULL;
@@ -281,6 +292,7 @@ START_TEST(test_physload_ram)
     ck_assert_int_eq(uvmsim_page_physload(m, 16 * MiB, 16 * MiB), UVMSIM_EINVAL);
     ck_assert_int_eq(uvmsim_page_physload(m, 17 * MiB, 16 * MiB), UVMSIM_EINVAL);
     ck_assert_int_eq(uvmsim_page_physload(NULL, 16 * MiB, 17 * MiB), UVMSIM_EINVAL);
+    ck_assert_int_eq(uvmsim_page_physload(m, 1ull << 40, (1ull << 40) + (1ull << 44)), UVMSIM_ERANGE);
     ck_assert_uint_eq(uvmsim_phys_nsegs(m), 4);
     uvmsim_ram_stats_get(m, &rs);
     ck_assert_uint_eq(rs.total_pages, 529);
