@@ -291,7 +291,9 @@ int uvmsim_mount_ext2(uvmsim_machine *m, uvmsim_flashdev *dev, const char *path,
     if (uvmsim_flashdev_machine(dev) != m)
         return uvmsim_fs_failm(m, UVMSIM_EINVAL, "mount: device %s belongs to another machine",
                                uvmsim_flashdev_name(dev));
-    if (flags & ~(unsigned)(UVMSIM_MNT_RDONLY | UVMSIM_MNT_XIP))
+    if ((flags & UVMSIM_MNT_XIP_FAULTOP) && !(flags & UVMSIM_MNT_XIP))
+        return uvmsim_fs_failm(m, UVMSIM_EINVAL, "mount: the XIP fault-op pager needs the XIP flag too");
+    if (flags & ~(unsigned)(UVMSIM_MNT_RDONLY | UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP))
         return uvmsim_fs_failm(m, UVMSIM_EINVAL, "mount: unknown mount flags 0x%x",
                                flags & ~(unsigned)(UVMSIM_MNT_RDONLY | UVMSIM_MNT_XIP));
     if (!mount_path_ok(path))

@@ -408,19 +408,21 @@ static int fault_pgo_fault(struct uvm_faultctx *flt, bool *handled)
     return err;
 }
 
-/* Public for pagers with a fault op: enter a device page for this fault. */
-int uvmsim_fault_enter_device(struct uvm_faultctx *flt, paddr_t pa, uint64_t bmap_block);
-int uvmsim_fault_enter_device(struct uvm_faultctx *flt, paddr_t pa, uint64_t bmap_block)
+/* For pagers with a fault op: enter the page they found for this fault (a device page,
+ * or the zero page for a hole), never writable. */
+int uvmsim_fault_enter_device(struct uvm_faultctx *flt, const struct uvm_pgref *ref, uint64_t bmap_block);
+int uvmsim_fault_enter_device(struct uvm_faultctx *flt, const struct uvm_pgref *ref, uint64_t bmap_block)
 {
-    struct uvm_pgref ref = {.pa = pa, .pg = NULL};
     vm_prot_t prot = flt->enter_prot;
     if (flt->entry->etype & UVM_ET_COPYONWRITE)
         prot &= ~UVMSIM_PROT_WRITE;
     flt->io.bmap_done = true;
     flt->io.bmap_block = bmap_block;
-    fault_step(flt, "lower", "pgo_fault: bmap gives block %llu; enter device pa 0x%llx directly",
-               (unsigned long long)bmap_block, (unsigned long long)pa);
-    return fault_enter(flt, &ref, prot, NULL, UVMSIM_FAULT_LOWER_DIRECT);
+    fault_step(flt, "lower", bmap_block ?
+               "pgo_fault: bmap gives filesystem block %llu; the pager enters device pa 0x%llx itself" :
+               "pgo_fault: bmap says hole (%llu); the pager enters the zero page at pa 0x%llx",
+               (unsigned long long)bmap_block, (unsigned long long)ref->pa);
+    return fault_enter(flt, ref, prot, NULL, UVMSIM_FAULT_LOWER_DIRECT);
 }
 
 /* Fault accessors for pagers with a fault op (the struct stays private to this file). */

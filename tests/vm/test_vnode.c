@@ -1,0 +1,323 @@
+/* Check suite for src/vm/uvm_vnode.c: the vnode pager (RAM page cache filled through
+ * the strategy routine), the XIP vnode pager (device pages, the zero page for holes)
+ * and the dedicated XIP pager with fault/copy_page ops, on real mke2fs images. */
+#include <stdbool.h>
+#include "../fs/fs_testutil.h"
+#include "vmtest.h"
+#include "uvmsim/fs.h"
+
+#define PG 4096u
+#define DATA_LEN (5 * PG + 100)
+#define SEED 77
+
+enum mode { COPY = 0, XIP = 1, XIPOP = 2 };
+static const unsigned mode_flags[] = {0, UVMSIM_MNT_XIP, UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP};
+static char dir[256], img4k[300], img1k[300];
+
+/* Set-up runs outside any test: fail loudly and exit. */
+#define REQ(c) do { if (!(c)) { fprintf(stderr, "set-up failed: %s\n", #c); exit(1); } } while (0)
+
+static void build_images(void)
+{
+    char src[300], p[400], err[1024];
+    snprintf(dir, sizeof dir, "vnode-test-%d", (int)getpid());
+    fsu_rmtree(dir);
+    REQ(mkdir(dir, 0755) == 0);
+    snprintf(src, sizeof src, "%s/src", dir);
+    REQ(mkdir(src, 0755) == 0);
+    REQ(fsu_write_at(fsu_path(p, sizeof p, "%s/data", src), 0, DATA_LEN, SEED) == 0);
+    /* sparse: page 0 and page 3 hold data, pages 1-2 are holes */
+    REQ(fsu_write_at(fsu_path(p, sizeof p, "%s/sparse", src), 0, PG, SEED + 1) == 0);
+    REQ(fsu_write_at(fsu_path(p, sizeof p, "%s/sparse", src), 3 * PG, PG, SEED + 2) == 0);
+    snprintf(img4k, sizeof img4k, "%s/fs4k.img", dir);
+    snprintf(img1k, sizeof img1k, "%s/fs1k.img", dir);
+    if (!fsu_mkimage(src, img4k, 4096, 1, "4M", err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
+    if (!fsu_mkimage(src, img1k, 1024, 1, "4M", err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
+}
+
+static void cleanup(void) { fsu_rmtree(dir); }
+
+struct rig { uvmsim_machine *m; uvmsim_flashdev *dev; uvmsim_mount *mp; uvmsim_vnode *data, *sparse; };
+
+static void rig_up(struct rig *r, enum mode mode, const char *backend_name)
+{
+    r->m = vt_machine(0, backend_name);
+    uvmsim_flashdev_config fc;
+    uvmsim_flashdev_config_init(&fc);
+    ck_assert_int_eq(uvmsim_flashdev_create_file(r->m, &fc, img4k, &r->dev), UVMSIM_OK);
+    int err = uvmsim_mount_ext2(r->m, r->dev, "/", mode_flags[mode], &r->mp);
+    ck_assert_msg(err == UVMSIM_OK, "mount: %s (%s)", uvmsim_strerror(err), uvmsim_fs_last_error(r->m));
+    ck_assert_int_eq(uvmsim_namei(r->m, "/data", &r->data), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_namei(r->m, "/sparse", &r->sparse), UVMSIM_OK);
+}
+
+static void rig_down(struct rig *r)
+{
+    uvmsim_vnode_rele(r->data);
+    uvmsim_vnode_rele(r->sparse);
+    uvmsim_machine_destroy(r->m);
+}
+
+static uvmsim_vaddr_t map_file(uvmsim_proc *p, uvmsim_vnode *vp, uint64_t pages, uvmsim_prot_t prot, bool shared, int *errp)
+{
+    uvmsim_map_args a;
+    uvmsim_map_args_init(&a);
+    a.size = pages * PG;
+    a.prot = prot;
+    a.flags = shared ? UVMSIM_MAP_SHARED : UVMSIM_MAP_PRIVATE;
+    a.vnode = vp;
+    uvmsim_vaddr_t va = 0;
+    int err = uvmsim_map(p, &a, &va);
+    if (errp)
+        *errp = err;
+    else
+        ck_assert_msg(err == UVMSIM_OK, "map file: %s", uvmsim_strerror(err));
+    return va;
+}
+
+static const char *be(int i) { return vt_backends()[i / 3]; }
+static enum mode md(int i) { return (enum mode)(i % 3); }
+static int nloops(void) { int n = 0; while (vt_backends()[n]) n++; return 3 * n; }
+
+/* Every byte read through the MMU equals the file's; the page lives where the mount says. */
+START_TEST(test_read_bytes_and_location)
+{
+    struct rig r;
+    rig_up(&r, md(_i), be(_i));
+    uvmsim_proc *p;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
+    uvmsim_vaddr_t va = map_file(p, r.data, 7, UVMSIM_PROT_READ | UVMSIM_PROT_EXEC, false, NULL);
+    ck_assert_int_eq(uvmsim_advise(p, va, 7 * PG, UVMSIM_ADV_RANDOM), UVMSIM_OK);
+    uvmsim_paddr_t base = uvmsim_flashdev_base(r.dev);
+    for (unsigned pg = 0; pg < 6; pg++) {
+        uint8_t buf[PG];
+        uvmsim_fault_outcome o;
+        unsigned nf;
+        uvmsim_ram_stats r0, r1;
+        uvmsim_ram_stats_get(r.m, &r0);
+        ck_assert_int_eq(uvmsim_access_mem(p, va + pg * PG, UVMSIM_ACCESS_FETCH, buf, PG, &nf, &o), UVMSIM_OK);
+        uvmsim_ram_stats_get(r.m, &r1);
+        ck_assert_uint_eq(nf, 1);
+        ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_DIRECT);
+        ck_assert(!(o.prot_entered & UVMSIM_PROT_WRITE));
+        for (unsigned i = 0; i < PG; i++) {
+            uint64_t off = (uint64_t)pg * PG + i;
+            uint8_t want = off < DATA_LEN ? fsu_pat(off, SEED) : 0;
+            ck_assert_msg(buf[i] == want, "page %u byte %u", pg, i);
+        }
+        uint64_t pbn;
+        ck_assert_int_eq(uvmsim_vnode_bmap(r.data, pg, &pbn), UVMSIM_OK);
+        if (md(_i) == COPY) {
+            ck_assert_int_eq(o.loc, UVMSIM_LOC_RAM);
+            ck_assert_uint_eq(o.io_requests, 1);
+            ck_assert_uint_eq(o.io_bytes, PG);
+            ck_assert_uint_eq(r1.object_pages - r0.object_pages, 1);
+        } else {
+            ck_assert_int_eq(o.loc, UVMSIM_LOC_DEVICE);
+            ck_assert_uint_eq(o.pa, base + pbn * PG);
+            ck_assert_uint_eq(o.io_requests, 0);
+            ck_assert(o.xip);
+            ck_assert_uint_eq(r1.object_pages, r0.object_pages);
+            ck_assert_uint_eq(r1.anon_pages, r0.anon_pages);
+        }
+        VT_CHECK(r.m);
+    }
+    /* past EOF inside the mapping (the file has 6 pages): an error, nothing mapped */
+    uint8_t b;
+    uvmsim_fault_outcome o;
+    ck_assert_int_eq(uvmsim_access_mem(p, va + 6 * PG, UVMSIM_ACCESS_LOAD, &b, 1, NULL, &o), UVMSIM_EFAULT);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_ERROR);
+    VT_CHECK(r.m);
+    uvmsim_proc_exit(p);
+    VT_CHECK(r.m);
+    uvmsim_ram_stats rs;
+    uvmsim_ram_stats_get(r.m, &rs);
+    ck_assert_uint_eq(rs.object_pages, 0);   /* the page cache goes with the last mapping */
+    rig_down(&r);
+}
+END_TEST
+
+/* A store to a private file mapping promotes: a RAM anon filled from the cache page or
+ * from NOR; other mappings of the file keep the original bytes. */
+START_TEST(test_private_store_promotes)
+{
+    struct rig r;
+    rig_up(&r, md(_i), be(_i));
+    uvmsim_proc *p, *q;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &q), UVMSIM_OK);
+    uvmsim_vaddr_t va = map_file(p, r.data, 6, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, false, NULL);
+    uvmsim_vaddr_t vq = map_file(q, r.data, 6, UVMSIM_PROT_READ, false, NULL);
+    uvmsim_fault_outcome o;
+    uint8_t b, v = 0xEE;
+    ck_assert_int_eq(uvmsim_access_mem(p, va + 2 * PG + 9, UVMSIM_ACCESS_STORE, &v, 1, NULL, &o), UVMSIM_OK);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_PROMOTE);
+    ck_assert_int_eq(o.loc, UVMSIM_LOC_RAM);
+    ck_assert_uint_eq(o.bytes_copied, PG);
+    ck_assert(o.prot_entered & UVMSIM_PROT_WRITE);
+    ck_assert_uint_eq(o.anon_refs, 1);
+    VT_CHECK(r.m);
+    ck_assert_int_eq(uvmsim_access_mem(p, va + 2 * PG + 10, UVMSIM_ACCESS_LOAD, &b, 1, NULL, NULL), UVMSIM_OK);
+    ck_assert_int_eq(b, fsu_pat(2 * PG + 10, SEED));   /* the rest of the page was copied */
+    ck_assert_int_eq(uvmsim_access_mem(p, va + 2 * PG + 9, UVMSIM_ACCESS_LOAD, &b, 1, NULL, NULL), UVMSIM_OK);
+    ck_assert_int_eq(b, 0xEE);
+    ck_assert_int_eq(uvmsim_access_mem(q, vq + 2 * PG + 9, UVMSIM_ACCESS_LOAD, &b, 1, NULL, &o), UVMSIM_OK);
+    ck_assert_int_eq(b, fsu_pat(2 * PG + 9, SEED));
+    /* a read first, then the store: lower-direct read-only, then lower-promote */
+    ck_assert_int_eq(uvmsim_access_mem(p, va + 4 * PG, UVMSIM_ACCESS_LOAD, &b, 1, NULL, &o), UVMSIM_OK);
+    ck_assert(!(o.prot_entered & UVMSIM_PROT_WRITE));
+    unsigned nf;
+    ck_assert_int_eq(uvmsim_access_mem(p, va + 4 * PG, UVMSIM_ACCESS_STORE, &v, 1, &nf, &o), UVMSIM_OK);
+    ck_assert_uint_eq(nf, 1);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_PROMOTE);
+    ck_assert_uint_eq(o.io_requests, 0);
+    VT_CHECK(r.m);
+    rig_down(&r);
+}
+END_TEST
+
+/* A hole maps the shared zero page on XIP (a zeroed cache page on copy mounts, with no
+ * I/O) until written. */
+START_TEST(test_hole)
+{
+    struct rig r;
+    rig_up(&r, md(_i), be(_i));
+    uvmsim_proc *p;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
+    uvmsim_vaddr_t va = map_file(p, r.sparse, 4, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, false, NULL);
+    ck_assert_int_eq(uvmsim_advise(p, va, 4 * PG, UVMSIM_ADV_RANDOM), UVMSIM_OK);
+    uint64_t pbn;
+    ck_assert_int_eq(uvmsim_vnode_bmap(r.sparse, 1, &pbn), UVMSIM_OK);
+    ck_assert_uint_eq(pbn, 0);
+    uvmsim_fault_outcome o;
+    uint8_t buf[PG], zero[PG] = {0};
+    ck_assert_int_eq(uvmsim_access_mem(p, va + PG, UVMSIM_ACCESS_LOAD, buf, PG, NULL, &o), UVMSIM_OK);
+    ck_assert_mem_eq(buf, zero, PG);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_DIRECT);
+    ck_assert_uint_eq(o.io_requests, 0);
+    if (md(_i) == COPY) {
+        ck_assert_int_eq(o.loc, UVMSIM_LOC_RAM);
+    } else {
+        ck_assert_int_eq(o.loc, UVMSIM_LOC_ZERO);
+        ck_assert_uint_eq(o.pa, uvmsim_zero_page(r.m));
+    }
+    uint8_t v = 5;
+    ck_assert_int_eq(uvmsim_access_mem(p, va + PG + 1, UVMSIM_ACCESS_STORE, &v, 1, NULL, &o), UVMSIM_OK);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_PROMOTE);
+    ck_assert_int_eq(o.loc, UVMSIM_LOC_RAM);
+    ck_assert_uint_ne(o.pa, uvmsim_zero_page(r.m));
+    ck_assert_int_eq(uvmsim_access_mem(p, va + PG, UVMSIM_ACCESS_LOAD, buf, PG, NULL, NULL), UVMSIM_OK);
+    ck_assert_int_eq(buf[1], 5);
+    ck_assert_int_eq(buf[0], 0);
+    VT_CHECK(r.m);   /* includes: the zero page is still all zeros */
+    /* data after the hole is the file's */
+    ck_assert_int_eq(uvmsim_access_mem(p, va + 3 * PG, UVMSIM_ACCESS_LOAD, buf, PG, NULL, NULL), UVMSIM_OK);
+    ck_assert_int_eq(buf[17], fsu_pat(3 * PG + 17, SEED + 2));
+    rig_down(&r);
+}
+END_TEST
+
+/* Shared file mappings: readable, never writable on the read-only medium. */
+START_TEST(test_shared_rofs)
+{
+    struct rig r;
+    rig_up(&r, md(_i), be(_i));
+    uvmsim_proc *p;
+    int err;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
+    map_file(p, r.data, 2, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, true, &err);
+    ck_assert_int_eq(err, UVMSIM_EROFS);
+    ck_assert_uint_eq(uvmsim_map_nentries(p), 0);
+    uvmsim_vaddr_t va = map_file(p, r.data, 2, UVMSIM_PROT_READ, true, NULL);
+    ck_assert_int_eq(uvmsim_protect(p, va, 2 * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE), UVMSIM_EACCES);
+    uint8_t b;
+    uvmsim_fault_outcome o;
+    ck_assert_int_eq(uvmsim_access_mem(p, va + 1, UVMSIM_ACCESS_LOAD, &b, 1, NULL, &o), UVMSIM_OK);
+    ck_assert_int_eq(b, fsu_pat(1, SEED));
+    ck_assert_int_eq(uvmsim_access_mem(p, va + 1, UVMSIM_ACCESS_STORE, &b, 1, NULL, &o), UVMSIM_EACCES);
+    /* a directory cannot be mapped */
+    uvmsim_vnode *root;
+    ck_assert_int_eq(uvmsim_namei(r.m, "/", &root), UVMSIM_OK);
+    map_file(p, root, 1, UVMSIM_PROT_READ, false, &err);
+    ck_assert_int_eq(err, UVMSIM_EISDIR);
+    uvmsim_vnode_rele(root);
+    VT_CHECK(r.m);
+    rig_down(&r);
+}
+END_TEST
+
+/* Two processes share one cache page (copy) or one device page (XIP); PV counts both. */
+START_TEST(test_page_shared_between_mappings)
+{
+    struct rig r;
+    rig_up(&r, md(_i), be(_i));
+    uvmsim_proc *p, *q;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &q), UVMSIM_OK);
+    uvmsim_vaddr_t vp = map_file(p, r.data, 6, UVMSIM_PROT_READ, false, NULL);
+    uvmsim_vaddr_t vq = map_file(q, r.data, 6, UVMSIM_PROT_READ, true, NULL);
+    uvmsim_fault_outcome o1, o2;
+    uint8_t b;
+    ck_assert_int_eq(uvmsim_access_mem(p, vp, UVMSIM_ACCESS_LOAD, &b, 1, NULL, &o1), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_access_mem(q, vq, UVMSIM_ACCESS_LOAD, &b, 1, NULL, &o2), UVMSIM_OK);
+    ck_assert_uint_eq(o1.pa, o2.pa);
+    ck_assert_uint_eq(o2.io_requests, 0);
+    ck_assert_uint_eq(uvmsim_pmap_pv_count(r.m, o1.pa), 2);
+    VT_CHECK(r.m);
+    rig_down(&r);
+}
+END_TEST
+
+/* XIP needs a direct-access device and blocks of page size. */
+START_TEST(test_xip_refusals)
+{
+    uvmsim_machine *m = vt_machine(0, NULL);
+    uvmsim_flashdev_config fc;
+    uvmsim_flashdev_config_init(&fc);
+    uvmsim_flashdev *d1, *d2;
+    uvmsim_mount *mp;
+    ck_assert_int_eq(uvmsim_flashdev_create_file(m, &fc, img1k, &d1), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_mount_ext2(m, d1, "/a", UVMSIM_MNT_XIP, &mp), UVMSIM_ENOXIP);
+    ck_assert_ptr_nonnull(strstr(uvmsim_fs_last_error(m), "block"));
+    ck_assert_int_eq(uvmsim_mount_ext2(m, d1, "/a", 0, &mp), UVMSIM_OK);
+    fc.direct_access = false;
+    ck_assert_int_eq(uvmsim_flashdev_create_file(m, &fc, img4k, &d2), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_mount_ext2(m, d2, "/b", UVMSIM_MNT_XIP, &mp), UVMSIM_ENOXIP);
+    ck_assert_int_eq(uvmsim_mount_ext2(m, d2, "/b", 0, &mp), UVMSIM_OK);
+    /* a copy mount of 1 KiB blocks pages fine: four block reads, one request when contiguous */
+    uvmsim_vnode *vp;
+    ck_assert_int_eq(uvmsim_namei(m, "/a/data", &vp), UVMSIM_OK);
+    uvmsim_proc *p;
+    ck_assert_int_eq(uvmsim_proc_create(m, &p), UVMSIM_OK);
+    uvmsim_vaddr_t va = map_file(p, vp, 6, UVMSIM_PROT_READ, false, NULL);
+    uint8_t buf[PG];
+    uvmsim_fault_outcome o;
+    ck_assert_int_eq(uvmsim_access_mem(p, va + PG, UVMSIM_ACCESS_LOAD, buf, PG, NULL, &o), UVMSIM_OK);
+    ck_assert_uint_ge(o.io_requests, 1);
+    ck_assert_uint_le(o.io_requests, 4);
+    ck_assert_uint_eq(o.io_bytes, PG);
+    for (unsigned i = 0; i < PG; i++)
+        ck_assert_int_eq(buf[i], fsu_pat(PG + i, SEED));
+    uvmsim_vnode_rele(vp);
+    VT_CHECK(m);
+    uvmsim_machine_destroy(m);
+}
+END_TEST
+
+int main(void)
+{
+    build_images();
+    Suite *s = suite_create("vm-vnode");
+    TCase *tc = tcase_create("pagers");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, test_read_bytes_and_location, 0, nloops());
+    tcase_add_loop_test(tc, test_private_store_promotes, 0, nloops());
+    tcase_add_loop_test(tc, test_hole, 0, nloops());
+    tcase_add_loop_test(tc, test_shared_rofs, 0, nloops());
+    tcase_add_loop_test(tc, test_page_shared_between_mappings, 0, nloops());
+    tcase_add_test(tc, test_xip_refusals);
+    suite_add_tcase(s, tc);
+    int rc = vt_run(s);
+    cleanup();
+    return rc;
+}
