@@ -534,10 +534,13 @@ START_TEST(test_asid_switch)
 }
 END_TEST
 
-START_TEST(test_asid_rollover)
+static void rollover(bool split)
 {
+    uvmsim_machine_config cfg;
+    uvmsim_machine_config_init(&cfg);
+    cfg.tlb.split = split;
     struct fx f;
-    fx_default(&f);
+    fx_make(&f, &cfg, true);
     struct pmap *keep = mkpmap(f.m, 1);
     paddr_t pk = ram(f.m), pc = ram(f.m), got;
     ck_assert_int_eq(uvmsim_pmap_enter(keep, 0x3000, pk, UVMSIM_PROT_READ, 0), UVMSIM_OK);
@@ -571,8 +574,13 @@ START_TEST(test_asid_rollover)
     ck_assert_uint_ne(uvmsim_pmap_generic_asid(keep), 0);
     ck_assert_int_eq(uvmsim_pmap_translate(keep, 0x3000, UVMSIM_ACCESS_LOAD, &got), UVMSIM_OK);
     ck_assert_uint_eq(stats(f.m).dtlb.misses, 302);  /* its entry was flushed */
+    ck_assert_uint_eq(stats(f.m).itlb.full_flushes, split ? 1 : 0);
     fx_done(&f);
 }
+
+START_TEST(test_asid_rollover) { rollover(false); }
+END_TEST
+START_TEST(test_asid_rollover_split) { rollover(true); }
 END_TEST
 
 /* ---- page tables in RAM ---- */
@@ -770,10 +778,12 @@ START_TEST(test_check_detects)
     uvmsim_tlb_insert(f.m->pmm->dtlb, asid, 0x9000 >> 12, pa, UVMSIM_PROT_READ, 0);
     expect_broken(f.m, "exceeds the tables");
     uvmsim_tlb_invalidate(f.m->pmm->dtlb, asid, 0x9000 >> 12);
-    /* 5. ... and one whose ASID belongs to nobody. */
+    /* 5. ... and ones whose ASID belongs to nobody (the first is reported). */
     uvmsim_tlb_insert(f.m->pmm->dtlb, 200, 0x8000 >> 12, pa, UVMSIM_PROT_READ, 0);
+    uvmsim_tlb_insert(f.m->pmm->dtlb, 201, 0x8000 >> 12, pa, UVMSIM_PROT_READ, 0);
     expect_broken(f.m, "owned by no pmap");
     uvmsim_tlb_invalidate(f.m->pmm->dtlb, 200, 0x8000 >> 12);
+    uvmsim_tlb_invalidate(f.m->pmm->dtlb, 201, 0x8000 >> 12);
     CHECK_OK(f.m);
 
     /* 6. Counter drift. */
@@ -799,6 +809,138 @@ START_TEST(test_check_detects)
     pg->pvlist = pv;
     f.m->pmm->st.pv_entries++;
     CHECK_OK(f.m);
+    fx_done(&f);
+}
+END_TEST
+
+/* Every other branch of the checker, each provoked and undone. */
+START_TEST(test_check_detects_more)
+{
+    struct fx f;
+    fx_default(&f);
+    struct pmap_machine *pmm = f.m->pmm;
+    struct pmap *pm = mkpmap(f.m, 9);
+    paddr_t pa = ram(f.m), ptep;
+    ck_assert_int_eq(uvmsim_pmap_enter(pm, 0x8000, pa, UVMSIM_PROT_READ, 0), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_pmap_enter(pm, 0x9000, DEV_BASE + 5 * PG, UVMSIM_PROT_READ, 0), UVMSIM_OK);
+    uvmsim_pmap_activate(pm);
+    CHECK_OK(f.m);
+    struct vm_page *pg = uvmsim_phys_to_vm_page(f.m, pa);
+    struct pv_entry *pv = pg->pvlist;
+    struct pmap fake = *pm;
+
+    pv->pv_pmap = &fake;
+    expect_broken(f.m, "dead pmap");
+    pv->pv_pmap = pm;
+    pg->owner = PGO_FREE;
+    expect_broken(f.m, "is mapped");
+    pg->owner = PGO_OTHER;
+    pv->pv_pa = pa + PG;
+    expect_broken(f.m, "says pa");
+    pv->pv_pa = pa;
+    CHECK_OK(f.m);
+
+    unsigned b = (unsigned)(((DEV_BASE + 5 * PG) / PG) % pmm->pv_hash_buckets);
+    struct pv_entry *dpv = pmm->pv_hash[b];
+    ck_assert_ptr_nonnull(dpv);
+    dpv->pv_pa = pa;
+    expect_broken(f.m, "misfiled");
+    dpv->pv_pa = DEV_BASE + 5 * PG;
+    dpv->pv_pmap = &fake;
+    expect_broken(f.m, "dead pmap");
+    dpv->pv_pmap = pm;
+    pmm->pv_hash_len[b]++;
+    expect_broken(f.m, "hash chain");
+    pmm->pv_hash_len[b]--;
+    pmm->active = &fake;
+    expect_broken(f.m, "not live");
+    pmm->active = pm;
+    CHECK_OK(f.m);
+
+    /* Backend-only breakage (the common census is kept consistent on purpose). */
+    ck_assert(uvmsim_pmap_generic_pte_pa(pm, 0x8000, &ptep));
+    struct vm_page *leaf = uvmsim_phys_to_vm_page(f.m, ptep);
+    uvmsim_page_set_owner(f.m, leaf, PGO_OTHER);
+    pm->ptp_pages--;
+    expect_broken(f.m, "not a PTP page");
+    uvmsim_page_set_owner(f.m, leaf, PGO_PTP);
+    pm->ptp_pages++;
+    uint8_t b0, poke;
+    ck_assert_int_eq(uvmsim_phys_read(f.m, ptep, &b0, 1), UVMSIM_OK);
+    poke = b0 | 0x40;                                  /* a leaf claiming to be a table */
+    ck_assert_int_eq(uvmsim_phys_write(f.m, ptep, &poke, 1), UVMSIM_OK);
+    expect_broken(f.m, "wrong kind");
+    ck_assert_int_eq(uvmsim_phys_write(f.m, ptep, &b0, 1), UVMSIM_OK);
+    pm->ptp_pages++;
+    pmm->ptp_shared--;                                 /* wraps: the sum still matches */
+    expect_broken(f.m, "ptp_pages says");
+    pm->ptp_pages--;
+    pmm->ptp_shared++;
+    CHECK_OK(f.m);
+
+    /* A non-leaf entry pointing outside every segment reads as absent (no crash): the
+     * mappings below it vanish for the walker and the checker says so. */
+    paddr_t l2e;
+    uint8_t saved[8], bad[8] = {0x41, 0, 0, 0, 0x70, 0, 0, 0};   /* 0x70000000 | T | V */
+    ck_assert(uvmsim_pmap_generic_pte_pa(pm, 0x8000, &l2e));
+    /* Find the level-2 entry: the parent of the leaf table is the one that names it. */
+    paddr_t leaf_tbl = l2e & ~(paddr_t)(PG - 1);
+    bool found = false;
+    for (unsigned i = 0; i < 4096 && !found; i++) {          /* 16 MiB of RAM at 0 */
+        struct vm_page *cand = uvmsim_phys_to_vm_page(f.m, (paddr_t)i * PG);
+        if (cand == NULL || cand->owner != PGO_PTP)
+            continue;
+        for (unsigned k = 0; k < PG / 8 && !found; k++) {
+            uint8_t raw[8];
+            ck_assert_int_eq(uvmsim_phys_read(f.m, (paddr_t)i * PG + k * 8, raw, 8), UVMSIM_OK);
+            uint64_t e = 0;
+            for (int j = 7; j >= 0; j--)
+                e = e << 8 | raw[j];
+            if ((e & 1) && (e & ~(uint64_t)(PG - 1)) == leaf_tbl) {
+                l2e = (paddr_t)i * PG + k * 8;
+                found = true;
+            }
+        }
+    }
+    ck_assert(found);
+    ck_assert_int_eq(uvmsim_phys_read(f.m, l2e, saved, 8), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_phys_write(f.m, l2e, bad, 8), UVMSIM_OK);
+    ck_assert(!uvmsim_pmap_extract(pm, 0x8000, NULL, NULL));
+    expect_broken(f.m, "has no such PTE");
+    ck_assert_int_eq(uvmsim_phys_write(f.m, l2e, saved, 8), UVMSIM_OK);
+    CHECK_OK(f.m);
+    fx_done(&f);
+}
+END_TEST
+
+/* The backend ops are safe on absent PTEs and odd ranges even though the common layer
+ * never asks that of them. */
+START_TEST(test_backend_ops_direct)
+{
+    struct fx f;
+    fx_default(&f);
+    const struct pmap_ops *ops = f.m->pmm->ops;
+    struct pmap *pm = mkpmap(f.m, 1);
+    paddr_t pa = ram(f.m);
+    ck_assert_int_eq(uvmsim_pmap_enter(pm, 0x8000, pa, UVMSIM_PROT_ALL, 0), UVMSIM_OK);
+    ops->remove(pm, 0x40000000);                    /* no leaf table */
+    ops->remove(pm, 0x9000);                        /* leaf table, invalid PTE */
+    ops->protect(pm, 0x40000000, UVMSIM_PROT_READ);
+    ops->protect(pm, 0x9000, UVMSIM_PROT_READ);
+    CHECK_OK(f.m);
+    struct pmap_pte pte;
+    vaddr_t va;
+    ck_assert(!ops->next_valid(pm, 0x9000, 0x9000, &va, &pte));
+    ck_assert(!ops->next_valid(pm, 0x9000, ~0ull, &va, &pte));
+    ck_assert(ops->next_valid(pm, 0, ~0ull, &va, &pte));
+    ck_assert_uint_eq(va, 0x8000);
+    ck_assert_uint_eq(pte.pa, pa);
+    ck_assert_uint_eq(pte.prot, UVMSIM_PROT_ALL);
+    ck_assert(!ops->walk(pm, 1ull << 48, &pte));
+    ck_assert(!pte.valid);
+    ck_assert(ops->walk(pm, 0x8000, &pte));
+    ck_assert_uint_eq(pm->ptp_pages, 4);
+    ck_assert_uint_eq(pm->resident, 1);
     fx_done(&f);
 }
 END_TEST
@@ -889,12 +1031,15 @@ int main(void)
     tcase_add_test(tc, test_translate_kinds);
     tcase_add_test(tc, test_asid_switch);
     tcase_add_test(tc, test_asid_rollover);
+    tcase_add_test(tc, test_asid_rollover_split);
     tcase_add_test(tc, test_ptp_accounting);
     tcase_add_test(tc, test_geometry_512);
     tcase_add_test(tc, test_geometry_64k);
     tcase_add_test(tc, test_geometry_1m);
     tcase_add_test(tc, test_enomem_atomic);
     tcase_add_test(tc, test_check_detects);
+    tcase_add_test(tc, test_check_detects_more);
+    tcase_add_test(tc, test_backend_ops_direct);
     tcase_add_test(tc, test_events);
     tcase_add_test(tc, test_destroy_with_live_pmaps);
     suite_add_tcase(s, tc);
