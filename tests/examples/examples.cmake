@@ -1,0 +1,16 @@
+# Tests that run the teaching examples and check what they print (not only exit codes).
+if(TARGET cow-fork)
+  add_test(NAME examples/cow-fork COMMAND cow-fork)
+  set_tests_properties(examples/cow-fork PROPERTIES LABELS "unit;examples"
+    PASS_REGULAR_EXPRESSION "parent-store +fault zero-fill[^\n]*\nfork[^\n]*child reads \"parent!\"\nchild-store +fault upper-promote[^\n]*copied 4096 B[^\n]*parent reads \"parent!\"  child reads \"child!!\"\nparent-store-again +fault upper-direct[^\n]*parent reads \"PARENT!\"  child reads \"child!!\"")
+  add_test(NAME examples/cow-fork-json COMMAND cow-fork --json)
+  set_tests_properties(examples/cow-fork-json PROPERTIES LABELS "unit;examples"
+    PASS_REGULAR_EXPRESSION "\"step\": \"parent-store\", \"fault_class\": \"zero-fill\", \"pa\": \"0x[0-9a-f]+\".*\"step\": \"child-store\", \"fault_class\": \"upper-promote\".*\"step\": \"parent-store-again\", \"fault_class\": \"upper-direct\".*\"bytes\": \\{\"parent\": \"PARENT!\"")
+  add_test(NAME examples/cow-fork-badarg COMMAND cow-fork --bogus)
+  set_tests_properties(examples/cow-fork-badarg PROPERTIES LABELS "unit;examples" WILL_FAIL TRUE)
+  if(VALGRIND AND NOT UVMSIM_SANITIZE)
+    add_test(NAME memcheck/examples/cow-fork COMMAND ${VALGRIND} --quiet --error-exitcode=99 --leak-check=full
+      --errors-for-leak-kinds=definite $<TARGET_FILE:cow-fork> --json)
+    set_tests_properties(memcheck/examples/cow-fork PROPERTIES LABELS "memcheck;examples")
+  endif()
+endif()
