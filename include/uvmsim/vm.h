@@ -28,7 +28,7 @@ typedef enum uvmsim_inherit {
 typedef enum uvmsim_advice {
     UVMSIM_ADV_NORMAL = 0,     /* fault-ahead: 3 pages behind, 4 ahead (UVM's uvmadvice) */
     UVMSIM_ADV_RANDOM = 1,     /* no fault-ahead */
-    UVMSIM_ADV_SEQUENTIAL = 2  /* 0 behind, 8 ahead */
+    UVMSIM_ADV_SEQUENTIAL = 2  /* 0 behind, 7 ahead (UVM deactivates the pages behind) */
 } uvmsim_advice;
 
 /* ---- processes ---- */
@@ -176,7 +176,7 @@ UVMSIM_API void uvmsim_vm_stats_get(const uvmsim_machine *m, uvmsim_vm_stats *ou
 /* Per-process fault counters. */
 UVMSIM_API void uvmsim_proc_stats_get(const uvmsim_proc *p, uvmsim_vm_stats *out);
 
-/* Verify every invariant of the machine (see docs/invariants.md): PTE ↔ PV, anon and
+/* Verify every invariant of the machine (see docs/vm.md): PTE ↔ PV, anon and
  * amap reference counts, TLB ⊆ page tables, RAM accounting.  Returns UVMSIM_OK or
  * UVMSIM_ESTATE with a description of the first violation in msg. */
 UVMSIM_API int uvmsim_check(uvmsim_machine *m, char *msg, size_t msglen);
