@@ -1,0 +1,174 @@
+# The built-in flash image and the static test programs (files and XIP).
+# Included by the top-level CMakeLists.txt before the examples.
+#
+#  1. tests/programs/*.c → <build>/programs/NAME: static non-PIE HOST programs
+#     (`cc -static -no-pie -O1`), never run by the simulator, exec'd by it; hello32 is
+#     i386 and libc-free, built only when the compiler can target -m32.
+#  2. <build>/builtin/root: the programs, a symlink, a sparse data file (mksparse) and a
+#     text file, made into two ext2 images by the real mke2fs (cmake/mkimage.cmake):
+#       uvmsim-builtin.img  4 KiB blocks: embedded, and used by the XIP tests
+#       uvmsim-1k.img       1 KiB blocks: XIP mounts must refuse it
+#  3. bin2c turns the 4 KiB image into builtin_image.c → static library uvmsim_builtin
+#     (include/uvmsim/builtin.h).
+#  4. At the end of the top-level CMakeLists.txt (deferred): every example links
+#     uvmsim_builtin, and the CTest tests of the programs and of xip-exec are added.
+#
+# -DUVMSIM_BUILTIN_IMAGE=OFF builds uvmsim_builtin with an empty image (no mke2fs or
+# static C library needed); the tests that need the images are then disabled.
+
+option(UVMSIM_BUILTIN_IMAGE "Build the static test programs and the built-in ext2 image (needs mke2fs and a static C library)" ON)
+set(UVMSIM_PROGRAM_CC ${CMAKE_C_COMPILER} CACHE FILEPATH "Compiler for the static test programs")
+
+set(UVMSIM_PROGRAMS_DIR ${CMAKE_BINARY_DIR}/programs)
+set(UVMSIM_BUILTIN_DIR ${CMAKE_BINARY_DIR}/builtin)
+set(UVMSIM_BUILTIN_IMG ${UVMSIM_BUILTIN_DIR}/uvmsim-builtin.img)
+set(UVMSIM_BUILTIN_IMG1K ${UVMSIM_BUILTIN_DIR}/uvmsim-1k.img)
+set(_bi_src ${CMAKE_SOURCE_DIR}/src/builtin)
+set(_bi_gen ${UVMSIM_BUILTIN_DIR}/builtin_image.c)
+file(MAKE_DIRECTORY ${UVMSIM_PROGRAMS_DIR} ${UVMSIM_BUILTIN_DIR})
+
+# Build tools (host executables, out of bin/).
+foreach(tool bin2c mksparse)
+  add_executable(uvmsim_${tool} ${_bi_src}/${tool}.c)
+  set_target_properties(uvmsim_${tool} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${UVMSIM_BUILTIN_DIR}/tools)
+endforeach()
+
+# Can the program compiler link static programs?  Probed once per build directory.
+function(_uvmsim_probe var)
+  if(DEFINED CACHE{${var}})
+    return()
+  endif()
+  set(dir ${CMAKE_BINARY_DIR}/CMakeFiles/uvmsim-probe)
+  file(MAKE_DIRECTORY ${dir})
+  file(WRITE ${dir}/probe.c "${_probe_src}")
+  execute_process(COMMAND ${UVMSIM_PROGRAM_CC} ${ARGN} -o ${dir}/probe ${dir}/probe.c
+    RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+  if(rc EQUAL 0)
+    set(${var} ON CACHE INTERNAL "")
+  else()
+    set(${var} OFF CACHE INTERNAL "")
+  endif()
+endfunction()
+
+set(UVMSIM_STATIC_FLAGS -static -no-pie -O1)
+set(UVMSIM_M32_FLAGS -m32 -static -nostdlib -ffreestanding -fno-pic -no-pie -fno-stack-protector -O1)
+
+if(UVMSIM_BUILTIN_IMAGE)
+  find_program(UVMSIM_MKE2FS mke2fs PATHS /usr/sbin /sbin)
+  if(NOT UVMSIM_MKE2FS)
+    message(FATAL_ERROR "mke2fs not found: install e2fsprogs (./scripts/quickstart deps), "
+                        "or configure with -DUVMSIM_BUILTIN_IMAGE=OFF")
+  endif()
+  set(_probe_src "#include <stdio.h>\nint main(void) { puts(\"x\"); return 0; }\n")
+  _uvmsim_probe(UVMSIM_HAVE_STATIC_CC ${UVMSIM_STATIC_FLAGS})
+  if(NOT UVMSIM_HAVE_STATIC_CC)
+    message(FATAL_ERROR "${UVMSIM_PROGRAM_CC} cannot link a static program (${UVMSIM_STATIC_FLAGS}): "
+                        "install the static C library (Debian: libc6-dev), or configure with -DUVMSIM_BUILTIN_IMAGE=OFF")
+  endif()
+  set(_probe_src "void _start(void) { for (;;) ; }\n")
+  _uvmsim_probe(UVMSIM_HAVE_M32_CC ${UVMSIM_M32_FLAGS})
+
+  set(_programs hello bigdata)
+  if(UVMSIM_HAVE_M32_CC)
+    list(APPEND _programs hello32)
+  endif()
+  set(_program_files "")
+  foreach(name ${_programs})
+    set(flags ${UVMSIM_STATIC_FLAGS})
+    if(name STREQUAL "hello32")
+      set(flags ${UVMSIM_M32_FLAGS})
+    endif()
+    set(out ${UVMSIM_PROGRAMS_DIR}/${name})
+    add_custom_command(OUTPUT ${out}
+      COMMAND ${UVMSIM_PROGRAM_CC} ${flags} -o ${out} ${CMAKE_SOURCE_DIR}/tests/programs/${name}.c
+      DEPENDS ${CMAKE_SOURCE_DIR}/tests/programs/${name}.c
+      COMMENT "Linking static test program ${name}" VERBATIM)
+    list(APPEND _program_files ${out})
+  endforeach()
+
+  add_custom_command(OUTPUT ${UVMSIM_BUILTIN_IMG} ${UVMSIM_BUILTIN_IMG1K}
+    COMMAND ${CMAKE_COMMAND} -DROOT=${UVMSIM_BUILTIN_DIR}/root "-DPROGRAMS=${_program_files}"
+            -DMKSPARSE=$<TARGET_FILE:uvmsim_mksparse> -DMKE2FS=${UVMSIM_MKE2FS}
+            -DIMAGE4K=${UVMSIM_BUILTIN_IMG} -DIMAGE1K=${UVMSIM_BUILTIN_IMG1K}
+            -P ${CMAKE_SOURCE_DIR}/cmake/mkimage.cmake
+    DEPENDS ${_program_files} uvmsim_mksparse ${CMAKE_SOURCE_DIR}/cmake/mkimage.cmake
+    COMMENT "Making the ext2 images (mke2fs -d)" VERBATIM)
+  add_custom_command(OUTPUT ${_bi_gen}
+    COMMAND uvmsim_bin2c ${UVMSIM_BUILTIN_IMG} ${_bi_gen} uvmsim_builtin_image_data
+    DEPENDS uvmsim_bin2c ${UVMSIM_BUILTIN_IMG}
+    COMMENT "Embedding the built-in image (bin2c)" VERBATIM)
+  add_custom_target(uvmsim_images ALL DEPENDS ${_program_files} ${UVMSIM_BUILTIN_IMG} ${UVMSIM_BUILTIN_IMG1K})
+else()
+  file(WRITE ${_bi_gen}.tmp "/* No built-in image (UVMSIM_BUILTIN_IMAGE=OFF). */\n#include <stddef.h>\n"
+    "extern const size_t uvmsim_builtin_image_data_size;\nextern const unsigned char uvmsim_builtin_image_data[];\n"
+    "const size_t uvmsim_builtin_image_data_size = 0;\nconst unsigned char uvmsim_builtin_image_data[1] = {0};\n")
+  file(COPY_FILE ${_bi_gen}.tmp ${_bi_gen} ONLY_IF_DIFFERENT)
+  add_custom_target(uvmsim_images)
+endif()
+
+add_library(uvmsim_builtin STATIC ${_bi_src}/builtin.c ${_bi_gen})
+set_target_properties(uvmsim_builtin PROPERTIES POSITION_INDEPENDENT_CODE ON)
+target_include_directories(uvmsim_builtin PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>)
+
+# Run at the end of the top-level CMakeLists.txt, when the examples and the test
+# executables exist.
+function(_uvmsim_builtin_finish)
+  if(UVMSIM_BUILD_EXAMPLES)
+    get_property(targets DIRECTORY ${CMAKE_SOURCE_DIR}/examples PROPERTY BUILDSYSTEM_TARGETS)
+    foreach(t ${targets})
+      get_target_property(type ${t} TYPE)
+      if(type STREQUAL "EXECUTABLE")
+        target_link_libraries(${t} PRIVATE uvmsim_builtin)
+      endif()
+    endforeach()
+  endif()
+  if(NOT UVMSIM_BUILD_TESTS)
+    return()
+  endif()
+  foreach(t test_exec test_xip)
+    if(TARGET ${t})
+      target_link_libraries(${t} PRIVATE uvmsim_builtin)
+      add_dependencies(${t} uvmsim_images)
+      target_compile_definitions(${t} PRIVATE UVMSIM_PROGRAMS_DIR="${UVMSIM_PROGRAMS_DIR}"
+        UVMSIM_BUILTIN_IMG="${UVMSIM_BUILTIN_IMG}" UVMSIM_BUILTIN_IMG1K="${UVMSIM_BUILTIN_IMG1K}"
+        UVMSIM_BUILTIN_ROOT="${UVMSIM_BUILTIN_DIR}/root")
+      if(NOT UVMSIM_BUILTIN_IMAGE)
+        set_tests_properties(vm/${t} PROPERTIES DISABLED TRUE)
+        if(TEST memcheck/vm/${t})
+          set_tests_properties(memcheck/vm/${t} PROPERTIES DISABLED TRUE)
+        endif()
+      endif()
+    endif()
+  endforeach()
+  if(NOT UVMSIM_BUILTIN_IMAGE)
+    return()
+  endif()
+  # The programs are real: run them natively.
+  add_test(NAME programs/hello COMMAND ${UVMSIM_PROGRAMS_DIR}/hello)
+  set_tests_properties(programs/hello PROPERTIES LABELS "unit;programs"
+    PASS_REGULAR_EXPRESSION "^hello, world \\(3 letters l\\)\n$")
+  add_test(NAME programs/bigdata COMMAND ${UVMSIM_PROGRAMS_DIR}/bigdata)
+  set_tests_properties(programs/bigdata PROPERTIES LABELS "unit;programs"
+    PASS_REGULAR_EXPRESSION "^bigdata: sum 33558528 \\(ok\\)\n$")
+  if(UVMSIM_HAVE_M32_CC)
+    add_test(NAME programs/hello32 COMMAND ${UVMSIM_PROGRAMS_DIR}/hello32)
+    set_tests_properties(programs/hello32 PROPERTIES LABELS "unit;programs"
+      PASS_REGULAR_EXPRESSION "^hello from a 32-bit static program\n$")
+  endif()
+  if(TARGET xip-exec)
+    add_test(NAME examples/xip-exec
+      COMMAND ${CMAKE_COMMAND} -DXIP_EXEC=$<TARGET_FILE:xip-exec> -DIMAGE=${UVMSIM_BUILTIN_IMG}
+              -DIMAGE1K=${UVMSIM_BUILTIN_IMG1K}
+              -P ${CMAKE_SOURCE_DIR}/tests/examples/xip_exec_check.cmake)
+    set_tests_properties(examples/xip-exec PROPERTIES LABELS "unit;examples" TIMEOUT 300)
+    if(VALGRIND AND NOT UVMSIM_SANITIZE)
+      add_test(NAME memcheck/examples/xip-exec
+        COMMAND ${VALGRIND} --quiet --error-exitcode=99 --leak-check=full
+                --errors-for-leak-kinds=definite --show-leak-kinds=definite
+                $<TARGET_FILE:xip-exec> --json --procs 2)
+      set_tests_properties(memcheck/examples/xip-exec PROPERTIES LABELS "memcheck;examples"
+        PASS_REGULAR_EXPRESSION "\"xip\": \\{.*\"copy\": \\{" TIMEOUT 900)
+    endif()
+  endif()
+endfunction()
+cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL _uvmsim_builtin_finish)
