@@ -222,7 +222,12 @@ static int exec_validate(struct uvmsim_proc *p, uvmsim_vnode *vp, const uvmsim_e
                 goto out;
             }
             uint64_t phend = eh.e_phoff + (uint64_t)eh.e_phnum * eh.e_phentsize;
-            if (eh.e_phoff < ehsize || phend > va.size) {
+            if (eh.e_phoff < ehsize) {
+                err = exec_fail(info, UVMSIM_ENOEXEC, "program header table at 0x%llx overlaps the ELF header",
+                                (unsigned long long)eh.e_phoff);
+                goto out;
+            }
+            if (phend < eh.e_phoff || phend > va.size) {
                 err = exec_fail(info, UVMSIM_ENOEXEC, "truncated program header table [0x%llx, 0x%llx) in a %llu-byte file",
                                 (unsigned long long)eh.e_phoff, (unsigned long long)phend,
                                 (unsigned long long)va.size);
