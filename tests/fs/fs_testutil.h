@@ -132,21 +132,22 @@ FSU_UNUSED static int fsu_system(const char *fmt, ...)
     return (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0) ? 0 : -1;
 }
 
-/* Build IMAGE from SRCDIR with the real mke2fs: ext2, given block size and revision,
+/* Build IMAGE from SRCDIR with the real mke2fs: ext2, given block size and revision
+ * (extra: more mke2fs options, e.g. "-N 96"),
  * fixed UUID/hash seed/time so the metadata layout is reproducible.  On failure err
  * gets a sentence (including mke2fs's own output). */
-FSU_UNUSED static bool fsu_mkimage(const char *srcdir, const char *image, unsigned bsize, int rev,
-                                   const char *size, char *err, size_t errlen)
+FSU_UNUSED static bool fsu_mkimage_opts(const char *srcdir, const char *image, unsigned bsize, int rev,
+                                        const char *extra, const char *size, char *err, size_t errlen)
 {
     char mke2fs[512];
     if (!fsu_find_tool("mke2fs", mke2fs, sizeof(mke2fs))) {
         snprintf(err, errlen, "mke2fs not found (looked in /usr/sbin, /sbin and $PATH): install e2fsprogs");
         return false;
     }
-    if (fsu_system("E2FSPROGS_FAKE_TIME=1700000000 %s -q -F -t ext2 -b %u -r %d "
+    if (fsu_system("E2FSPROGS_FAKE_TIME=1700000000 %s -q -F -t ext2 -b %u -r %d %s "
                    "-U 01234567-89ab-cdef-0123-456789abcdef -E hash_seed=01234567-89ab-cdef-0123-456789abcdef "
                    "-d %s %s %s >%s.log 2>&1",
-                   mke2fs, bsize, rev, srcdir, image, size, image) != 0) {
+                   mke2fs, bsize, rev, extra, srcdir, image, size, image) != 0) {
         char log[600] = "";
         char lp[600];
         FILE *f = fopen(fsu_path(lp, sizeof(lp), "%s.log", image), "r");
@@ -161,6 +162,12 @@ FSU_UNUSED static bool fsu_mkimage(const char *srcdir, const char *image, unsign
     char lp[600];
     unlink(fsu_path(lp, sizeof(lp), "%s.log", image));
     return true;
+}
+
+FSU_UNUSED static bool fsu_mkimage(const char *srcdir, const char *image, unsigned bsize, int rev,
+                                   const char *size, char *err, size_t errlen)
+{
+    return fsu_mkimage_opts(srcdir, image, bsize, rev, "", size, err, errlen);
 }
 
 /* Read a whole (small) file into a malloc'd buffer. */
