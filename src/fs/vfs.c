@@ -293,9 +293,9 @@ int uvmsim_mount_ext2(uvmsim_machine *m, uvmsim_flashdev *dev, const char *path,
                                uvmsim_flashdev_name(dev));
     if ((flags & UVMSIM_MNT_XIP_FAULTOP) && !(flags & UVMSIM_MNT_XIP))
         return uvmsim_fs_failm(m, UVMSIM_EINVAL, "mount: the XIP fault-op pager needs the XIP flag too");
-    if (flags & ~(unsigned)(UVMSIM_MNT_RDONLY | UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP))
-        return uvmsim_fs_failm(m, UVMSIM_EINVAL, "mount: unknown mount flags 0x%x",
-                               flags & ~(unsigned)(UVMSIM_MNT_RDONLY | UVMSIM_MNT_XIP));
+    const unsigned known = UVMSIM_MNT_RDONLY | UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP;
+    if (flags & ~known)
+        return uvmsim_fs_failm(m, UVMSIM_EINVAL, "mount: unknown mount flags 0x%x", flags & ~known);
     if (!mount_path_ok(path))
         return uvmsim_fs_failm(m, UVMSIM_EINVAL,
                                "mount: \"%.64s\" is not a canonical absolute path (\"/\" or \"/a/b\")", path);

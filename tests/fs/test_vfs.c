@@ -135,7 +135,8 @@ START_TEST(test_mount_refusals)
     expect_mount_fail(m, a, NULL, 0, UVMSIM_EINVAL, "missing");
     ck_assert_int_eq(uvmsim_mount_ext2(m, a, "/", 0, NULL), UVMSIM_EINVAL);
     expect_mount_fail(m, foreign, "/", 0, UVMSIM_EINVAL, "another machine");
-    expect_mount_fail(m, a, "/", 0x80, UVMSIM_EINVAL, "flags");
+    expect_mount_fail(m, a, "/", 0x80, UVMSIM_EINVAL, "unknown mount flags 0x80");
+    expect_mount_fail(m, a, "/", UVMSIM_MNT_XIP_FAULTOP, UVMSIM_EINVAL, "needs the XIP flag");
     const char *bad[] = {"", "flash", "/flash/", "//flash", "/a//b", "/a/./b", "/a/../b", "/.", "/..", "/a/.."};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         expect_mount_fail(m, a, bad[i], 0, UVMSIM_EINVAL, "canonical");
@@ -207,6 +208,12 @@ START_TEST(test_xip_mounts)
     ck_assert_int_eq(uvmsim_phys_read(m, pa, buf, 5), UVMSIM_OK);
     ck_assert(memcmp(buf, "I am ", 5) == 0);
     uvmsim_vnode_rele(vp);
+
+    ck_assert_int_eq(uvmsim_unmount(mp), UVMSIM_OK);
+    /* the second XIP design is a pager choice: the fs keeps the flag for the VM */
+    mp = mount(m, a, "/xip", UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP);
+    ck_assert_uint_eq(uvmsim_mount_flags(mp), UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP | UVMSIM_MNT_RDONLY);
+    ck_assert_uint_eq(uvmsim_mount_xip_base(mp), uvmsim_flashdev_base(a));
 
     /* 1 KiB blocks on 4 KiB pages */
     expect_mount_fail(m, b, "/b", UVMSIM_MNT_XIP, UVMSIM_ENOXIP, "block size (1024 bytes) differs from the page size (4096");
