@@ -340,10 +340,18 @@ int uvmsim_ext2_bmap(struct uvmsim_vnode *vp, uint64_t lbn, uint64_t *pbn)
     return UVMSIM_OK;
 }
 
+/* State of one block count: data blocks found, and indirect blocks read so far.  A
+ * real file cannot use more indirect blocks than the filesystem has, so that bound stops
+ * a corrupt map (say, every TIND slot pointing at the same valid block) from turning one
+ * getattr into millions of reads. */
+struct count_ctx {
+    uint64_t data, indirect;
+};
+
 /* Count non-zero data pointers for logical blocks [base, base + span) of a subtree rooted
  * at block b of the given depth (0 = b is a data block), clipped to [0, limit). */
 static int count_tree(struct uvmsim_vnode *vp, uint32_t b, unsigned depth, uint64_t base, uint64_t span,
-                      uint64_t limit, uint64_t *count)
+                      uint64_t limit, struct count_ctx *cc)
 {
     int err;
     if (base >= limit || b == 0)
@@ -351,10 +359,14 @@ static int count_tree(struct uvmsim_vnode *vp, uint32_t b, unsigned depth, uint6
     if ((err = check_ptr(vp, b, depth ? "an indirect" : "a data")) != UVMSIM_OK)
         return err;
     if (depth == 0) {
-        (*count)++;
+        cc->data++;
         return UVMSIM_OK;
     }
     struct uvmsim_mount *mp = vp->mp;
+    if (++cc->indirect > mp->fs.blocks_count)
+        return uvmsim_fs_fail(mp, UVMSIM_ECORRUPT,
+                              "%s: inode %u's block map uses more indirect blocks than the filesystem has",
+                              mp->path, vp->ino);
     uint64_t p = mp->fs.ptrs;
     uint64_t sub = span / p;
     /* Copy the pointers: the recursion reuses the buffer cache. */
@@ -366,7 +378,7 @@ static int count_tree(struct uvmsim_vnode *vp, uint32_t b, unsigned depth, uint6
         for (uint64_t i = 0; i < p; i++)
             ptrs[i] = le32(blk + 4 * i);
         for (uint64_t i = 0; i < p && err == UVMSIM_OK; i++)
-            err = count_tree(vp, ptrs[i], depth - 1, base + i * sub, sub, limit, count);
+            err = count_tree(vp, ptrs[i], depth - 1, base + i * sub, sub, limit, cc);
     }
     free(ptrs);
     return err;
@@ -376,21 +388,21 @@ int uvmsim_ext2_count_blocks(struct uvmsim_vnode *vp, uint64_t *count)
 {
     uint64_t bsize = vp->mp->fs.bsize, p = vp->mp->fs.ptrs;
     uint64_t limit = vp->in.size / bsize + (vp->in.size % bsize != 0);
-    uint64_t n = 0;
+    struct count_ctx cc = {0, 0};
     int err = UVMSIM_OK;
     *count = 0;
     if (!has_block_map(vp))
         return UVMSIM_OK;
     for (unsigned i = 0; i < EXT2_NDIR_BLOCKS && err == UVMSIM_OK; i++)
-        err = count_tree(vp, le32(vp->in.iblock + 4 * i), 0, i, 1, limit, &n);
+        err = count_tree(vp, le32(vp->in.iblock + 4 * i), 0, i, 1, limit, &cc);
     uint64_t base = EXT2_NDIR_BLOCKS, span = p;
     for (unsigned d = 1; d <= 3 && err == UVMSIM_OK; d++) {
-        err = count_tree(vp, le32(vp->in.iblock + 4 * (EXT2_IND_BLOCK + d - 1)), d, base, span, limit, &n);
+        err = count_tree(vp, le32(vp->in.iblock + 4 * (EXT2_IND_BLOCK + d - 1)), d, base, span, limit, &cc);
         base += span;
         span *= p;
     }
     if (err == UVMSIM_OK)
-        *count = n;
+        *count = cc.data;
     return err;
 }
 

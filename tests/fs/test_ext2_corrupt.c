@@ -507,6 +507,44 @@ START_TEST(test_targeted)
 }
 END_TEST
 
+/* A block map whose every pointer names the same valid block: bmap stays in bounds and
+ * counting the allocated blocks stops at the indirect-block bound instead of reading
+ * 65 793 indirect blocks. */
+START_TEST(test_self_referencing_map)
+{
+    REQUIRE_IMAGE();
+    uint8_t *img = malloc(IMG_SIZE);
+    memcpy(img, F.img, IMG_SIZE);
+    uint32_t self = F.L.blocks_count - 1;
+    for (unsigned i = 0; i < BS / 4; i++)
+        memcpy(img + (uint64_t)self * BS + 4 * i, &(uint32_t){self}, 4);   /* (little-endian host) */
+    uint8_t *ino = img + F.L.ino_big;
+    memcpy(ino + 40 + 56, &self, 4);                   /* i_block[14]: TIND */
+    memcpy(ino + 108, &(uint32_t){3}, 4);              /* i_size_high: 12 GiB */
+    uvmsim_machine *m = machine();
+    uvmsim_flashdev_config dc;
+    uvmsim_flashdev *dev;
+    uvmsim_flashdev_config_init(&dc);
+    ck_assert_int_eq(uvmsim_flashdev_create_mem(m, &dc, img, IMG_SIZE, &dev), UVMSIM_OK);
+    uvmsim_mount *mp;
+    ck_assert_int_eq(uvmsim_mount_ext2(m, dev, "/", 0, &mp), UVMSIM_OK);
+    uvmsim_vnode *vp;
+    ck_assert_int_eq(uvmsim_namei(m, "/big.bin", &vp), UVMSIM_OK);
+    uvmsim_vattr va;
+    ck_assert_int_eq(uvmsim_vnode_getattr(vp, &va), UVMSIM_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(uvmsim_fs_last_error(m), "more indirect blocks"));
+    uint64_t pbn;
+    ck_assert_int_eq(uvmsim_vnode_bmap(vp, 12 + 256 + 65536 + 12345, &pbn), UVMSIM_OK);
+    ck_assert_uint_eq(pbn, self);
+    uvmsim_flashdev_stats ds;
+    uvmsim_flashdev_stats_get(dev, &ds);
+    ck_assert_uint_lt(ds.read_requests, 1000);
+    uvmsim_vnode_rele(vp);
+    uvmsim_machine_destroy(m);
+    free(img);
+}
+END_TEST
+
 /* ---- byte-by-byte sweeps ---- */
 
 struct region {
@@ -617,6 +655,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_pristine_image);
     tcase_add_loop_test(tc, test_targeted, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+    tcase_add_test(tc, test_self_referencing_map);
     tcase_add_loop_test(tc, test_byte_sweep, 0, (int)(sizeof(regions) / sizeof(regions[0])));
     tcase_add_loop_test(tc, test_mini_fuzz, 0, 4);   /* 4 seeds x 75 = 300 mutated images */
     suite_add_tcase(s, tc);
