@@ -48,11 +48,24 @@ typedef struct uvmsim_pmap_stats {
     uint64_t domain_faults, domain_recycles_clean, domain_recycles_dirty;
     uint64_t pid_relocations, pid_slot_shared;
     const char *domain_policy;    /* FASS recycle policy name, NULL elsewhere */
+    const char *pid_policy;       /* FASS PID slot policy name, NULL elsewhere */
+    uint64_t cache_page_ops;      /* ARM: page-sized cache cleans/flushes done by remove/protect */
     /* generic backend (zero elsewhere) */
     uint64_t asid_rollovers;      /* ASID space exhausted: generation bumped, TLBs flushed */
 } uvmsim_pmap_stats;
 
 UVMSIM_API void uvmsim_pmap_stats_get(const uvmsim_machine *m, uvmsim_pmap_stats *out);
+/* FASS policies, chosen by name; NULL keeps the current one.
+ *   domain_policy (which domain to recycle when all are taken): "clean-fewest" (default:
+ *     a clean domain first, then the fewest CPD entries), "fewest", "clean-lru", "lru";
+ *   pid_policy (FCSE slot for a program mapped below 32 MiB): "round-robin" (default),
+ *     "least-used".
+ * UVMSIM_EINVAL for an unknown name or a machine whose backend is not "fass". */
+UVMSIM_API int uvmsim_pmap_fass_set_policy(uvmsim_machine *m, const char *domain_policy,
+                                           const char *pid_policy);
+/* NULL-terminated policy names of one kind ("domain" or "pid"); NULL for another kind. */
+UVMSIM_API const char *const *uvmsim_pmap_fass_policies(const char *kind);
+
 /* Number of live mappings (PV entries) of one physical page, RAM or device. */
 UVMSIM_API unsigned uvmsim_pmap_pv_count(const uvmsim_machine *m, uvmsim_paddr_t pa);
 

@@ -14,10 +14,14 @@
 /* Keep the two lists in the same order; both end with NULL. */
 static const struct pmap_ops *const backend_ops[] = {
     &uvmsim_pmap_generic_ops,
+    &uvmsim_pmap_armv5_ops,
+    &uvmsim_pmap_fass_ops,
     NULL,
 };
 static const char *const backend_names[] = {
     "generic",
+    "armv5",
+    "fass",
     NULL,
 };
 

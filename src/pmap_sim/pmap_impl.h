@@ -185,6 +185,8 @@ unsigned uvmsim_tlb_valid_count(const struct tlb *t);
 
 /* Backend registry */
 extern const struct pmap_ops uvmsim_pmap_generic_ops;
+extern const struct pmap_ops uvmsim_pmap_armv5_ops;     /* pmap_armv5.c */
+extern const struct pmap_ops uvmsim_pmap_fass_ops;      /* pmap_fass.c */
 const struct pmap_ops *uvmsim_pmap_ops_find(const char *name);
 
 /* Generic backend introspection (tests, tools): physical address of the leaf PTE of

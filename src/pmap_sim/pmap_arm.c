@@ -1,0 +1,441 @@
+/* uvmsim — the ARMv5 MMU model shared by the armv5 and fass backends: first-level and
+ * coarse second-level tables in simulated RAM (see pmap_arm.h for the formats), the
+ * machine set-up (4 KiB pages, 32-bit physical plan, SA-1100 TLB shape), TLB helpers
+ * that act on both TLBs, and the counted VIVT cache maintenance.  Policy — when to
+ * flush, which domain tags what — stays in the backends. */
+#include <stdio.h>
+#include <string.h>
+#include "pmap_arm.h"
+
+/* ---- raw descriptor access (little-endian in RAM, like the generic backend) ---- */
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+int uvmsim_arm_l1_alloc(struct pmap_machine *pmm, struct arm_l1 *l1)
+{
+    struct vm_page *pg[ARM_L1_PAGES];
+    for (unsigned i = 0; i < ARM_L1_PAGES; i++) {
+        pg[i] = uvmsim_pagealloc(pmm->m, PGO_PTP, true);
+        if (pg[i] == NULL) {
+            while (i-- > 0)
+                uvmsim_pagefree(pmm->m, pg[i]);
+            return UVMSIM_ENOMEM;
+        }
+    }
+    for (unsigned i = 0; i < ARM_L1_PAGES; i++) {
+        pg[i]->offset = 0;
+        l1->frame[i] = uvmsim_vm_page_to_phys(pmm->m, pg[i]);
+    }
+    return UVMSIM_OK;
+}
+
+void uvmsim_arm_l1_free(struct pmap_machine *pmm, struct arm_l1 *l1)
+{
+    for (unsigned i = 0; i < ARM_L1_PAGES; i++) {
+        uvmsim_pagefree(pmm->m, uvmsim_phys_to_vm_page(pmm->m, l1->frame[i]));
+        l1->frame[i] = 0;
+    }
+}
+
+static uint8_t *l1_slot(const struct pmap_machine *pmm, const struct arm_l1 *l1, unsigned idx)
+{
+    uint8_t *t = uvmsim_phys_ptr(pmm->m, l1->frame[idx / ARM_L1_PER_PAGE], ARM_PAGE_SIZE);
+    return t + (size_t)(idx % ARM_L1_PER_PAGE) * 4;
+}
+
+uint32_t uvmsim_arm_l1_get(const struct pmap_machine *pmm, const struct arm_l1 *l1, unsigned idx)
+{
+    return rd32(l1_slot(pmm, l1, idx));
+}
+
+void uvmsim_arm_l1_set(struct pmap_machine *pmm, struct arm_l1 *l1, unsigned idx, uint32_t desc)
+{
+    wr32(l1_slot(pmm, l1, idx), desc);
+}
+
+/* The coarse table a descriptor points at (hardware half; the shadow half follows), or
+ * NULL when it is not a coarse descriptor or points outside RAM (a corrupt entry reads
+ * as absent rather than being dereferenced). */
+static uint8_t *coarse_of(const struct pmap_machine *pmm, uint32_t desc)
+{
+    if ((desc & L1_TYPE_MASK) != L1_TYPE_COARSE)
+        return NULL;
+    return uvmsim_phys_ptr(pmm->m, desc & L1_COARSE_BASE, 2 * ARM_L2_SHADOW_OFF);
+}
+
+static unsigned l2_index(vaddr_t va)
+{
+    return (unsigned)((va >> ARM_PAGE_SHIFT) & (ARM_L2_ENTRIES - 1));
+}
+
+static void pte_clear(struct pmap_pte *pte)
+{
+    pte->valid = false;
+    pte->pa = 0;
+    pte->prot = UVMSIM_PROT_NONE;
+    pte->domain = 0;
+}
+
+/* Decode entry i of a coarse table (hardware + shadow). */
+static bool l2_decode(const uint8_t *t, unsigned i, unsigned domain, struct pmap_pte *pte)
+{
+    uint32_t hw = rd32(t + (size_t)i * 4);
+    uint32_t sh = rd32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4);
+    pte_clear(pte);
+    if ((hw & L2_TYPE_MASK) != L2_TYPE_SMALL || !(sh & SH_VALID))
+        return false;
+    pte->valid = true;
+    pte->pa = hw & L2_FRAME;
+    pte->prot = (vm_prot_t)((sh >> SH_PROT_SHIFT) & UVMSIM_PROT_ALL);
+    pte->domain = domain;
+    return true;
+}
+
+bool uvmsim_arm_l2_lookup(const struct pmap_machine *pmm, uint32_t desc, vaddr_t va, struct pmap_pte *pte)
+{
+    const uint8_t *t = coarse_of(pmm, desc);
+    pte_clear(pte);
+    if (t == NULL)
+        return false;
+    return l2_decode(t, l2_index(va), (desc & L1_DOMAIN_MASK) >> L1_DOMAIN_SHIFT, pte);
+}
+
+/* AP for all four subpages: user RW when writable, else user read-only (reads and
+ * fetches; the shadow entry decides EXEC). */
+static uint32_t ap_bits(vm_prot_t prot)
+{
+    uint32_t ap = (prot & UVMSIM_PROT_WRITE) ? ARM_AP_USER_RW : ARM_AP_USER_RO;
+    return ap << L2_AP_SHIFT | ap << (L2_AP_SHIFT + 2) | ap << (L2_AP_SHIFT + 4) | ap << (L2_AP_SHIFT + 6);
+}
+
+static uint32_t hw_small(paddr_t pa, vm_prot_t prot)
+{
+    /* Every page is cacheable write-back (C|B), device pages too: NOR is read-only, and
+     * the XIP design maps it cacheable. */
+    return (uint32_t)pa | ap_bits(prot) | L2_CACHEABLE | L2_BUFFERABLE | L2_TYPE_SMALL;
+}
+
+static uint32_t shadow(vm_prot_t prot, unsigned flags)
+{
+    uint32_t sh = SH_VALID | (uint32_t)prot << SH_PROT_SHIFT;
+    if (flags & PMAP_WIRED)
+        sh |= SH_WIRED;
+    if (flags & PMAP_DEVICE)
+        sh |= SH_DEVICE;
+    return sh;
+}
+
+int uvmsim_arm_pt_enter(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *ptp_pages, vaddr_t va,
+                        paddr_t pa, vm_prot_t prot, unsigned flags, struct arm_pt_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (va >= ARM_VA_END || pa >= ARM_PA_END)
+        return UVMSIM_ERANGE;
+    unsigned idx = (unsigned)(va >> ARM_SECTION_SHIFT);
+    uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
+    uint8_t *t = coarse_of(pmm, desc);
+    if (t == NULL) {
+        struct vm_page *pg = uvmsim_pagealloc(pmm->m, PGO_PTP, true);
+        if (pg == NULL)
+            return UVMSIM_ENOMEM;
+        pg->offset = 0;
+        paddr_t tpa = uvmsim_vm_page_to_phys(pmm->m, pg);
+        desc = (uint32_t)tpa | ARM_DOMAIN_USER << L1_DOMAIN_SHIFT | L1_TYPE_COARSE;
+        uvmsim_arm_l1_set(pmm, l1, idx, desc);
+        (*ptp_pages)++;
+        r->table_added = true;
+        t = coarse_of(pmm, desc);
+    }
+    unsigned i = l2_index(va);
+    r->was_valid = l2_decode(t, i, 0, &r->old);
+    wr32(t + (size_t)i * 4, hw_small(pa, prot));
+    wr32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4, shadow(prot, flags));
+    if (!r->was_valid)
+        uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE)->offset++;
+    return UVMSIM_OK;
+}
+
+void uvmsim_arm_pt_remove(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *ptp_pages, vaddr_t va,
+                          struct arm_pt_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (va >= ARM_VA_END)
+        return;
+    unsigned idx = (unsigned)(va >> ARM_SECTION_SHIFT);
+    uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
+    uint8_t *t = coarse_of(pmm, desc);
+    if (t == NULL)
+        return;
+    unsigned i = l2_index(va);
+    if (!l2_decode(t, i, 0, &r->old))
+        return;
+    r->was_valid = true;
+    wr32(t + (size_t)i * 4, 0);
+    wr32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4, 0);
+    struct vm_page *pg = uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE);
+    if (--pg->offset == 0) {
+        uvmsim_pagefree(pmm->m, pg);
+        uvmsim_arm_l1_set(pmm, l1, idx, 0);
+        (*ptp_pages)--;
+        r->table_freed = true;
+    }
+}
+
+void uvmsim_arm_pt_protect(struct pmap_machine *pmm, struct arm_l1 *l1, vaddr_t va, vm_prot_t prot,
+                           struct arm_pt_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (va >= ARM_VA_END)
+        return;
+    uint8_t *t = coarse_of(pmm, uvmsim_arm_l1_get(pmm, l1, (unsigned)(va >> ARM_SECTION_SHIFT)));
+    unsigned i = l2_index(va);
+    if (t == NULL || !l2_decode(t, i, 0, &r->old))
+        return;
+    r->was_valid = true;
+    vm_prot_t np = r->old.prot & prot;
+    uint32_t sh = rd32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4);
+    sh = (sh & ~((uint32_t)UVMSIM_PROT_ALL << SH_PROT_SHIFT)) | (uint32_t)np << SH_PROT_SHIFT;
+    wr32(t + (size_t)i * 4, hw_small(r->old.pa, np));
+    wr32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4, sh);
+}
+
+bool uvmsim_arm_pt_walk(const struct pmap_machine *pmm, const struct arm_l1 *l1, vaddr_t va, struct pmap_pte *pte)
+{
+    pte_clear(pte);
+    if (va >= ARM_VA_END)
+        return false;
+    return uvmsim_arm_l2_lookup(pmm, uvmsim_arm_l1_get(pmm, l1, (unsigned)(va >> ARM_SECTION_SHIFT)), va, pte);
+}
+
+bool uvmsim_arm_pt_next_valid(const struct pmap_machine *pmm, const struct arm_l1 *l1, vaddr_t sva, vaddr_t eva,
+                              vaddr_t *va, struct pmap_pte *pte)
+{
+    if (eva > ARM_VA_END)
+        eva = ARM_VA_END;
+    for (vaddr_t at = sva & ~(vaddr_t)(ARM_PAGE_SIZE - 1); at < eva;) {
+        uint32_t desc = uvmsim_arm_l1_get(pmm, l1, (unsigned)(at >> ARM_SECTION_SHIFT));
+        const uint8_t *t = coarse_of(pmm, desc);
+        vaddr_t next_sec = (at | (ARM_SECTION_SIZE - 1)) + 1;
+        if (t != NULL) {
+            for (; at < next_sec && at < eva; at += ARM_PAGE_SIZE) {
+                if (l2_decode(t, l2_index(at), (desc & L1_DOMAIN_MASK) >> L1_DOMAIN_SHIFT, pte)) {
+                    *va = at;
+                    return true;
+                }
+            }
+        }
+        at = next_sec;
+    }
+    return false;
+}
+
+void uvmsim_arm_pt_free(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *ptp_pages)
+{
+    for (unsigned idx = 0; idx < ARM_L1_ENTRIES; idx++) {
+        uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
+        if (coarse_of(pmm, desc) == NULL)
+            continue;
+        uvmsim_pagefree(pmm->m, uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE));
+        uvmsim_arm_l1_set(pmm, l1, idx, 0);
+        (*ptp_pages)--;
+    }
+    uvmsim_arm_l1_free(pmm, l1);
+    *ptp_pages -= ARM_L1_PAGES;
+}
+
+static int bad(char *msg, size_t len, const char *fmt, int pid, unsigned long long x, unsigned long long y)
+{
+    snprintf(msg, len, fmt, pid, x, y);
+    return UVMSIM_ESTATE;
+}
+
+int uvmsim_arm_pt_check(const struct pmap_machine *pmm, const struct arm_l1 *l1, int pid,
+                        uint64_t *ntables, char *msg, size_t len)
+{
+    *ntables = 0;
+    for (unsigned i = 0; i < ARM_L1_PAGES; i++) {
+        const struct vm_page *pg = uvmsim_phys_to_vm_page(pmm->m, l1->frame[i]);
+        if (pg == NULL || pg->owner != PGO_PTP)
+            return bad(msg, len, "arm: pid %d first-level frame %llu (%#llx) is not a PTP page", pid, i,
+                       (unsigned long long)l1->frame[i]);
+        (*ntables)++;
+    }
+    for (unsigned idx = 0; idx < ARM_L1_ENTRIES; idx++) {
+        uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
+        if ((desc & L1_TYPE_MASK) == L1_TYPE_FAULT) {
+            if (desc != 0)
+                return bad(msg, len, "arm: pid %d L1 entry %llu is a fault descriptor with bits %#llx",
+                           pid, idx, desc);
+            continue;
+        }
+        const struct vm_page *pg = uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE);
+        if ((desc & L1_TYPE_MASK) != L1_TYPE_COARSE || pg == NULL || pg->owner != PGO_PTP ||
+            (desc & ~L1_COARSE_BASE) != (ARM_DOMAIN_USER << L1_DOMAIN_SHIFT | L1_TYPE_COARSE))
+            return bad(msg, len, "arm: pid %d L1 entry %llu (%#llx) is not a coarse table in RAM", pid, idx, desc);
+        (*ntables)++;
+        const uint8_t *t = coarse_of(pmm, desc);
+        uint64_t used = 0;
+        for (unsigned i = 0; i < ARM_L2_ENTRIES; i++) {
+            uint32_t hw = rd32(t + (size_t)i * 4), sh = rd32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4);
+            if (hw == 0 && sh == 0)
+                continue;
+            vm_prot_t prot = (vm_prot_t)((sh >> SH_PROT_SHIFT) & UVMSIM_PROT_ALL);
+            vaddr_t va = ((vaddr_t)idx << ARM_SECTION_SHIFT) | ((vaddr_t)i << ARM_PAGE_SHIFT);
+            if (!(sh & SH_VALID) || prot == UVMSIM_PROT_NONE || hw != hw_small(hw & L2_FRAME, prot))
+                return bad(msg, len, "arm: pid %d va %#llx: hardware entry %#llx disagrees with its shadow",
+                           pid, (unsigned long long)va, hw);
+            if (uvmsim_phys_lookup(pmm->m, hw & L2_FRAME) == NULL)
+                return bad(msg, len, "arm: pid %d va %#llx maps %#llx, in no segment", pid,
+                           (unsigned long long)va, hw & L2_FRAME);
+            used++;
+        }
+        if (used == 0 || used != pg->offset)
+            return bad(msg, len, "arm: pid %d coarse table of L1 entry %llu has %llu entries, count says "
+                       "otherwise", pid, idx, used);
+    }
+    return UVMSIM_OK;
+}
+
+/* ---- machine set-up ---- */
+
+static bool tlb_cfg_eq(const uvmsim_tlb_config *a, const uvmsim_tlb_config *b)
+{
+    return a->entries == b->entries && a->ways == b->ways && a->repl == b->repl && a->split == b->split;
+}
+
+int uvmsim_arm_machine_setup(struct pmap_machine *pmm)
+{
+    struct uvmsim_machine *m = pmm->m;
+    if (m->cfg.page_size != ARM_PAGE_SIZE)
+        return UVMSIM_EINVAL;
+    /* A 32-bit MMU cannot reach RAM or a NOR window above 4 GiB. */
+    if (m->cfg.ram_base + m->cfg.ram_size > ARM_PA_END || m->cfg.nor_base + m->cfg.nor_size > ARM_PA_END)
+        return UVMSIM_ERANGE;
+    uvmsim_machine_config def;
+    uvmsim_machine_config_init(&def);
+    if (tlb_cfg_eq(&m->cfg.tlb, &def.tlb)) {
+        /* The default TLB is the generic model's; an ARM machine gets the StrongARM
+         * SA-1100's instead: 32-entry I and D TLBs, fully associative, round robin. */
+        uvmsim_tlb_config sa = {.entries = 32, .ways = 0, .repl = UVMSIM_TLB_FIFO, .split = true};
+        struct tlb *it = uvmsim_tlb_create(m, &sa, "itlb");
+        struct tlb *dt = uvmsim_tlb_create(m, &sa, "dtlb");
+        if (it == NULL || dt == NULL) {
+            uvmsim_tlb_destroy(it);
+            uvmsim_tlb_destroy(dt);
+            return UVMSIM_ENOHOST;
+        }
+        uvmsim_tlb_destroy(pmm->itlb);
+        uvmsim_tlb_destroy(pmm->dtlb);
+        pmm->itlb = it;
+        pmm->dtlb = dt;
+        m->cfg.tlb = sa;          /* the machine reports the TLB it really has */
+    }
+    pmm->va_end = ARM_VA_END;
+    return UVMSIM_OK;
+}
+
+/* ---- TLB helpers ---- */
+
+uint64_t uvmsim_arm_tlb_flush_all(struct pmap_machine *pmm, const char *why)
+{
+    uint64_t before = uvmsim_tlb_stats_of(pmm->dtlb)->entries_flushed;
+    uvmsim_tlb_flush_all(pmm->dtlb, why);
+    uint64_t n = uvmsim_tlb_stats_of(pmm->dtlb)->entries_flushed - before;
+    if (pmm->itlb != NULL) {
+        before = uvmsim_tlb_stats_of(pmm->itlb)->entries_flushed;
+        uvmsim_tlb_flush_all(pmm->itlb, why);
+        n += uvmsim_tlb_stats_of(pmm->itlb)->entries_flushed - before;
+    }
+    return n;
+}
+
+struct range_pick {
+    vaddr_t lo, hi;           /* vpn range [lo, hi) */
+    vaddr_t vpn[64];
+    unsigned n;
+    bool more;                /* more matches than vpn[] holds: call again */
+};
+
+static void pick_in_range(const struct tlb_entry *e, void *arg)
+{
+    struct range_pick *r = arg;
+    if (e->vpn < r->lo || e->vpn >= r->hi)
+        return;
+    if (r->n < sizeof(r->vpn) / sizeof(r->vpn[0]))
+        r->vpn[r->n++] = e->vpn;
+    else
+        r->more = true;
+}
+
+static uint64_t flush_range_one(struct tlb *t, vaddr_t lo, vaddr_t hi)
+{
+    uint64_t n = 0;
+    struct range_pick r;
+    do {
+        r.lo = lo;
+        r.hi = hi;
+        r.n = 0;
+        r.more = false;
+        uvmsim_tlb_foreach(t, pick_in_range, &r);
+        /* ARM TLB entries carry no ASID: the FCSE-modified va is the whole tag. */
+        for (unsigned i = 0; i < r.n; i++)
+            uvmsim_tlb_invalidate(t, 0, r.vpn[i]);
+        n += r.n;
+    } while (r.more);
+    return n;
+}
+
+uint64_t uvmsim_arm_tlb_flush_range(struct pmap_machine *pmm, vaddr_t base, uint64_t size)
+{
+    vaddr_t lo = base >> ARM_PAGE_SHIFT, hi = (base + size) >> ARM_PAGE_SHIFT;
+    uint64_t n = flush_range_one(pmm->dtlb, lo, hi);
+    if (pmm->itlb != NULL)
+        n += flush_range_one(pmm->itlb, lo, hi);
+    return n;
+}
+
+void uvmsim_arm_tlb_inval(struct pmap_machine *pmm, vaddr_t mva)
+{
+    uvmsim_tlb_invalidate(pmm->dtlb, 0, mva >> ARM_PAGE_SHIFT);
+    if (pmm->itlb != NULL)
+        uvmsim_tlb_invalidate(pmm->itlb, 0, mva >> ARM_PAGE_SHIFT);
+}
+
+/* ---- cache and events ---- */
+
+void uvmsim_arm_cache_op(struct pmap_machine *pmm, const char *extent, const char *why, vaddr_t va,
+                         bool clean, bool flush)
+{
+    if (strcmp(extent, "page") == 0) {
+        pmm->st.cache_page_ops++;
+    } else {
+        pmm->st.cache_cleans += clean;
+        pmm->st.cache_flushes += flush;
+    }
+    if (uvmsim_tracing(pmm->m)) {
+        uvmsim_event ev = {.type = UVMSIM_EV_CACHE, .va = va, .step = extent, .text = why,
+                           .a = clean, .b = flush};
+        uvmsim_emit(pmm->m, &ev);
+    }
+}
+
+void uvmsim_arm_event(struct pmap_machine *pmm, int pid, const char *tag, vaddr_t va, uint64_t a, uint64_t b,
+                      const char *text)
+{
+    if (!uvmsim_tracing(pmm->m))
+        return;
+    uvmsim_event ev = {.type = UVMSIM_EV_PMAP, .pid = pid, .va = va, .step = tag, .text = text,
+                       .a = a, .b = b};
+    uvmsim_emit(pmm->m, &ev);
+}
