@@ -30,7 +30,9 @@ extern "C" {
 #define UVMSIM_EXEC_MAX_MEMORY  (1ull << 30)                      /* sum of p_memsz */
 
 /* Default stacks: 256 KiB ending at 0x7fff0000 (32-bit programs) or at 0x7fffffff0000
- * (64-bit programs); both tops are 64 KiB aligned so any page size up to that fits. */
+ * (64-bit programs; 0x7fff0000 when the pmap backend translates only 32-bit addresses,
+ * as the ARM ones do); both tops are 64 KiB aligned so any page size up to that fits.
+ * Segments must lie in [page size, top of the map or of the MMU, whichever is lower). */
 #define UVMSIM_EXEC_STACK_SIZE  (256u * 1024u)
 #define UVMSIM_EXEC_STACK_TOP32 0x7fff0000ull
 #define UVMSIM_EXEC_STACK_TOP64 0x7fffffff0000ull

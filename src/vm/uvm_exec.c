@@ -16,6 +16,7 @@
 #include <libelf.h>
 #include <gelf.h>
 #include "uvm_vm.h"
+#include "../pmap_sim/pmap_impl.h"
 #include "uvmsim/fs.h"
 #include "uvmsim/exec.h"
 
@@ -101,6 +102,14 @@ static int exec_read(uvmsim_vnode *vp, uint8_t *buf, size_t len, uvmsim_exec_inf
     return UVMSIM_OK;
 }
 
+/* The top of what a program may use: the map's limit, or the MMU's when it has fewer
+ * address bits (the ARM backends translate 32-bit addresses only). */
+static uint64_t exec_user_top(const struct uvmsim_proc *p)
+{
+    uint64_t top = p->map.max_va, mmu = p->m->pmm->va_end;
+    return mmu < top ? mmu : top;
+}
+
 static vm_prot_t exec_prot(uint32_t flags)
 {
     return ((flags & PF_R) ? UVMSIM_PROT_READ : 0) | ((flags & PF_W) ? UVMSIM_PROT_WRITE : 0) |
@@ -130,9 +139,10 @@ static int exec_check_load(struct uvmsim_proc *p, struct exec_plan *pl, int idx,
                          idx, (unsigned long long)ph->p_memsz, (unsigned long long)UVMSIM_EXEC_MAX_MEMORY);
     uint64_t start = uvmsim_trunc_page(m, ph->p_vaddr);
     uint64_t end = ph->p_vaddr + ph->p_memsz + m->page_mask;
-    if (end < ph->p_vaddr || start < p->map.min_va || (end & ~m->page_mask) > p->map.max_va)
-        return exec_fail(info, UVMSIM_ENOEXEC, "segment %d: [0x%llx, +0x%llx) lies outside the user address space",
-                         idx, (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz);
+    if (end < ph->p_vaddr || start < p->map.min_va || (end & ~m->page_mask) > exec_user_top(p))
+        return exec_fail(info, UVMSIM_ENOEXEC, "segment %d: [0x%llx, +0x%llx) lies outside the user address space [0x%llx, 0x%llx)",
+                         idx, (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz,
+                         (unsigned long long)p->map.min_va, (unsigned long long)exec_user_top(p));
     if (pl->nloads == UVMSIM_EXEC_MAX_LOADS)
         return exec_fail(info, UVMSIM_ENOEXEC, "more than %u loadable segments", UVMSIM_EXEC_MAX_LOADS);
     /* insertion by address: linkers emit PT_LOADs sorted, but nothing forces them to */
@@ -292,14 +302,18 @@ static int exec_validate(struct uvmsim_proc *p, uvmsim_vnode *vp, const uvmsim_e
 
     /* the stack */
     uint64_t ssize = opts->stack_size ? opts->stack_size : UVMSIM_EXEC_STACK_SIZE;
-    uint64_t top = opts->stack_top ? opts->stack_top :
-                   info->elf_class == 32 ? UVMSIM_EXEC_STACK_TOP32 : UVMSIM_EXEC_STACK_TOP64;
+    uint64_t top = opts->stack_top;
+    if (top == 0) {
+        top = info->elf_class == 32 ? UVMSIM_EXEC_STACK_TOP32 : UVMSIM_EXEC_STACK_TOP64;
+        if (top > exec_user_top(p))      /* a 64-bit program on a 32-bit MMU */
+            top = UVMSIM_EXEC_STACK_TOP32;
+    }
     if ((ssize & m->page_mask) || (top & m->page_mask)) {
         err = exec_fail(info, UVMSIM_EALIGN, "stack size 0x%llx or top 0x%llx not page aligned",
                         (unsigned long long)ssize, (unsigned long long)top);
         goto out;
     }
-    if (ssize > top || top - ssize < p->map.min_va || top > p->map.max_va) {
+    if (ssize > top || top - ssize < p->map.min_va || top > exec_user_top(p)) {
         err = exec_fail(info, UVMSIM_ERANGE, "stack [0x%llx - 0x%llx, 0x%llx) outside the user address space",
                         (unsigned long long)top, (unsigned long long)ssize, (unsigned long long)top);
         goto out;

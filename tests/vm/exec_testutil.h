@@ -95,6 +95,27 @@ FSU_UNUSED static uint8_t xt_expect(const struct xt_prog *pr, const GElf_Phdr *l
     return off < pr->len ? pr->bytes[off] : 0;
 }
 
+/* The whole page at va (page aligned) of load l's file mapping, as xt_expect says. */
+FSU_UNUSED static void xt_expect_page(const struct xt_prog *pr, const GElf_Phdr *l, uint64_t va, uint8_t *out)
+{
+    uint64_t off = (l->p_offset & ~(uint64_t)(PG - 1)) + (va - (l->p_vaddr & ~(uint64_t)(PG - 1)));
+    size_t n = off >= pr->len ? 0 : pr->len - off < PG ? (size_t)(pr->len - off) : PG;
+    memset(out, 0, PG);
+    if (n)
+        memcpy(out, pr->bytes + off, n);
+    uint64_t zero_from = l->p_vaddr + l->p_filesz;
+    if (l->p_memsz > l->p_filesz && zero_from < va + PG)
+        memset(out + (zero_from > va ? zero_from - va : 0), 0, (size_t)(va + PG - (zero_from > va ? zero_from : va)));
+}
+
+/* Fail with the first differing byte of a page. */
+#define XT_PAGE_EQ(got, want, va, what) do { \
+        if (memcmp((got), (want), PG) != 0) \
+            for (unsigned _b = 0; _b < PG; _b++) \
+                ck_assert_msg((got)[_b] == (want)[_b], "%s byte at 0x%llx: 0x%02x, file says 0x%02x", (what), \
+                              (unsigned long long)((va) + _b), (got)[_b], (want)[_b]); \
+    } while (0)
+
 FSU_UNUSED static uvmsim_prot_t xt_prot(const GElf_Phdr *l)
 {
     return ((l->p_flags & PF_R) ? UVMSIM_PROT_READ : 0) | ((l->p_flags & PF_W) ? UVMSIM_PROT_WRITE : 0) |

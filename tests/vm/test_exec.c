@@ -6,6 +6,7 @@
  * failure while building leaves an empty one. */
 #include "exec_testutil.h"
 #include "vm/uvm_vm.h"
+#include "pmap_sim/pmap_impl.h"
 
 static char dir[256], img[300];
 
@@ -210,6 +211,8 @@ static void build_image(void)
     BAD("many", for (unsigned i = 0; i < 17; i++) l[i] = (struct hl){PT_LOAD, PF_R, 0x100, 0x1000100 + i * 0x10000ull, 0x10, 0x10};
         s.n = 17);
     BAD("stackclash", l[1].vaddr = UVMSIM_EXEC_STACK_TOP64 - 0x1000 + 0x100);
+    /* valid, but its data lies above 4 GiB: only for an MMU with more address bits */
+    BAD("high64", l[1].vaddr = 0x100003100ull);
 #undef BAD
     XT_REQ(mkdir(F("dir"), 0755) == 0);
     /* the real programs too, for exec from a small image of our own */
@@ -247,7 +250,7 @@ static void check_image(uvmsim_proc *p, const uvmsim_exec_info *ei, const struct
     ck_assert_str_eq(ei->error, "");
     uint64_t text = 0, data = 0, bss = 0, brk = 0;
     unsigned nsegs = 1, zero_tails = 0;
-    uint8_t *buf = malloc(PG);
+    uint8_t *buf = malloc(PG), *want = malloc(PG);
     for (unsigned i = 0; i < pr->nloads; i++) {
         const GElf_Phdr *l = &pr->loads[i];
         uint64_t start = l->p_vaddr & ~(uint64_t)(PG - 1);
@@ -275,10 +278,8 @@ static void check_image(uvmsim_proc *p, const uvmsim_exec_info *ei, const struct
                 zero_tails++;
             for (uint64_t va = start; va < fend; va += PG) {
                 mmu_read(p, va, buf, PG);
-                for (unsigned b = 0; b < PG; b++)
-                    if (buf[b] != xt_expect(pr, l, va + b))
-                        ck_abort_msg("byte at 0x%llx: 0x%02x, file says 0x%02x", (unsigned long long)(va + b),
-                                     buf[b], xt_expect(pr, l, va + b));
+                xt_expect_page(pr, l, va, want);
+                XT_PAGE_EQ(buf, want, va, "image");
             }
         }
         uint64_t astart = l->p_filesz > 0 ? fend : start;
@@ -301,6 +302,7 @@ static void check_image(uvmsim_proc *p, const uvmsim_exec_info *ei, const struct
         }
     }
     free(buf);
+    free(want);
     const uvmsim_exec_seg *st = xt_seg_at(ei, ei->stack_base, UVMSIM_EXEC_SEG_STACK);
     ck_assert_ptr_nonnull(st);
     ck_assert_int_eq(st->phdr, -1);
@@ -521,6 +523,41 @@ START_TEST(test_exec_enomem)
 }
 END_TEST
 
+/* The MMU's address range bounds the image: a 64-bit program on a backend with 32-bit
+ * virtual addresses gets the 32-bit stack, and a segment above 4 GiB is refused there. */
+START_TEST(test_exec_mmu_range)
+{
+    const char *bname = vt_backends()[_i];
+    uvmsim_machine *m = vt_machine(0, bname);
+    uvmsim_flashdev_config fc;
+    uvmsim_flashdev_config_init(&fc);
+    uvmsim_flashdev *dev;
+    uvmsim_mount *mp;
+    ck_assert_int_eq(uvmsim_flashdev_create_file(m, &fc, img, &dev), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_mount_ext2(m, dev, "/", UVMSIM_MNT_XIP, &mp), UVMSIM_OK);
+    uvmsim_proc *p;
+    ck_assert_int_eq(uvmsim_proc_create(m, &p), UVMSIM_OK);
+    uvmsim_exec_info ei;
+    ck_assert_int_eq(uvmsim_exec(p, "/good64", &ei), UVMSIM_OK);
+    bool narrow = m->pmm->va_end <= (1ull << 32);
+    ck_assert_uint_eq(ei.stack_top, narrow ? UVMSIM_EXEC_STACK_TOP32 : UVMSIM_EXEC_STACK_TOP64);
+    uvmsim_fault_outcome o;
+    ck_assert_int_eq(vt_store(p, ei.stack_top - 1, 1, &o, NULL), UVMSIM_OK);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_ZERO_FILL);
+    int err = uvmsim_exec(p, "/high64", &ei);
+    if (narrow) {
+        ck_assert_int_eq(err, UVMSIM_ENOEXEC);
+        ck_assert_ptr_nonnull(strstr(ei.error, "outside the user address space"));
+    } else {
+        ck_assert_int_eq(err, UVMSIM_OK);
+        ck_assert_int_eq(vt_store(p, 0x100003100ull, 1, &o, NULL), UVMSIM_OK);
+        ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_PROMOTE);
+    }
+    VT_CHECK(m);
+    uvmsim_machine_destroy(m);
+}
+END_TEST
+
 /* Options, argument checks, names. */
 START_TEST(test_exec_opts_and_args)
 {
@@ -593,6 +630,10 @@ int main(void)
     tcase_add_loop_test(tc, test_exec_replaces, 0, XT_NMODES);
     tcase_add_loop_test(tc, test_exec_enomem, 0, XT_NMODES);
     tcase_add_test(tc, test_exec_opts_and_args);
+    int nb = 0;
+    while (vt_backends()[nb])
+        nb++;
+    tcase_add_loop_test(tc, test_exec_mmu_range, 0, nb);
     suite_add_tcase(s, tc);
     int rc = vt_run(s);
     cleanup();
