@@ -617,10 +617,14 @@ static int namei_common(struct uvmsim_machine *m, struct uvmsim_mount *start, co
         return uvmsim_fs_failm(m, UVMSIM_EINVAL, "lookup of \"%.64s\": the path must be absolute", path);
     if (len == 0)
         return uvmsim_fs_failm(m, UVMSIM_ENOENT, "lookup: empty path");
-    struct walk *w = calloc(1, sizeof(*w));
+    /* (malloc, not calloc: the buffers are large and every field is set below) */
+    struct walk *w = malloc(sizeof(*w));
     if (w == NULL)
         return UVMSIM_ENOHOST;
     w->hd = hd;
+    w->vp = NULL;
+    w->rpos = 0;
+    w->at[0] = '\0';
     memcpy(w->rem, path, len + 1);
     w->remlen = len;
     int err;

@@ -230,13 +230,13 @@ static void exercise(struct probe *p, uvmsim_vnode *vp, const char *path, int de
         memset(&va, 0, sizeof(va));
     uint8_t buf[3000];
     size_t n;
-    const uint64_t offs[] = {0, 1000, 20 * BS - 7, va.size > 100 ? va.size - 100 : 0, va.size / 2};
+    const uint64_t offs[] = {0, 20 * BS - 7, va.size > 100 ? va.size - 100 : 0};
     for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
         int err = check(p, uvmsim_vnode_read(vp, offs[i], buf, sizeof(buf), &n), "read");
         if (err == UVMSIM_OK && n > sizeof(buf))
             ck_abort_msg("%s: read returned %zu bytes", p->where, n);
     }
-    const uint64_t lbns[] = {0, 1, 2, 11, 12, 20, 267, 268, 300, 65803, 65804, 70000, va.size / BS};
+    const uint64_t lbns[] = {0, 11, 12, 20, 268, 300, 65804, 70000, va.size / BS};
     for (size_t i = 0; i < sizeof(lbns) / sizeof(lbns[0]); i++) {
         uint64_t pbn;
         if (check(p, uvmsim_vnode_bmap(vp, lbns[i], &pbn), "bmap") == UVMSIM_OK && pbn * BS >= p->devsize)
@@ -247,7 +247,8 @@ static void exercise(struct probe *p, uvmsim_vnode *vp, const char *path, int de
     if (check(p, uvmsim_vnode_readlink(vp, target, sizeof(target), &n), "readlink") == UVMSIM_OK &&
         n > sizeof(target))
         ck_abort_msg("%s: readlink returned %zu bytes", p->where, n);
-    struct names *nm = calloc(1, sizeof(*nm));
+    struct names *nm = malloc(sizeof(*nm));
+    nm->n = 0;
     if (check(p, uvmsim_vnode_readdir(vp, take_name, nm), "readdir") == UVMSIM_OK && depth < 2) {
         for (unsigned i = 0; i < nm->n; i++) {
             if (strcmp(nm->name[i], ".") == 0 || strcmp(nm->name[i], "..") == 0 || nm->name[i][0] == '\0')
@@ -308,8 +309,11 @@ static int probe_image(struct probe *p, const uint8_t *img)
 
 static uvmsim_machine *machine(void)
 {
+    uvmsim_machine_config mc;
     uvmsim_machine *m;
-    ck_assert_int_eq(uvmsim_machine_create(NULL, &m), UVMSIM_OK);
+    uvmsim_machine_config_init(&mc);
+    mc.ram_size = 1u << 20;   /* the fs needs no RAM pages; keep machine set-up cheap */
+    ck_assert_int_eq(uvmsim_machine_create(&mc, &m), UVMSIM_OK);
     return m;
 }
 
