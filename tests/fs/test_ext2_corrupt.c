@@ -459,6 +459,9 @@ static const struct tcase_def cases[] = {
     /* ".." of /dir/sub (second record, at 12) names /hello.txt's inode */
     {"dotdot to a file", w_sub_dirblk, 12, 4, 0, false, OP_NAMEI, "/dir/sub/..", 0, UVMSIM_ECORRUPT,
      "not a directory", 1},
+    {"no dotdot", w_sub_dirblk, 12, 4, 0, false, OP_NAMEI, "/dir/sub/..", 0, UVMSIM_ECORRUPT, "no \"..\" entry", 0},
+    {"slow symlink without block", w_slow, 40, 4, 0, false, OP_NAMEI, "/links/slow", 0, UVMSIM_ECORRUPT,
+     "no data block", 0},
     /* indirect blocks */
     {"IND entry far", w_ind, 4 * 8, 4, 0xFFFFFFFF, false, OP_BMAP, "/big.bin", 20, UVMSIM_ECORRUPT, "a data block", 0},
     {"IND entry far (read)", w_ind, 4 * 8, 4, 0xFFFFFFFF, false, OP_READ, "/big.bin", 20 * BS + 5, UVMSIM_ECORRUPT, "outside", 0},

@@ -28,6 +28,22 @@ static bool build_src(const char *s, const char *who)
     r |= fsu_write_str(fsu_path(p, sizeof(p), "%s/dir/in%s.txt", s, who), who);
     r |= symlink("/hello.txt", fsu_path(p, sizeof(p), "%s/abs", s));
     r |= symlink("../../hello.txt", fsu_path(p, sizeof(p), "%s/rel", s));
+    if (strcmp(who, "A") == 0) {   /* 4 KiB blocks: room for targets beyond 1 KiB */
+        char lt[1600];
+        memset(lt, 'a', 1500);      /* a target longer than a path may be */
+        lt[1500] = '\0';
+        r |= symlink(lt, fsu_path(p, sizeof(p), "%s/toolong", s));
+        /* each follow leaves 201 more bytes of path behind it: the path outgrows the
+         * look-up's buffer long before 32 links */
+        size_t n = 0;
+        for (int i = 0; i < 400; i++, n += 2)
+            memcpy(lt + n, "./", 2);
+        memcpy(lt + n, "grow/", 5);
+        n += 5;
+        memset(lt + n, 'y', 200);
+        lt[n + 200] = '\0';
+        r |= symlink(lt, fsu_path(p, sizeof(p), "%s/grow", s));
+    }
     return r == 0;
 }
 
@@ -316,7 +332,12 @@ START_TEST(test_nested_mounts)
     /* unmounting /mnt leaves /mnt/flash reachable (mount points are pure paths) */
     ck_assert_int_eq(uvmsim_unmount(mm), UVMSIM_OK);
     ck_assert_str_eq(content(m, "/mnt/flash/hello.txt", buf, sizeof(buf)), "I am B\n");
-    (void)ma;
+    /* over-long symlink targets */
+    expect_namei(m, "/toolong", UVMSIM_ENAMETOOLONG);
+    expect_namei(m, "/grow", UVMSIM_ENAMETOOLONG);
+    ck_assert_ptr_nonnull(strstr(uvmsim_fs_last_error(m), "name too long"));
+    ck_assert_int_eq(uvmsim_mount_lookup(ma, "", &vp), UVMSIM_ENOENT);
+    ck_assert_ptr_nonnull(strstr(uvmsim_fs_last_error(m), "empty path"));
     uvmsim_machine_destroy(m);
 }
 END_TEST
@@ -337,6 +358,8 @@ START_TEST(test_no_root_mount)
     expect_namei(m, "/x/../flash/hello.txt", UVMSIM_ENOENT);
     expect_namei(m, "/flash/abs", UVMSIM_ENOENT);   /* → /hello.txt, which does not exist */
     ck_assert_str_eq(content(m, "/../flash/./hello.txt", buf, sizeof(buf)), "I am B\n");
+    uvmsim_vnode *vp = (uvmsim_vnode *)&vp;
+    ck_assert_int_eq(uvmsim_mount_lookup(uvmsim_vnode_mount(NULL), "x", &vp), UVMSIM_EINVAL);
     uvmsim_machine_destroy(m);
 }
 END_TEST
