@@ -57,6 +57,7 @@ static bool build_tree(const char *s)
     r |= fsu_write_at(p, TRIPLE_FAR, 8192, 4);
     r |= fsu_truncate(p, TRIPLE_SIZE);
     r |= chmod(fsu_path(p, sizeof(p), "%s/small.bin", s), 0751);
+    r |= mkfifo(fsu_path(p, sizeof(p), "%s/fifo", s), 0640);   /* a non-file inode */
     /* deep directories */
     strcpy(q, s);
     const char *deep[] = {"dir", "a", "b", "c", "d", "e", "f", "g", "h"};
@@ -463,7 +464,7 @@ START_TEST(test_tree_matches_source)
     struct env e;
     env_open(&e, img);
     ck_assert_uint_eq(uvmsim_mount_block_size(e.mp), bsize);
-    size_t nreg = 0, ndir = 0, nlnk = 0, nslow = 0;
+    size_t nreg = 0, ndir = 0, nlnk = 0, nslow = 0, nother = 0;
     for (size_t i = 0; i < pl.n; i++) {
         const char *rel = pl.v[i];
         char host[1200];
@@ -504,9 +505,19 @@ START_TEST(test_tree_matches_source)
                 ck_assert_int_eq(uvmsim_vnode_bmap(vp, 0, &pbn), UVMSIM_EINVAL);
                 ck_assert_uint_eq(va.blocks_allocated, 0);
             }
+        } else {
+            nother++;
+            uint64_t pbn;
+            uint8_t b[4];
+            size_t n;
+            ck_assert_int_eq(va.type, UVMSIM_VOTHER);
+            ck_assert_int_eq(uvmsim_vnode_bmap(vp, 0, &pbn), UVMSIM_EINVAL);
+            ck_assert_int_eq(uvmsim_vnode_read(vp, 0, b, sizeof(b), &n), UVMSIM_EINVAL);
+            ck_assert_uint_eq(va.blocks_allocated, 0);
         }
         uvmsim_vnode_rele(vp);
     }
+    ck_assert_uint_eq(nother, 1);
     uvmsim_fs_stats fst;
     uvmsim_fs_stats_get(e.m, &fst);
     ck_assert_uint_eq(fst.vnodes_live, 0);

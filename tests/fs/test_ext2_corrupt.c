@@ -360,7 +360,8 @@ struct tcase_def {
     uint64_t arg;              /* offset for read, lbn for bmap */
     int want;
     const char *needle;        /* in uvmsim_fs_last_error(), or NULL */
-    int special;               /* value taken at run time: 1 = /hello.txt's inode, 2 = the last inode */
+    int special;               /* value taken at run time: 1 = /hello.txt's inode, 2 = the last inode,
+                                  3 = the field's own value minus value */
 };
 
 static uint64_t w_sb(void) { return 1024; }
@@ -393,6 +394,19 @@ static uint64_t root_entry(const char *name)
 }
 static uint64_t w_ent_hello(void) { return root_entry("hello.txt"); }
 static uint64_t w_root_blk(void) { return F.L.root_blk * BS; }   /* the "." record */
+/* The root directory's last record (the one whose rec_len reaches the block's end). */
+static uint64_t w_root_last(void)
+{
+    const uint8_t *b = F.img + F.L.root_blk * BS;
+    uint32_t o = 0;
+    for (;;) {
+        uint32_t rl = b[o + 4] | b[o + 5] << 8;
+        ck_assert_uint_ge(rl, 8);
+        if (o + rl >= BS)
+            return F.L.root_blk * BS + o;
+        o += rl;
+    }
+}
 static uint64_t w_ent_dir(void) { return root_entry("dir"); }
 
 static const struct tcase_def cases[] = {
@@ -449,6 +463,8 @@ static const struct tcase_def cases[] = {
     {"rec_len 13", w_root_blk, 4, 2, 13, false, OP_NAMEI, "/hello.txt", 0, UVMSIM_ECORRUPT, "record length 13", 0},
     {"rec_len overruns", w_root_blk, 4, 2, 2000, false, OP_NAMEI, "/hello.txt", 0, UVMSIM_ECORRUPT, "record length 2000", 0},
     {"rec_len overruns (readdir)", w_root_blk, 4, 2, 2000, false, OP_READDIR, "/", 0, UVMSIM_ECORRUPT, "record length", 0},
+    {"4 bytes left over", w_root_last, 4, 2, 4, false, OP_NAMEI, "/nonexistent", 0, UVMSIM_ECORRUPT,
+     "overruns the block", 3},
     {"name_len too long", w_root_blk, 6, 1, 255, false, OP_NAMEI, "/hello.txt", 0, UVMSIM_ECORRUPT, "name length 255", 0},
     {"name_len 0 in use", w_ent_hello, 6, 1, 0, false, OP_NAMEI, "/nonexistent", 0, UVMSIM_ECORRUPT, "name length 0", 0},
     {"inode out of range", w_ent_hello, 0, 4, 0xFFFFFF, false, OP_NAMEI, "/hello.txt", 0, UVMSIM_ECORRUPT, "names inode", 0},
@@ -477,6 +493,8 @@ START_TEST(test_targeted)
     memcpy(img, F.img, IMG_SIZE);
     uint64_t off = c->where() + c->at;
     uint32_t v = c->special == 1 ? F.L.hello_ino : c->special == 2 ? F.L.inodes_count : c->value;
+    if (c->special == 3)   /* shorten the field by value */
+        v = (img[off] | img[off + 1] << 8) - c->value;
     for (unsigned b = 0; b < c->width; b++) {
         uint8_t byte = (uint8_t)(v >> (8 * b));
         img[off + b] = c->or_in ? img[off + b] | byte : byte;
