@@ -1,0 +1,291 @@
+/* uvmsim — the command-line tool.
+ *
+ *   uvmsim run [--json] [--trace FILE] [--pmap NAME] [--step N] SCENARIO
+ *   uvmsim explain [--pmap NAME] [--step N] SCENARIO
+ *   uvmsim dot [--step N] [--png FILE] [--pmap NAME] SCENARIO
+ *   uvmsim matrix [--json|--csv] [--backend NAME] [--only KEY=VALUE ...]
+ *
+ * Exit status: 0 ok, 1 an expectation or a matrix case failed, 2 usage or input error,
+ * 3 simulator error (see docs/cli.md).  Errors go to stderr. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "scn.h"
+#include "mx.h"
+
+static void usage_main(FILE *f)
+{
+    fprintf(f,
+            "usage: uvmsim COMMAND [OPTIONS] ...\n"
+            "A simulator of NetBSD UVM virtual memory with execute-in-place from NOR flash.\n"
+            "Commands:\n"
+            "  run SCENARIO       run a scenario file, one line per step, checking its expect lines\n"
+            "  explain SCENARIO   run it and explain every page fault step by step in plain words\n"
+            "  dot SCENARIO       draw the state after the last step (or --step N) for Graphviz\n"
+            "  matrix             run the fault-handler test matrix on every pmap backend\n"
+            "  help               this text\n"
+            "`uvmsim COMMAND --help` describes each command.  SCENARIO may be - for stdin.\n"
+            "The scenario language is described in docs/cli.md.\n"
+            "Exit status: 0 ok, 1 an expectation or a matrix case failed, 2 usage or input\n"
+            "error, 3 simulator error.\n");
+}
+
+static void usage_run(FILE *f)
+{
+    fprintf(f,
+            "usage: uvmsim run [--json] [--trace FILE] [--pmap NAME] [--step N] SCENARIO\n"
+            "Runs SCENARIO (a file, or - for stdin) on a fresh machine: one line per step, then a\n"
+            "summary.  Expect lines are checked after their step; a failed one is reported as\n"
+            "FILE:LINE: expect failed: ... on stderr.\n"
+            "  --json        print each step as a JSON object (JSON Lines), then a summary object\n"
+            "  --trace FILE  write every event (faults with their outcome, fault steps, TLB misses,\n"
+            "                walks, flushes, I/O, promotions, switches) to FILE as JSON Lines\n"
+            "  --pmap NAME   use this pmap backend instead of the machine line's\n"
+            "  --step N      stop after step N\n"
+            "Exit status: 0 every expectation held, 1 one failed (or a step failed without an\n"
+            "`expect error` line), 2 usage or scenario error, 3 simulator error.\n");
+}
+
+static void usage_explain(FILE *f)
+{
+    fprintf(f,
+            "usage: uvmsim explain [--pmap NAME] [--step N] SCENARIO\n"
+            "Runs SCENARIO and explains each step; for every page fault it tells the path through\n"
+            "the fault handler: the TLB miss and page-table walk, the map entry and its protection,\n"
+            "the upper (amap/anon) look-up and reference counts, the lower (object, XIP bmap and\n"
+            "device address) look-up, the decision and why, bytes copied and I/O, the pmap_enter\n"
+            "and the TLB refill.  Exit status as for `uvmsim run`.\n");
+}
+
+static void usage_dot(FILE *f)
+{
+    fprintf(f,
+            "usage: uvmsim dot [--step N] [--png FILE] [--pmap NAME] SCENARIO\n"
+            "Runs SCENARIO (to its end, or to step N) and prints the machine's state as a Graphviz\n"
+            "digraph: processes -> map entries -> amaps -> anons -> RAM pages, entries -> objects\n"
+            "-> resident pages, and each page-table translation (a PV entry) as a dashed edge to\n"
+            "its RAM, NOR (device) or zero page.  Shared things are filled orange.\n"
+            "  --png FILE    render with Graphviz `dot -Tpng` into FILE instead of printing the text\n"
+            "                (needs the graphviz package; UVMSIM_DOT names another dot program)\n"
+            "Exit status as for `uvmsim run`; 3 also when dot is missing or fails.\n");
+}
+
+struct scn_args {
+    bool json;
+    const char *trace;
+    const char *pmap;
+    const char *png;
+    unsigned step;
+    const char *scenario;
+};
+
+/* Parse the options shared by run / explain / dot; returns -1 (exit 2), 1 (--help shown) or 0. */
+static int parse_scn_args(const char *cmd, int argc, char **argv, struct scn_args *a, void (*usage)(FILE *))
+{
+    memset(a, 0, sizeof(*a));
+    bool is_run = strcmp(cmd, "run") == 0, is_dot = strcmp(cmd, "dot") == 0;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+            usage(stdout);
+            return 1;
+        } else if (is_run && strcmp(o, "--json") == 0) {
+            a->json = true;
+        } else if ((is_run && strcmp(o, "--trace") == 0) || strcmp(o, "--pmap") == 0 || strcmp(o, "--step") == 0 ||
+                   (is_dot && strcmp(o, "--png") == 0)) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "uvmsim %s: %s needs a value (try uvmsim %s --help)\n", cmd, o, cmd);
+                return -1;
+            }
+            const char *v = argv[++i];
+            if (strcmp(o, "--trace") == 0) {
+                a->trace = v;
+            } else if (strcmp(o, "--png") == 0) {
+                a->png = v;
+            } else if (strcmp(o, "--pmap") == 0) {
+                if (!uvmsim_scn_backend_exists(v)) {
+                    fprintf(stderr, "uvmsim %s: --pmap: no backend '%s' in this build (have:", cmd, v);
+                    for (const char *const *b = uvmsim_pmap_backends(); *b; b++)
+                        fprintf(stderr, " %s", *b);
+                    fprintf(stderr, ")\n");
+                    return -1;
+                }
+                a->pmap = v;
+            } else {
+                char *end;
+                errno = 0;
+                unsigned long n = strtoul(v, &end, 10);
+                if (*v == '\0' || *end != '\0' || errno || n == 0 || n > 1000000) {
+                    fprintf(stderr, "uvmsim %s: --step: expected a step number from 1, got '%s'\n", cmd, v);
+                    return -1;
+                }
+                a->step = (unsigned)n;
+            }
+        } else if (o[0] == '-' && o[1] != '\0') {
+            fprintf(stderr, "uvmsim %s: unknown option '%s' (try uvmsim %s --help)\n", cmd, o, cmd);
+            return -1;
+        } else if (a->scenario) {
+            fprintf(stderr, "uvmsim %s: one scenario at a time ('%s' and '%s')\n", cmd, a->scenario, o);
+            return -1;
+        } else {
+            a->scenario = o;
+        }
+    }
+    if (a->scenario == NULL) {
+        fprintf(stderr, "uvmsim %s: expected a scenario file (or - for stdin); try uvmsim %s --help\n", cmd, cmd);
+        return -1;
+    }
+    return 0;
+}
+
+/* The Graphviz program: $UVMSIM_DOT, or `dot` found in PATH; NULL when there is none. */
+static char *find_dot(void)
+{
+    const char *env = getenv("UVMSIM_DOT");
+    if (env && *env)
+        return access(env, X_OK) == 0 ? strdup(env) : NULL;
+    const char *path = getenv("PATH");
+    if (path == NULL)
+        return NULL;
+    char *copy = strdup(path);
+    char *found = NULL;
+    for (char *dir = strtok(copy, ":"); dir && !found; dir = strtok(NULL, ":")) {
+        size_t n = strlen(dir) + 5;
+        char *cand = malloc(n);
+        if (cand == NULL)
+            break;
+        snprintf(cand, n, "%s/dot", *dir ? dir : ".");
+        struct stat sb;
+        if (stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) && access(cand, X_OK) == 0)
+            found = cand;
+        else
+            free(cand);
+    }
+    free(copy);
+    return found;
+}
+
+/* Render the dot text in `in` (rewound) to a PNG with Graphviz. */
+static int render_png(FILE *in, const char *png)
+{
+    char *dot = find_dot();
+    if (dot == NULL) {
+        fprintf(stderr, "uvmsim dot: Graphviz 'dot' was not found%s; install the graphviz package "
+                        "(e.g. apt-get install graphviz) or drop --png to print the dot text\n",
+                getenv("UVMSIM_DOT") ? " (UVMSIM_DOT does not name an executable)" : " in PATH");
+        return UVMSIM_SCN_SIMERR;
+    }
+    fflush(in);
+    rewind(in);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "uvmsim dot: cannot start %s: %s\n", dot, strerror(errno));
+        free(dot);
+        return UVMSIM_SCN_SIMERR;
+    }
+    if (pid == 0) {
+        if (dup2(fileno(in), STDIN_FILENO) < 0)
+            _exit(126);
+        execl(dot, "dot", "-Tpng", "-o", png, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "uvmsim dot: %s -Tpng -o %s failed (exit status %d)\n", dot, png,
+                WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        free(dot);
+        return UVMSIM_SCN_SIMERR;
+    }
+    free(dot);
+    return UVMSIM_SCN_OK;
+}
+
+static int cmd_scenario(const char *cmd, uvmsim_scn_mode mode, int argc, char **argv, void (*usage)(FILE *))
+{
+    struct scn_args a;
+    int rc = parse_scn_args(cmd, argc, argv, &a, usage);
+    if (rc != 0)
+        return rc > 0 ? 0 : UVMSIM_SCN_INPUT;
+    uvmsim_scn *s;
+    char msg[1024];
+    if (uvmsim_scn_load(a.scenario, &s, msg, sizeof(msg)) != UVMSIM_SCN_OK) {
+        fprintf(stderr, "%s\n", msg);
+        return UVMSIM_SCN_INPUT;
+    }
+    if (a.step > uvmsim_scn_nsteps(s)) {
+        fprintf(stderr, "uvmsim %s: --step %u: the scenario has %u steps\n", cmd, a.step, uvmsim_scn_nsteps(s));
+        uvmsim_scn_free(s);
+        return UVMSIM_SCN_INPUT;
+    }
+    uvmsim_scn_opts o;
+    uvmsim_scn_opts_init(&o);
+    o.mode = mode;
+    o.json = a.json;
+    o.pmap = a.pmap;
+    o.last_step = a.step;
+    FILE *trace = NULL, *tmp = NULL;
+    if (a.trace) {
+        trace = fopen(a.trace, "w");
+        if (trace == NULL) {
+            fprintf(stderr, "uvmsim %s: --trace %s: cannot open: %s\n", cmd, a.trace, strerror(errno));
+            uvmsim_scn_free(s);
+            return UVMSIM_SCN_INPUT;
+        }
+        o.trace = trace;
+    }
+    if (a.png) {
+        tmp = tmpfile();
+        if (tmp == NULL) {
+            fprintf(stderr, "uvmsim dot: cannot create a temporary file: %s\n", strerror(errno));
+            uvmsim_scn_free(s);
+            return UVMSIM_SCN_SIMERR;
+        }
+        o.out = tmp;
+    }
+    rc = uvmsim_scn_run(s, &o);
+    if (trace && fclose(trace) != 0 && rc == UVMSIM_SCN_OK) {
+        fprintf(stderr, "uvmsim %s: --trace %s: write error\n", cmd, a.trace);
+        rc = UVMSIM_SCN_SIMERR;
+    }
+    if (tmp) {
+        if (rc == UVMSIM_SCN_OK || rc == UVMSIM_SCN_FAILED) {
+            int r2 = render_png(tmp, a.png);
+            if (r2 != UVMSIM_SCN_OK)
+                rc = r2;
+        }
+        fclose(tmp);
+    }
+    uvmsim_scn_free(s);
+    if (fflush(stdout) != 0 && rc == UVMSIM_SCN_OK)
+        rc = UVMSIM_SCN_SIMERR;
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_main(stderr);
+        return UVMSIM_SCN_INPUT;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage_main(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_scenario("run", UVMSIM_SCN_MODE_RUN, argc - 1, argv + 1, usage_run);
+    if (strcmp(cmd, "explain") == 0)
+        return cmd_scenario("explain", UVMSIM_SCN_MODE_EXPLAIN, argc - 1, argv + 1, usage_explain);
+    if (strcmp(cmd, "dot") == 0)
+        return cmd_scenario("dot", UVMSIM_SCN_MODE_DOT, argc - 1, argv + 1, usage_dot);
+    if (strcmp(cmd, "matrix") == 0)
+        return uvmsim_mx_main(argc - 1, argv + 1, stdout, stderr);
+    fprintf(stderr, "uvmsim: unknown command '%s' (expected run, explain, dot, matrix or help)\n", cmd);
+    return UVMSIM_SCN_INPUT;
+}

@@ -1,0 +1,60 @@
+/* uvmsim scenario library (static lib uvmsim_scenario): parse a scenario file — a small
+ * line-oriented language that configures a machine, attaches flash images, runs
+ * processes, maps memory, makes accesses and checks `expect` lines — and run it in one
+ * of three modes: step lines (text or JSON), a plain-words explanation of every fault,
+ * or a Graphviz picture of the final state.  The language is described in docs/cli.md.
+ *
+ * The whole file is parsed before anything runs, so bad input never runs half a
+ * scenario.  Status codes double as the `uvmsim` exit status. */
+#ifndef UVMSIM_CLI_SCN_H
+#define UVMSIM_CLI_SCN_H
+
+#include <stdio.h>
+#include "uvmsim/uvmsim.h"
+
+enum {
+    UVMSIM_SCN_OK = 0,        /* every expect line held */
+    UVMSIM_SCN_FAILED = 1,    /* an expect line failed, or a step failed without `expect error` */
+    UVMSIM_SCN_INPUT = 2,     /* usage or input error (parse error, bad configuration) */
+    UVMSIM_SCN_SIMERR = 3     /* the simulator failed (invariant broken, host memory, tool missing) */
+};
+
+typedef struct uvmsim_scn uvmsim_scn;
+
+/* Parse `len` bytes of scenario text.  `name` prefixes messages ("NAME:LINE: ...");
+ * `base_dir` resolves relative image paths (NULL: the current directory).  Returns
+ * UVMSIM_SCN_OK with *out set, or UVMSIM_SCN_INPUT with the first error in err. */
+int uvmsim_scn_parse(const char *name, const char *text, size_t len, const char *base_dir,
+                     uvmsim_scn **out, char *err, size_t errlen);
+/* Read and parse a file ("-" reads stdin; messages then say "<stdin>"). */
+int uvmsim_scn_load(const char *path, uvmsim_scn **out, char *err, size_t errlen);
+void uvmsim_scn_free(uvmsim_scn *s);
+
+unsigned uvmsim_scn_nsteps(const uvmsim_scn *s);
+/* The pmap backend the scenario's machine line asks for ("generic" by default). */
+const char *uvmsim_scn_pmap(const uvmsim_scn *s);
+
+typedef enum uvmsim_scn_mode {
+    UVMSIM_SCN_MODE_RUN = 0,  /* one line per step (JSON Lines with json) */
+    UVMSIM_SCN_MODE_EXPLAIN,  /* each step, and for each fault the handler's path in words */
+    UVMSIM_SCN_MODE_DOT       /* nothing per step; the state after the last step run as dot */
+} uvmsim_scn_mode;
+
+typedef struct uvmsim_scn_opts {
+    uvmsim_scn_mode mode;
+    bool json;                /* RUN: JSON Lines instead of text */
+    FILE *out;                /* step lines, explanation or dot text (NULL: stdout) */
+    FILE *err;                /* FILE:LINE messages (NULL: stderr) */
+    FILE *trace;              /* every event as JSON Lines, or NULL */
+    unsigned last_step;       /* run steps 1..last_step only (0: all) */
+    const char *pmap;         /* override the machine line's backend (NULL: keep) */
+} uvmsim_scn_opts;
+
+void uvmsim_scn_opts_init(uvmsim_scn_opts *o);
+/* Run the scenario on a fresh machine; returns a UVMSIM_SCN_* status. */
+int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *o);
+
+/* Is `name` one of uvmsim_pmap_backends()? */
+bool uvmsim_scn_backend_exists(const char *name);
+
+#endif

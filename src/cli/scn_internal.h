@@ -1,0 +1,206 @@
+/* Internal to the scenario library: the parsed form of a scenario (steps with their
+ * expect lines), shared by the parser, the runner, the explainer and the dot writer,
+ * and small text helpers (growing strings, JSON escaping). */
+#ifndef UVMSIM_CLI_SCN_INTERNAL_H
+#define UVMSIM_CLI_SCN_INTERNAL_H
+
+#include <stdarg.h>
+#include "scn.h"
+#include "uvmsim/exec.h"
+
+/* ---- growing strings ---- */
+struct sbuf {
+    char *s;                  /* NUL-terminated; NULL until the first append */
+    size_t len, cap;
+    bool oom;                 /* an append failed: the text is truncated */
+};
+void uvmsim_sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void uvmsim_sb_vprintf(struct sbuf *b, const char *fmt, va_list ap);
+void uvmsim_sb_putc(struct sbuf *b, char c);
+/* Append s as a JSON string literal (quotes included). */
+void uvmsim_sb_json_str(struct sbuf *b, const char *s);
+/* Append bytes as a C-like quoted string when printable, else as hex bytes. */
+void uvmsim_sb_bytes(struct sbuf *b, const uint8_t *p, size_t n);
+void uvmsim_sb_free(struct sbuf *b);
+static inline const char *uvmsim_sb_str(const struct sbuf *b) { return b->s ? b->s : ""; }
+
+/* "rwx" style protection string into buf[4]. */
+const char *uvmsim_scn_prot_str(uvmsim_prot_t p, char buf[4]);
+const char *uvmsim_scn_access_name(uvmsim_access a);
+
+/* ---- the parsed scenario ---- */
+
+typedef enum scn_op {
+    SOP_MACHINE, SOP_IMAGE, SOP_MOUNT, SOP_SPAWN, SOP_EXEC, SOP_FORK, SOP_EXIT, SOP_SWITCH,
+    SOP_MAP, SOP_PROTECT, SOP_UNMAP, SOP_INHERIT, SOP_ADVISE,
+    SOP_FETCH, SOP_LOAD, SOP_STORE, SOP_FAULT, SOP_SHOW
+} scn_op;
+
+/* An address: a number, or an exec symbol of the step's process plus an offset. */
+typedef enum scn_sym { SYM_NONE = 0, SYM_ENTRY, SYM_TEXT, SYM_DATA, SYM_BSS, SYM_STACK, SYM_BRK } scn_sym;
+struct scn_addr {
+    scn_sym sym;
+    uint64_t value;           /* the address (SYM_NONE) or the offset added to the symbol */
+    bool negative;            /* the offset is subtracted */
+};
+
+/* What a counter key names (expect KEY [OP] VALUE). */
+typedef enum scn_src {
+    SRC_STEP = 0,             /* a number of the step's last fault or the step itself */
+    SRC_RAM, SRC_VM, SRC_PROC, SRC_PMAP, SRC_TLB, SRC_ITLB, SRC_DTLB, SRC_FLASH, SRC_FS
+} scn_src;
+struct scn_key {
+    scn_src src;
+    int field;                /* index into the source's field table */
+    int proc;                 /* SRC_PROC: process slot */
+};
+/* Resolve a key such as "ram.anon_pages", "vm.faults.zero-fill", "p1.faults", "pages".
+ * proc_slot maps a process name to its slot (-1 unknown).  Returns false when unknown. */
+bool uvmsim_scn_key_parse(const char *key, int (*proc_slot)(void *arg, const char *name), void *arg,
+                          struct scn_key *out);
+/* Current value of a key (step-local keys read `res`). */
+struct scn_result;
+struct scn_runtime;
+bool uvmsim_scn_key_value(struct scn_runtime *rt, const struct scn_key *k, const struct scn_result *res,
+                          uint64_t *out);
+/* All key names, for messages ("ram.anon_pages, ram.used_pages, ..."). */
+void uvmsim_scn_key_list(struct sbuf *b);
+
+typedef enum scn_cmp { CMP_EQ = 0, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE } scn_cmp;
+
+typedef enum scn_ex_kind {
+    EX_OK,                    /* the step succeeded */
+    EX_ERROR,                 /* the step failed with err */
+    EX_FAULT,                 /* the step's last fault was of class cls (-1: no fault taken) */
+    EX_BYTES,                 /* the bytes a load/fetch read */
+    EX_LOC,                   /* where the last fault's page lives */
+    EX_WRITABLE,              /* the last fault entered a writable mapping */
+    EX_PROT,                  /* the last fault entered exactly prot */
+    EX_NUM,                   /* key cmp value */
+    EX_PV,                    /* PV entries of a physical page (by address or by proc + va) */
+    EX_ENTRY,                 /* properties of the map entry at proc + va */
+    EX_MAPPED,                /* what proc's tables map at va: ram, nor, zero or none */
+    EX_SAME                   /* proc + va and proc2 + va2 map the same page (flag) or not */
+} scn_ex_kind;
+
+/* One property of `expect entry` (needs-copy=yes, amap-refs=2, prot=rw, object=vnode ...). */
+typedef enum scn_eprop {
+    EP_PROT, EP_MAXPROT, EP_INHERIT, EP_ADVICE, EP_COW, EP_NEEDS_COPY, EP_SHARED,
+    EP_AMAP, EP_AMAP_REFS, EP_OBJECT, EP_START, EP_END
+} scn_eprop;
+struct scn_echeck {
+    scn_eprop prop;
+    uint64_t value;           /* numbers, booleans, enums, protections */
+    char *str;                /* object kind ("none" for no object) */
+};
+
+struct scn_expect {
+    scn_ex_kind kind;
+    unsigned line;
+    char *text;               /* the line as written, for messages */
+    int err;                  /* EX_ERROR */
+    int cls;                  /* EX_FAULT: a uvmsim_fault_class, or -1 for "none" */
+    uvmsim_page_loc loc;      /* EX_LOC, EX_MAPPED */
+    bool flag;                /* EX_WRITABLE, EX_SAME */
+    uvmsim_prot_t prot;       /* EX_PROT */
+    struct scn_key key;       /* EX_NUM */
+    scn_cmp cmp;              /* EX_NUM, EX_PV */
+    uint64_t value;           /* EX_NUM, EX_PV */
+    uint8_t *data;            /* EX_BYTES */
+    size_t datalen;
+    int proc, proc2;          /* EX_PV (proc >= 0: by va), EX_ENTRY, EX_MAPPED, EX_SAME */
+    struct scn_addr addr, addr2;
+    uint64_t pa;              /* EX_PV by physical address */
+    struct scn_echeck *checks;/* EX_ENTRY */
+    unsigned nchecks;
+};
+
+typedef enum scn_mount_kind { MNT_COPY = 0, MNT_XIP, MNT_XIP_FAULTOP } scn_mount_kind;
+
+struct scn_step {
+    scn_op op;
+    unsigned line;
+    char *text;               /* the command as written (comment and blanks trimmed) */
+    int proc, proc2;          /* process slots (-1 unused) */
+    struct scn_addr addr;
+    uint64_t size;            /* bytes (size=) for mapping ops; access length for fetch/load */
+    uint64_t npages;          /* pages= for mapping ops (size is 0 then) */
+    uvmsim_prot_t prot, maxprot;
+    bool shared;
+    char *path;               /* MAP file=, EXEC program, IMAGE file (resolved), MOUNT path */
+    uvmsim_off_t offset;
+    uvmsim_inherit inherit;
+    bool inherit_set;
+    uvmsim_advice advice;
+    uvmsim_access access;     /* FAULT */
+    uint8_t *data;            /* STORE */
+    size_t datalen;
+    /* MACHINE */
+    uvmsim_machine_config cfg;
+    char *pmap_name;          /* owned copy for cfg.pmap */
+    /* IMAGE */
+    bool builtin;
+    size_t block_size;        /* 0: device default */
+    bool nodirect;
+    /* MOUNT */
+    scn_mount_kind mount;
+    int image;                /* index of the image it mounts */
+    struct scn_expect *ex;
+    unsigned nex;
+};
+
+struct uvmsim_scn {
+    char *name;               /* for messages */
+    struct scn_step *steps;
+    unsigned nsteps;
+    char **procs;             /* process slot names */
+    unsigned nprocs;
+    unsigned nimages;
+    bool has_machine;         /* steps[0] is SOP_MACHINE */
+};
+
+/* ---- run-time state shared by the runner, the explainer and the dot writer ---- */
+
+/* What one step did. */
+struct scn_result {
+    int err;                  /* UVMSIM_OK or the step's error */
+    unsigned nfaults;
+    bool have_fault;          /* last is the outcome of a fault taken by this step */
+    uvmsim_fault_outcome last;
+    uint8_t *bytes;           /* read by fetch/load */
+    size_t nbytes;
+    uvmsim_vaddr_t va;        /* resolved address of the step */
+    struct sbuf info;         /* the result in words */
+};
+
+struct scn_runtime {
+    const uvmsim_scn *s;
+    const uvmsim_scn_opts *o;
+    uvmsim_machine *m;
+    uvmsim_proc **procs;      /* by slot; NULL when not alive */
+    uvmsim_exec_info *exec;   /* by slot */
+    bool *has_exec;
+    uvmsim_flashdev **devs;   /* by image index */
+    unsigned ndevs;
+    unsigned step;            /* 1-based number of the step running */
+    /* explain mode: events of the step running */
+    unsigned fault_no;        /* faults narrated in this step */
+    unsigned step_no;         /* handler steps narrated in this fault */
+    bool in_fault;
+    unsigned trace_errors;
+};
+
+/* Trace callback (JSON Lines to o->trace, narration in explain mode). */
+void uvmsim_scn_on_event(const uvmsim_event *ev, void *arg);
+/* A fault outcome as a JSON object. */
+void uvmsim_scn_json_outcome(struct sbuf *b, const uvmsim_fault_outcome *o);
+/* Graphviz text for the machine's state. */
+int uvmsim_scn_dot(struct scn_runtime *rt, FILE *out);
+
+/* Process slot name (for messages). */
+static inline const char *uvmsim_scn_pname(const uvmsim_scn *s, int slot)
+{
+    return slot >= 0 && (unsigned)slot < s->nprocs ? s->procs[slot] : "?";
+}
+
+#endif

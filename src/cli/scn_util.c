@@ -1,0 +1,121 @@
+/* Scenario library: text helpers — growing strings, JSON string escaping, byte strings
+ * shown the way a scenario writes them, protection and access names. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "scn_internal.h"
+
+static bool sb_reserve(struct sbuf *b, size_t more)
+{
+    if (b->oom)
+        return false;
+    if (b->len + more + 1 <= b->cap)
+        return true;
+    size_t ncap = b->cap ? b->cap : 128;
+    while (ncap < b->len + more + 1)
+        ncap *= 2;
+    char *ns = realloc(b->s, ncap);
+    if (ns == NULL) {
+        b->oom = true;
+        return false;
+    }
+    b->s = ns;
+    b->cap = ncap;
+    return true;
+}
+
+void uvmsim_sb_vprintf(struct sbuf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0 || !sb_reserve(b, (size_t)n))
+        return;
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void uvmsim_sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    uvmsim_sb_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+void uvmsim_sb_putc(struct sbuf *b, char c)
+{
+    if (!sb_reserve(b, 1))
+        return;
+    b->s[b->len++] = c;
+    b->s[b->len] = '\0';
+}
+
+void uvmsim_sb_json_str(struct sbuf *b, const char *s)
+{
+    uvmsim_sb_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '"': uvmsim_sb_printf(b, "\\\""); break;
+        case '\\': uvmsim_sb_printf(b, "\\\\"); break;
+        case '\n': uvmsim_sb_printf(b, "\\n"); break;
+        case '\t': uvmsim_sb_printf(b, "\\t"); break;
+        case '\r': uvmsim_sb_printf(b, "\\r"); break;
+        default:
+            if (*p < 0x20)
+                uvmsim_sb_printf(b, "\\u%04x", *p);
+            else
+                uvmsim_sb_putc(b, (char)*p);
+        }
+    }
+    uvmsim_sb_putc(b, '"');
+}
+
+void uvmsim_sb_bytes(struct sbuf *b, const uint8_t *p, size_t n)
+{
+    bool printable = true;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 0x20 || p[i] > 0x7e)
+            printable = false;
+    if (printable) {
+        uvmsim_sb_putc(b, '"');
+        for (size_t i = 0; i < n; i++) {
+            if (p[i] == '"' || p[i] == '\\')
+                uvmsim_sb_putc(b, '\\');
+            uvmsim_sb_putc(b, (char)p[i]);
+        }
+        uvmsim_sb_putc(b, '"');
+        return;
+    }
+    /* long binary reads are summarised: the first 16 bytes and the count */
+    size_t show = n > 16 ? 16 : n;
+    for (size_t i = 0; i < show; i++)
+        uvmsim_sb_printf(b, "%s0x%02x", i ? " " : "", p[i]);
+    if (show < n)
+        uvmsim_sb_printf(b, " ... (%zu bytes)", n);
+}
+
+void uvmsim_sb_free(struct sbuf *b)
+{
+    free(b->s);
+    memset(b, 0, sizeof(*b));
+}
+
+const char *uvmsim_scn_prot_str(uvmsim_prot_t p, char buf[4])
+{
+    buf[0] = (p & UVMSIM_PROT_READ) ? 'r' : '-';
+    buf[1] = (p & UVMSIM_PROT_WRITE) ? 'w' : '-';
+    buf[2] = (p & UVMSIM_PROT_EXEC) ? 'x' : '-';
+    buf[3] = '\0';
+    return buf;
+}
+
+const char *uvmsim_scn_access_name(uvmsim_access a)
+{
+    switch (a) {
+    case UVMSIM_ACCESS_FETCH: return "fetch";
+    case UVMSIM_ACCESS_LOAD: return "load";
+    default: return "store";
+    }
+}
