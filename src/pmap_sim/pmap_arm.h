@@ -150,6 +150,12 @@ int uvmsim_pmap_fass_domain(const struct pmap *pm);
 int uvmsim_pmap_fass_slot(const struct pmap *pm);
 int uvmsim_pmap_fass_cpd_domain(const struct uvmsim_machine *m, unsigned idx);
 uint32_t uvmsim_pmap_arm_dacr(const struct uvmsim_machine *m);
+/* Physical address of first-level descriptor idx of an ARM pmap's own table / of the
+ * FASS CPD (false: not an ARM pmap / not a FASS machine, no CPD now, idx out of range). */
+bool uvmsim_pmap_arm_l1_pa(const struct pmap *pm, unsigned idx, paddr_t *pa);
+bool uvmsim_pmap_fass_cpd_pa(const struct uvmsim_machine *m, unsigned idx, paddr_t *pa);
+/* backend-private accessors behind the two above */
 uint32_t uvmsim_pmap_fass_dacr(const struct pmap_machine *pmm);
+const struct arm_l1 *uvmsim_pmap_fass_l1(const struct pmap *pm);
 
 #endif

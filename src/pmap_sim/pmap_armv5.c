@@ -267,3 +267,19 @@ uint32_t uvmsim_pmap_arm_dacr(const struct uvmsim_machine *m)
         return uvmsim_pmap_fass_dacr(m->pmm);
     return 0;
 }
+
+bool uvmsim_pmap_arm_l1_pa(const struct pmap *pm, unsigned idx, paddr_t *pa)
+{
+    if (pm == NULL || idx >= ARM_L1_ENTRIES)
+        return false;
+    const struct arm_l1 *l1;
+    if (pm->pmm->ops == &uvmsim_pmap_armv5_ops)
+        l1 = &VP5(pm)->l1;
+    else if (pm->pmm->ops == &uvmsim_pmap_fass_ops)
+        l1 = uvmsim_pmap_fass_l1(pm);
+    else
+        return false;
+    if (pa != NULL)
+        *pa = l1->frame[idx / ARM_L1_PER_PAGE] + (paddr_t)(idx % ARM_L1_PER_PAGE) * 4;
+    return true;
+}

@@ -789,3 +789,18 @@ uint32_t uvmsim_pmap_fass_dacr(const struct pmap_machine *pmm)
 {
     return FM(pmm)->dacr;
 }
+
+const struct arm_l1 *uvmsim_pmap_fass_l1(const struct pmap *pm)
+{
+    return &FP(pm)->l1;
+}
+
+bool uvmsim_pmap_fass_cpd_pa(const struct uvmsim_machine *m, unsigned idx, paddr_t *pa)
+{
+    if (m == NULL || m->pmm == NULL || m->pmm->ops != &uvmsim_pmap_fass_ops || idx >= ARM_L1_ENTRIES ||
+        !FM(m->pmm)->cpd_live)
+        return false;
+    if (pa != NULL)
+        *pa = FM(m->pmm)->cpd.frame[idx / ARM_L1_PER_PAGE] + (paddr_t)(idx % ARM_L1_PER_PAGE) * 4;
+    return true;
+}
