@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include "mx.h"
 #include "scn.h"
+#include "vm/uvm_introspect.h"
 #ifdef UVMSIM_HAVE_BUILTIN
 #include "uvmsim/builtin.h"
 #endif
@@ -468,6 +469,66 @@ static int map_file(struct mx_run *r, uvmsim_proc *p, bool shared, uvmsim_prot_t
     return uvmsim_map(p, &a, NULL);
 }
 
+/* Check that the set-up built the state the case names, from a snapshot of the VM
+ * structures: the backing's object kind, needs-copy, the anon at the target page and its
+ * reference counts, and the residency of the object's page.  A case whose state is not
+ * what it says would test nothing. */
+static int verify_state(struct mx_run *r, const uvmsim_proc *p, uvmsim_vaddr_t target, const struct uvmsim_mx_case *c)
+{
+    int b = c->dim[MX_BACKING], up = c->dim[MX_UPPER];
+    bool nc = c->dim[MX_NC] == 0, res = c->dim[MX_RES] == 0;
+    struct uvmsim_isp_snapshot *s;
+    if (uvmsim_introspect(r->m, &s) != UVMSIM_OK)
+        return fail(r, UVMSIM_ENOHOST, "snapshot");
+    const char *bad = NULL;
+    const struct uvmsim_isp_entry *e = NULL;
+    for (uint32_t i = 0; i < s->nprocs; i++) {
+        if (s->procs[i].pid != uvmsim_proc_pid(p))
+            continue;
+        for (uint32_t k = s->procs[i].first_entry; k < s->procs[i].first_entry + s->procs[i].nentries; k++)
+            if (s->entries[k].start <= target && target < s->entries[k].end)
+                e = &s->entries[k];
+    }
+    const char *want_kind = b == B_ANON_PRIVATE ? NULL : b == B_ANON_SHARED ? "anon" : b_xip(b) ? "xip-vnode" : "vnode";
+    const char *kind = e && e->object != UVMSIM_ISP_NONE ? s->objects[e->object].kind : NULL;
+    const struct uvmsim_isp_anon *an = NULL;
+    const struct uvmsim_isp_amap *am = NULL;
+    if (e && e->amap != UVMSIM_ISP_NONE) {
+        am = &s->amaps[e->amap];
+        unsigned slot = e->slotoff + (unsigned)((target - e->start) / MX_PAGE);
+        for (uint32_t k = am->first_slot; k < am->first_slot + am->nused; k++)
+            if (s->slots[k].slot == slot)
+                an = &s->anons[s->slots[k].anon];
+    }
+    if (e == NULL)
+        bad = "no map entry at the target page";
+    else if ((kind == NULL) != (want_kind == NULL) || (kind && strcmp(kind, want_kind) != 0))
+        bad = "the entry's object is not the backing's kind";
+    else if (e->needs_copy != (nc && !b_shared(b)))
+        bad = "needs-copy is not as the case says";
+    else if (up == U_NONE && an != NULL)
+        bad = "an anon sits at the target page";
+    else if (up == U_ANON1 && (an == NULL || an->refs != 1 || am->refs != 1))
+        bad = "the target page has no anon with one reference in an amap of one reference";
+    else if (up == U_FORKED && (an == NULL || (nc ? am->refs < 2 || an->refs != 1 : an->refs < 2)))
+        bad = "the target page's anon is not shared after fork";
+    else if (kind && strcmp(kind, "xip-vnode") != 0 && up == U_NONE) {
+        const struct uvmsim_isp_object *o = &s->objects[e->object];
+        uint64_t idx = (e->offset + (target - e->start)) / MX_PAGE;
+        bool resident = false;
+        for (uint32_t k = o->first_page; k < o->first_page + o->nres; k++)
+            resident |= s->objpages[k].index == idx;
+        if (resident != res)
+            bad = "the object's page residency is not as the case says";
+    }
+    uvmsim_introspect_free(s);
+    if (bad) {
+        snprintf(r->why, r->whylen, "set-up did not build the case: %s", bad);
+        return UVMSIM_ESTATE;
+    }
+    return UVMSIM_OK;
+}
+
 static int case_body(struct mx_run *r, const struct uvmsim_mx_case *c, struct uvmsim_mx_outcome *obs)
 {
     int b = c->dim[MX_BACKING], up = c->dim[MX_UPPER];
@@ -564,6 +625,9 @@ static int case_body(struct mx_run *r, const struct uvmsim_mx_case *c, struct uv
     }
     if (setup_prot != target_prot && (err = uvmsim_protect(p, MX_BASE, (uint64_t)MX_NPAGES * MX_PAGE, target_prot)))
         return fail(r, err, "protect to the case's protection");
+
+    if ((err = verify_state(r, p, target, c)) != UVMSIM_OK)
+        return err;
 
     /* the fault */
     uvmsim_ram_stats r0, r1;

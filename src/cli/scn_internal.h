@@ -170,6 +170,7 @@ struct scn_result {
     uint8_t *bytes;           /* read by fetch/load */
     size_t nbytes;
     uvmsim_vaddr_t va;        /* resolved address of the step */
+    uint64_t ptp_growth;      /* page-table pages the step added (ram.ptp_pages) */
     struct sbuf info;         /* the result in words */
 };
 
@@ -187,6 +188,7 @@ struct scn_runtime {
     unsigned fault_no;        /* faults narrated in this step */
     unsigned step_no;         /* handler steps narrated in this fault */
     bool in_fault;
+    uint64_t fault_ptp0;      /* ram.ptp_pages when the fault being narrated began */
     unsigned trace_errors;
 };
 

@@ -69,9 +69,9 @@ static const struct field fs_fields[] = {
 #undef FC
 
 /* Step-local numbers: of the step, or of its last fault. */
-enum { ST_FAULTS, ST_PAGES, ST_COPIED, ST_IO, ST_IO_BYTES, ST_NEIGHBOURS, ST_ANON_REFS, ST_AMAP_REFS, ST_N };
+enum { ST_FAULTS, ST_PAGES, ST_DATA_PAGES, ST_COPIED, ST_IO, ST_IO_BYTES, ST_NEIGHBOURS, ST_ANON_REFS, ST_AMAP_REFS, ST_N };
 static const char *const step_fields[ST_N] = {
-    "faults", "pages", "copied", "io", "io_bytes", "neighbours", "anon_refs", "amap_refs"};
+    "faults", "pages", "data_pages", "copied", "io", "io_bytes", "neighbours", "anon_refs", "amap_refs"};
 
 static const struct {
     const char *prefix;
@@ -169,6 +169,10 @@ bool uvmsim_scn_key_value(struct scn_runtime *rt, const struct scn_key *k, const
             return false;
         switch (k->field) {
         case ST_PAGES: *out = o->pages_allocated; break;
+        case ST_DATA_PAGES:
+            /* the last fault's pages less the page-table pages the step added */
+            *out = o->pages_allocated > res->ptp_growth ? o->pages_allocated - res->ptp_growth : 0;
+            break;
         case ST_COPIED: *out = o->bytes_copied; break;
         case ST_IO: *out = o->io_requests; break;
         case ST_IO_BYTES: *out = o->io_bytes; break;

@@ -301,8 +301,12 @@ static int step_access(struct scn_runtime *rt, const struct scn_step *st, struct
     uvmsim_access kind = st->op == SOP_FETCH ? UVMSIM_ACCESS_FETCH :
                          st->op == SOP_LOAD ? UVMSIM_ACCESS_LOAD : UVMSIM_ACCESS_STORE;
     int err;
+    uvmsim_ram_stats r0, r1;
+    uvmsim_ram_stats_get(rt->m, &r0);
     if (st->op == SOP_FAULT) {
         err = uvmsim_fault(p, res->va, st->access, &res->last);
+        uvmsim_ram_stats_get(rt->m, &r1);
+        res->ptp_growth = r1.ptp_pages > r0.ptp_pages ? r1.ptp_pages - r0.ptp_pages : 0;
         res->nfaults = 1;
         res->have_fault = true;
         uvmsim_sb_printf(&res->info, "%s fault handler, %s at 0x%llx: ", pname(rt, st->proc),
@@ -326,6 +330,8 @@ static int step_access(struct scn_runtime *rt, const struct scn_step *st, struct
     }
     err = uvmsim_access_mem(p, res->va, kind, buf, len, &res->nfaults, &res->last);
     res->have_fault = res->nfaults > 0;
+    uvmsim_ram_stats_get(rt->m, &r1);
+    res->ptp_growth = r1.ptp_pages > r0.ptp_pages ? r1.ptp_pages - r0.ptp_pages : 0;
     uvmsim_sb_printf(&res->info, "%s %s %zu byte%s at 0x%llx: ", pname(rt, st->proc), uvmsim_scn_access_name(kind),
                      len, len == 1 ? "" : "s", (unsigned long long)res->va);
     if (res->nfaults == 0)

@@ -70,7 +70,7 @@ static const char *why_class(uvmsim_fault_class c)
     }
 }
 
-static void narrate_outcome(FILE *out, const uvmsim_fault_outcome *o)
+static void narrate_outcome(FILE *out, const uvmsim_fault_outcome *o, uint64_t ptp)
 {
     char pb[4];
     if (o->cls == UVMSIM_FAULT_ERROR) {
@@ -79,9 +79,12 @@ static void narrate_outcome(FILE *out, const uvmsim_fault_outcome *o)
         return;
     }
     fprintf(out, "    Decision: %s, because %s.\n", uvmsim_fault_class_name(o->cls), why_class(o->cls));
-    fprintf(out, "    Cost: %u RAM page%s allocated (data pages and any page-table pages), %llu bytes copied, "
+    if (ptp > o->pages_allocated)
+        ptp = o->pages_allocated;
+    fprintf(out, "    Cost: %u RAM page%s allocated (%llu for data, %llu for page tables), %llu bytes copied, "
                  "%u I/O request%s (%llu bytes)%s\n",
-            o->pages_allocated, o->pages_allocated == 1 ? "" : "s", (unsigned long long)o->bytes_copied,
+            o->pages_allocated, o->pages_allocated == 1 ? "" : "s",
+            (unsigned long long)(o->pages_allocated - ptp), (unsigned long long)ptp, (unsigned long long)o->bytes_copied,
             o->io_requests, o->io_requests == 1 ? "" : "s", (unsigned long long)o->io_bytes,
             o->xip ? "; the lower layer is XIP: NOR pages are mapped in place" : "");
     fprintf(out, "    Result: va 0x%llx -> %s page 0x%llx, mapped %s (%s)", (unsigned long long)o->va,
@@ -112,6 +115,9 @@ static void narrate(struct scn_runtime *rt, const uvmsim_event *ev)
     switch (ev->type) {
     case UVMSIM_EV_FAULT_STEP:
         if (!rt->in_fault) {
+            uvmsim_ram_stats rs;
+            uvmsim_ram_stats_get(rt->m, &rs);
+            rt->fault_ptp0 = rs.ptp_pages;
             rt->in_fault = true;
             rt->fault_no++;
             rt->step_no = 0;
@@ -127,8 +133,11 @@ static void narrate(struct scn_runtime *rt, const uvmsim_event *ev)
             fprintf(out, "  Fault %u: pid %d, %s at 0x%llx\n", rt->fault_no, ev->pid,
                     uvmsim_scn_access_name(ev->access), (unsigned long long)ev->va);
         }
-        if (ev->fault)
-            narrate_outcome(out, ev->fault);
+        if (ev->fault) {
+            uvmsim_ram_stats rs;
+            uvmsim_ram_stats_get(rt->m, &rs);
+            narrate_outcome(out, ev->fault, rt->in_fault && rs.ptp_pages > rt->fault_ptp0 ? rs.ptp_pages - rt->fault_ptp0 : 0);
+        }
         rt->in_fault = false;
         break;
     case UVMSIM_EV_TLB_MISS:
