@@ -110,6 +110,9 @@ endif()
 add_library(uvmsim_builtin STATIC ${_bi_src}/builtin.c ${_bi_gen})
 set_target_properties(uvmsim_builtin PROPERTIES POSITION_INDEPENDENT_CODE ON)
 target_include_directories(uvmsim_builtin PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>)
+# The image rules would otherwise run in both targets at once under make -j (each target
+# carries the custom commands it depends on): the images target goes first.
+add_dependencies(uvmsim_builtin uvmsim_images)
 
 # Run at the end of the top-level CMakeLists.txt, when the examples and the test
 # executables exist.
