@@ -425,6 +425,27 @@ int uvmsim_fault_enter_device(struct uvm_faultctx *flt, const struct uvm_pgref *
     return fault_enter(flt, ref, prot, NULL, UVMSIM_FAULT_LOWER_DIRECT);
 }
 
+/* For pagers with a fault op: the fault-ahead window, and entering a neighbour in it
+ * (skipped when an anon shadows it or something is mapped there already), so that a
+ * fault op maps ahead as the generic lower look-up does. */
+void uvmsim_fault_window(const struct uvm_faultctx *flt, vaddr_t *startva, unsigned *npages, unsigned *center);
+void uvmsim_fault_window(const struct uvm_faultctx *flt, vaddr_t *startva, unsigned *npages, unsigned *center)
+{
+    *startva = flt->startva;
+    *npages = flt->npages;
+    *center = flt->centeridx;
+}
+void uvmsim_fault_enter_neighbour(struct uvm_faultctx *flt, unsigned i, const struct uvm_pgref *ref);
+void uvmsim_fault_enter_neighbour(struct uvm_faultctx *flt, unsigned i, const struct uvm_pgref *ref)
+{
+    if (i >= flt->npages || i == flt->centeridx || flt->anons[i] != NULL)
+        return;
+    vm_prot_t prot = flt->enter_prot;
+    if (flt->entry->etype & UVM_ET_COPYONWRITE)
+        prot &= ~UVMSIM_PROT_WRITE;
+    fault_neighbour(flt, flt->startva + ((vaddr_t)i << flt->m->page_shift), ref, prot);
+}
+
 /* Fault accessors for pagers with a fault op (the struct stays private to this file). */
 vaddr_t uvmsim_fault_va(const struct uvm_faultctx *flt);
 vaddr_t uvmsim_fault_va(const struct uvm_faultctx *flt) { return flt->va; }

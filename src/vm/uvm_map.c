@@ -13,7 +13,9 @@ int uvmsim_map_init(struct uvmsim_machine *m, struct vm_map *map)
 {
     memset(map, 0, sizeof(*map));
     map->min_va = m->cfg.page_size;         /* page 0 stays unmapped, as on every Unix */
-    map->max_va = MAP_MAX_VA;
+    /* The top is what the MMU can translate: 2^47 on the generic backend, 4 GiB on the
+     * 32-bit ARM ones. */
+    map->max_va = m->pmm->va_end < MAP_MAX_VA ? m->pmm->va_end : MAP_MAX_VA;
     return UVMSIM_OK;
 }
 

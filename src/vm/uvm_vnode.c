@@ -191,9 +191,12 @@ voff_t uvmsim_fault_offset(const struct uvm_faultctx *flt);
 bool uvmsim_fault_cow(const struct uvm_faultctx *flt);
 struct uvm_object *uvmsim_fault_object(const struct uvm_faultctx *flt);
 int uvmsim_fault_enter_device(struct uvm_faultctx *flt, const struct uvm_pgref *ref, uint64_t bmap_block);
+void uvmsim_fault_window(const struct uvm_faultctx *flt, vaddr_t *startva, unsigned *npages, unsigned *center);
+void uvmsim_fault_enter_neighbour(struct uvm_faultctx *flt, unsigned i, const struct uvm_pgref *ref);
 
-/* pgo_fault of the dedicated XIP pager: enter the device page for the faulting address
- * itself, or answer EROFS so the generic handler promotes (copy-on-write). */
+/* pgo_fault of the dedicated XIP pager: enter the device pages of the fault-ahead
+ * window itself (as NetBSD's device pager udv_fault walks its range), or answer EROFS
+ * so the generic handler promotes (copy-on-write). */
 static int xipp_fault(struct uvm_faultctx *flt)
 {
     if (uvmsim_fault_cow(flt))
@@ -201,6 +204,15 @@ static int xipp_fault(struct uvm_faultctx *flt)
     struct uvm_object *uo = uvmsim_fault_object(flt);
     struct uvm_pgref ref;
     struct uvm_pagerio io = {0};
+    vaddr_t startva;
+    unsigned npages, center;
+    uvmsim_fault_window(flt, &startva, &npages, &center);
+    voff_t off0 = uvmsim_fault_offset(flt) - ((voff_t)center << uo->m->page_shift);
+    for (unsigned i = 0; i < npages; i++) {
+        struct uvm_pagerio nio = {0};
+        if (i != center && xip_get(uo, off0 + ((voff_t)i << uo->m->page_shift), PGO_LOCKED, &ref, &nio) == UVMSIM_OK)
+            uvmsim_fault_enter_neighbour(flt, i, &ref);
+    }
     int err = xip_get(uo, uvmsim_fault_offset(flt), 0, &ref, &io);
     if (err)
         return err;
