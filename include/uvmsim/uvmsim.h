@@ -9,4 +9,5 @@
 #include "uvmsim/vm.h"
 #include "uvmsim/pmap.h"
 #include "uvmsim/trace.h"
+#include "uvmsim/exec.h"
 #endif
