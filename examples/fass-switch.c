@@ -6,6 +6,7 @@
  *   fass-switch [--procs 1,2,4,8] [--switches 1000] [--same | --different] [--high]
  *               [--backends armv5,fass] [--domain-policy NAME] [--pid-policy NAME]
  *               [--png FILE] [--help] */
+#define _POSIX_C_SOURCE 200809L   /* popen, pclose */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,8 +164,9 @@ static int plot(const struct opts *o, const struct row *rows, unsigned nrows)
     fprintf(gp, "set output '%s'\n", o->png);
     fprintf(gp, "set title 'TLB flushes per context switch, %s layout, %u slices'\n",
             o->different ? "different" : (o->high ? "same (high)" : "same (below 32 MiB)"), o->switches);
-    fprintf(gp, "set xlabel 'processes'\nset ylabel 'flushes per switch'\nset key top left\nset grid\n");
-    fprintf(gp, "set logscale x 2\nset yrange [0:*]\n");
+    fprintf(gp, "set xlabel 'processes'\nset ylabel 'flushes per switch'\nset key right center\nset grid\n");
+    /* headroom so a line at the top of the range stays visible */
+    fprintf(gp, "set logscale x 2\nset yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n");
     for (unsigned b = 0; b < o->nbackends; b++) {
         fprintf(gp, "$D%u << EOD\n", b);
         for (unsigned i = 0; i < nrows; i++)
