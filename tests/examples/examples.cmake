@@ -14,3 +14,10 @@ if(TARGET cow-fork)
     set_tests_properties(memcheck/examples/cow-fork PROPERTIES LABELS "memcheck;examples")
   endif()
 endif()
+
+# The benchmark only smoke-runs here (tiny sizes); its numbers are never asserted.
+if(TARGET uvmsim-bench)
+  add_test(NAME examples/bench-smoke COMMAND uvmsim-bench --quick --csv)
+  set_tests_properties(examples/bench-smoke PROPERTIES LABELS "unit;examples"
+    PASS_REGULAR_EXPRESSION "group,key,value,unit\nexec,ram_pages_xip,[0-9]+,pages\n.*exec,ram_ratio_xip_over_copy,0\\.[0-9]+,ratio.*mmu,miss_over_hit,[0-9.e+]+,ratio")
+endif()
