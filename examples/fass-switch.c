@@ -5,7 +5,7 @@
  *
  *   fass-switch [--procs 1,2,4,8] [--switches 1000] [--same | --different] [--high]
  *               [--backends armv5,fass] [--domain-policy NAME] [--pid-policy NAME]
- *               [--png FILE] [--help] */
+ *               [--png FILE] [--detail FILE] [--help] */
 #define _POSIX_C_SOURCE 200809L   /* popen, pclose */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +26,7 @@ struct opts {
     char backends_buf[256];
     const char *domain_policy, *pid_policy;
     const char *png;
+    const char *detail;
 };
 
 static void usage(FILE *f)
@@ -46,6 +47,7 @@ static void usage(FILE *f)
             "  --domain-policy NAME fass domain recycling: clean-fewest (default), fewest, clean-lru, lru\n"
             "  --pid-policy NAME    fass FCSE slots: round-robin (default), least-used\n"
             "  --png FILE           plot TLB flushes per switch against N with gnuplot\n"
+            "  --detail FILE        also write every counter per switch (CSV) to FILE\n"
             "  --help               this text\n");
 }
 
@@ -133,6 +135,8 @@ static int parse(struct opts *o, int argc, char **argv)
             o->pid_policy = argv[++i];
         } else if (strcmp(a, "--png") == 0) {
             o->png = argv[++i];
+        } else if (strcmp(a, "--detail") == 0) {
+            o->detail = argv[++i];
         } else {
             fprintf(stderr, "fass-switch: %s: unknown option\n", a);
             return -1;
@@ -187,6 +191,36 @@ static int plot(const struct opts *o, const struct row *rows, unsigned nrows)
     return 0;
 }
 
+/* Every counter of every run, divided by the switches measured. */
+static int write_detail(const char *path, const struct row *rows, unsigned nrows)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        perror(path);
+        return -1;
+    }
+    fprintf(f, "backend,procs,switches,tlb_flushes,tlb_full_flushes,tlb_domain_flushes,"
+               "tlb_single_invalidations,tlb_misses,cache_cleans,cache_flushes,cpd_loads,cpd_collisions,"
+               "domain_faults,domain_recycles_clean,domain_recycles_dirty,pid_slot_shared\n");
+    for (unsigned i = 0; i < nrows; i++) {
+        const uvmsim_switchbench_result *r = &rows[i].r;
+        uint64_t sw = r->switches;
+        fprintf(f, "%s,%u,%llu,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%llu\n",
+                rows[i].backend, rows[i].procs, (unsigned long long)sw, per_switch(r->tlb_flushes, sw),
+                per_switch(r->tlb_full_flushes, sw), per_switch(r->tlb_domain_flushes, sw),
+                per_switch(r->tlb_single_invalidations, sw), per_switch(r->tlb_misses, sw),
+                per_switch(r->cache_cleans, sw), per_switch(r->cache_flushes, sw), per_switch(r->cpd_loads, sw),
+                per_switch(r->cpd_collisions, sw), per_switch(r->domain_faults, sw),
+                per_switch(r->domain_recycles - r->domain_recycles_dirty, sw),
+                per_switch(r->domain_recycles_dirty, sw), (unsigned long long)r->pid_slot_shared);
+    }
+    if (fclose(f) != 0) {
+        perror(path);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct opts o;
@@ -232,6 +266,8 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
     }
+    if (o.detail != NULL && write_detail(o.detail, rows, nrows) != 0)
+        return 1;
     if (o.png != NULL && plot(&o, rows, nrows) != 0)
         return 1;
     return 0;

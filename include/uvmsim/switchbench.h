@@ -41,6 +41,9 @@ typedef struct uvmsim_switchbench_result {
     uint64_t domain_recycles_dirty;
     uint64_t pid_slot_shared;   /* over the whole run: set-up included */
     uint64_t tlb_misses;        /* I + D */
+    /* the hardware view of the flushes, I + D TLB: whole-TLB flushes, flushes of one
+     * domain, single-entry invalidations (a collision's region flush is made of these) */
+    uint64_t tlb_full_flushes, tlb_domain_flushes, tlb_single_invalidations;
     uint64_t accesses;
     uint64_t faults;            /* VM faults while measuring: 0, the working sets stay mapped */
 } uvmsim_switchbench_result;

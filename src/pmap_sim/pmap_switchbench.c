@@ -120,6 +120,12 @@ int uvmsim_switchbench_run(const uvmsim_switchbench_config *c, uvmsim_switchbenc
         r->domain_recycles = r->domain_recycles_dirty + (s1.domain_recycles_clean - s0.domain_recycles_clean);
         r->pid_slot_shared = s1.pid_slot_shared;
         r->tlb_misses = (s1.itlb.misses + s1.dtlb.misses) - (s0.itlb.misses + s0.dtlb.misses);
+        r->tlb_full_flushes = (s1.itlb.full_flushes + s1.dtlb.full_flushes) -
+                              (s0.itlb.full_flushes + s0.dtlb.full_flushes);
+        r->tlb_domain_flushes = (s1.itlb.asid_flushes + s1.dtlb.asid_flushes) -
+                                (s0.itlb.asid_flushes + s0.dtlb.asid_flushes);
+        r->tlb_single_invalidations = (s1.itlb.single_invalidations + s1.dtlb.single_invalidations) -
+                                      (s0.itlb.single_invalidations + s0.dtlb.single_invalidations);
         r->accesses = v1.accesses - v0.accesses;
         r->faults = v1.faults_total - v0.faults_total;
     }

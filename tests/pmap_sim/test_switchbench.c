@@ -38,6 +38,8 @@ START_TEST(test_shape)
         ck_assert(per(a.tlb_flushes, a.switches) == 1.0);
         ck_assert(per(a.cache_flushes, a.switches) == 1.0);
         ck_assert_uint_eq(a.cache_cleans, k);
+        ck_assert_uint_eq(a.tlb_full_flushes, 2 * k);       /* the I and the D TLB */
+        ck_assert_uint_eq(a.tlb_single_invalidations + a.tlb_domain_flushes, 0);
         ck_assert_uint_eq(a.cpd_loads + a.domain_recycles, 0);
     }
     /* fass, 8 disjoint programs: they fit in the domains, no collision, no flush */
@@ -53,6 +55,7 @@ START_TEST(test_shape)
     ck_assert_uint_eq(f32.domain_recycles, k);
     ck_assert(per(f32.tlb_flushes, f32.switches) < 0.1);
     ck_assert_uint_eq(f32.domain_recycles_dirty, f32.tlb_flushes);
+    ck_assert_uint_eq(f32.tlb_full_flushes, 2 * f32.tlb_flushes);
     ck_assert_uint_eq(f32.cpd_loads, 2 * k);             /* text+data region and stack region */
     ck_assert_uint_eq(f32.cpd_collisions, 0);
     /* one process: nothing to switch */
@@ -74,6 +77,8 @@ START_TEST(test_layouts)
     ck_assert_uint_eq(high.cpd_collisions, 2 * k);
     ck_assert_uint_eq(high.tlb_flushes, 2 * k);
     ck_assert_uint_gt(high.domain_faults, 0);
+    ck_assert_uint_eq(high.tlb_full_flushes, 0);            /* region flushes only... */
+    ck_assert_uint_ge(high.tlb_single_invalidations, 2 * k); /* ...entry by entry */
     /* 64 copies below 32 MiB share one of the 63 slots */
     uvmsim_switchbench_result all = run("fass", 64, false, false);
     ck_assert_uint_eq(all.pid_slot_shared, 1);
