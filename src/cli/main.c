@@ -174,9 +174,10 @@ static int render_png(FILE *in, const char *png)
 {
     char *dot = find_dot();
     if (dot == NULL) {
+        const char *env = getenv("UVMSIM_DOT");
         fprintf(stderr, "uvmsim dot: Graphviz 'dot' was not found%s; install the graphviz package "
                         "(e.g. apt-get install graphviz) or drop --png to print the dot text\n",
-                getenv("UVMSIM_DOT") ? " (UVMSIM_DOT does not name an executable)" : " in PATH");
+                env && *env ? " (UVMSIM_DOT does not name an executable)" : " in PATH");
         return UVMSIM_SCN_SIMERR;
     }
     fflush(in);

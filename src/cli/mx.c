@@ -504,7 +504,7 @@ static int verify_state(struct mx_run *r, const uvmsim_proc *p, uvmsim_vaddr_t t
         bad = "no map entry at the target page";
     else if ((kind == NULL) != (want_kind == NULL) || (kind && strcmp(kind, want_kind) != 0))
         bad = "the entry's object is not the backing's kind";
-    else if (e->needs_copy != (nc && !b_shared(b)))
+    else if (e->needs_copy != nc)
         bad = "needs-copy is not as the case says";
     else if (up == U_NONE && an != NULL)
         bad = "an anon sits at the target page";

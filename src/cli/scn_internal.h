@@ -86,7 +86,7 @@ typedef enum scn_ex_kind {
 /* One property of `expect entry` (needs-copy=yes, amap-refs=2, prot=rw, object=vnode ...). */
 typedef enum scn_eprop {
     EP_PROT, EP_MAXPROT, EP_INHERIT, EP_ADVICE, EP_COW, EP_NEEDS_COPY, EP_SHARED,
-    EP_AMAP, EP_AMAP_REFS, EP_OBJECT, EP_START, EP_END
+    EP_AMAP, EP_AMAP_REFS, EP_OBJECT, EP_OFFSET, EP_START, EP_END
 } scn_eprop;
 struct scn_echeck {
     scn_eprop prop;
@@ -189,6 +189,7 @@ struct scn_runtime {
     unsigned step_no;         /* handler steps narrated in this fault */
     bool in_fault;
     uint64_t fault_ptp0;      /* ram.ptp_pages when the fault being narrated began */
+    bool walk_faulted;        /* the last walk found no usable translation (a fault follows) */
     unsigned trace_errors;
 };
 

@@ -988,7 +988,7 @@ static const char *op_name(scn_op op)
 static bool parse_entry_checks(struct parser *P, struct scn_expect *ex, unsigned i)
 {
     if (i >= P->nt)
-        return perr(P, "expect entry: expected at least one PROPERTY=VALUE (prot, maxprot, inherit, advice, cow, needs-copy, shared, amap, amap-refs, object, start, end)");
+        return perr(P, "expect entry: expected at least one PROPERTY=VALUE (prot, maxprot, inherit, advice, cow, needs-copy, shared, amap, amap-refs, object, offset, start, end)");
     ex->checks = calloc(P->nt - i, sizeof(*ex->checks));
     if (ex->checks == NULL)
         return perr(P, "out of host memory");
@@ -1003,13 +1003,13 @@ static bool parse_entry_checks(struct parser *P, struct scn_expect *ex, unsigned
             {"prot", EP_PROT, 0}, {"maxprot", EP_MAXPROT, 0}, {"inherit", EP_INHERIT, 1},
             {"advice", EP_ADVICE, 2}, {"cow", EP_COW, 3}, {"needs-copy", EP_NEEDS_COPY, 3},
             {"shared", EP_SHARED, 3}, {"amap", EP_AMAP, 3}, {"amap-refs", EP_AMAP_REFS, 4},
-            {"object", EP_OBJECT, 5}, {"start", EP_START, 4}, {"end", EP_END, 4}};
+            {"object", EP_OBJECT, 5}, {"offset", EP_OFFSET, 4}, {"start", EP_START, 4}, {"end", EP_END, 4}};
         int k = -1;
         for (int j = 0; j < (int)(sizeof(props) / sizeof(props[0])); j++)
             if (strcmp(props[j].n, key) == 0)
                 k = j;
         if (k < 0)
-            return perr(P, "expect entry: unknown property '%s' (expected prot, maxprot, inherit, advice, cow, needs-copy, shared, amap, amap-refs, object, start or end)",
+            return perr(P, "expect entry: unknown property '%s' (expected prot, maxprot, inherit, advice, cow, needs-copy, shared, amap, amap-refs, object, offset, start or end)",
                         key);
         c->prop = props[k].p;
         char what[48];

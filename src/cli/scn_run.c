@@ -499,6 +499,7 @@ static bool check_entry(struct scn_runtime *rt, const struct scn_expect *ex, str
         case EP_SHARED: got = e.shared; name = "shared"; break;
         case EP_AMAP: got = e.has_amap; name = "amap"; break;
         case EP_AMAP_REFS: got = e.amap_refs; name = "amap-refs"; break;
+        case EP_OFFSET: got = e.offset; name = "offset"; break;
         case EP_START: got = e.start; name = "start"; break;
         case EP_END: got = e.end; name = "end"; break;
         case EP_OBJECT: {
@@ -778,6 +779,7 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
         rt.step = i + 1;
         rt.fault_no = 0;
         rt.in_fault = false;
+        rt.walk_faulted = false;
         if (opts->mode == UVMSIM_SCN_MODE_EXPLAIN)
             fprintf(out_of(opts), "Step %u (line %u): %s\n", rt.step, st->line, st->text);
         res.err = run_step(&rt, st, &res);

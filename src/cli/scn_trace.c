@@ -121,6 +121,15 @@ static void narrate(struct scn_runtime *rt, const uvmsim_event *ev)
             rt->in_fault = true;
             rt->fault_no++;
             rt->step_no = 0;
+            /* no walk led here: the handler was called directly, or the TLB hit a
+             * translation that lacks the right (no walk is needed to know that) */
+            if (!rt->walk_faulted && rt->step && rt->s->steps[rt->step - 1].op == SOP_FAULT)
+                fprintf(out, "  The fault handler is called directly for 0x%llx (no CPU access, no TLB)\n",
+                        (unsigned long long)ev->va);
+            else if (!rt->walk_faulted)
+                fprintf(out, "  TLB hit: the cached translation of 0x%llx does not allow a %s: protection fault\n",
+                        (unsigned long long)ev->va, uvmsim_scn_access_name(ev->access));
+            rt->walk_faulted = false;
             fprintf(out, "  Fault %u: pid %d, %s at 0x%llx, enters the fault handler\n", rt->fault_no, ev->pid,
                     uvmsim_scn_access_name(ev->access), (unsigned long long)ev->va);
         }
@@ -145,6 +154,7 @@ static void narrate(struct scn_runtime *rt, const uvmsim_event *ev)
                 ev->pid, uvmsim_scn_access_name(ev->access), (unsigned long long)ev->va);
         break;
     case UVMSIM_EV_WALK:
+        rt->walk_faulted = !ev->a || !access_allowed((uvmsim_prot_t)ev->b, ev->access);
         if (!ev->a)
             fprintf(out, "%sWalk: no valid page-table entry for 0x%llx: page fault\n", ind, (unsigned long long)ev->va);
         else if (!access_allowed((uvmsim_prot_t)ev->b, ev->access))
