@@ -1,0 +1,36 @@
+# CTest runs of examples/fass-switch (the ARM backends' context-switch sweep): the exact
+# CSV of a small sweep, the detail file, the plot when gnuplot exists, and bad input.
+# Included by tests/CMakeLists.txt.
+if(TARGET fass-switch)
+  add_test(NAME examples/fass-switch COMMAND fass-switch --procs 2,8 --switches 50 --different)
+  set_tests_properties(examples/fass-switch PROPERTIES LABELS "unit;examples;pmap_sim"
+    PASS_REGULAR_EXPRESSION "^backend,procs,switches,tlb_flushes,cache_flushes,cpd_loads,cpd_collisions,domain_recycles\narmv5,2,50,50,50,0,0,0\narmv5,8,50,50,50,0,0,0\nfass,2,50,0,0,0,0,0\nfass,8,50,0,0,0,0,0\n$")
+  add_test(NAME examples/fass-switch-recycle
+    COMMAND fass-switch --procs 16 --switches 150 --backends fass --domain-policy clean-fewest --pid-policy least-used
+            --detail ${CMAKE_BINARY_DIR}/tests/fass-switch-detail.csv)
+  set_tests_properties(examples/fass-switch-recycle PROPERTIES LABELS "unit;examples;pmap_sim"
+    PASS_REGULAR_EXPRESSION "\nfass,16,150,10,10,300,0,150\n")
+  add_test(NAME examples/fass-switch-help COMMAND fass-switch --help)
+  set_tests_properties(examples/fass-switch-help PROPERTIES LABELS "unit;examples;pmap_sim"
+    PASS_REGULAR_EXPRESSION "usage: fass-switch")
+  foreach(bad "--procs;0" "--procs;1,x" "--procs;65" "--switches;0" "--backends;nope" "--domain-policy;nope"
+              "--bogus" "--procs" "--detail;/nonexistent/dir/x.csv")
+    string(REPLACE ";" "_" tag "${bad}")
+    string(REGEX REPLACE "[^A-Za-z0-9_]" "" tag "${tag}")
+    add_test(NAME examples/fass-switch-bad${tag} COMMAND fass-switch --switches 5 --procs 2 ${bad})
+    set_tests_properties(examples/fass-switch-bad${tag} PROPERTIES LABELS "unit;examples;pmap_sim" WILL_FAIL TRUE)
+  endforeach()
+  find_program(GNUPLOT gnuplot)
+  if(GNUPLOT)
+    add_test(NAME examples/fass-switch-png
+      COMMAND fass-switch --procs 2,16 --switches 30 --png ${CMAKE_BINARY_DIR}/tests/fass-switch.png)
+    set_tests_properties(examples/fass-switch-png PROPERTIES LABELS "unit;examples;pmap_sim"
+      PASS_REGULAR_EXPRESSION "fass,16,30,")
+  endif()
+  if(VALGRIND AND NOT UVMSIM_SANITIZE)
+    add_test(NAME memcheck/examples/fass-switch COMMAND ${VALGRIND} --quiet --error-exitcode=99 --leak-check=full
+      --errors-for-leak-kinds=definite $<TARGET_FILE:fass-switch> --procs 2,16 --switches 40)
+    set_tests_properties(memcheck/examples/fass-switch PROPERTIES LABELS "memcheck;examples;pmap_sim"
+      PASS_REGULAR_EXPRESSION "fass,16,40,")
+  endif()
+endif()
