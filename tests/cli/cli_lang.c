@@ -256,7 +256,8 @@ START_TEST(test_machine_line)
     CU_HAS(r.out, "=> 2 MiB RAM at 0x100000, 8192-byte pages, pmap generic, TLB 32 entries fully associative fifo split I/D");
     CU_HAS(r.out, "ok: 4 steps, 3 expectations held");
     cu_free(&r);
-    ck_assert_int_eq(cu_run("machine tlb=off\nspawn p\n", &r), UVMSIM_SCN_OK);
+    ck_assert_int_eq(cu_run("machine tlb=off ram=640K\nspawn p\n", &r), UVMSIM_SCN_OK);
+    CU_HAS(r.out, "640 KiB RAM at 0x0");
     CU_HAS(r.out, "no TLB");
     cu_free(&r);
     ck_assert_int_eq(cu_run("machine tlb=16/4/random/unified\nspawn p\n", &r), UVMSIM_SCN_OK);
@@ -290,7 +291,9 @@ START_TEST(test_numbers_comments)
         "expect faults 2\n"
         "load p 0x10000fff 14\n"
         "expect bytes \"#not a comment\"\n"
-        "expect ram.total_pages 1K\n";
+        "expect ram.total_pages 1K\n"
+        "expect ram.total_pages < 1G\n"
+        "expect ram.total_pages < 0x1g\n";
     ck_assert_int_eq(cu_run(t, &r), UVMSIM_SCN_OK);
     CU_HAS(r.out, "5: store p 0x10000fff \"#not a comment\" => p store 14 bytes at 0x10000fff: 2 faults, the last zero-fill");
     cu_free(&r);
@@ -303,12 +306,12 @@ START_TEST(test_bytes)
     struct cu_run r;
     const char *t =
         "spawn p\nmap p 0x10000 pages=1\n"
-        "store p 0x10000 \"a\\tb\\n\\\\\\\"\\x41\\0z\" 0x42 66 \"!\"\n"
-        "load p 0x10000 12\n"
-        "expect bytes 0x61 9 0x62 10 \"\\\\\\\"A\" 0 \"z\" 0x42 0x42 \"!\"\n"
+        "store p 0x10000 \"a\\tb\\n\\\\\\\"\\x41\\0z\" 0x42 66 \"!\\r\"\n"
+        "load p 0x10000 13\n"
+        "expect bytes 0x61 9 0x62 10 \"\\\\\\\"A\" 0 \"z\" 0x42 0x42 \"!\" 13\n"
         "expect bytes \"a\"       # a prefix is enough\n";
     ck_assert_int_eq(cu_run(t, &r), UVMSIM_SCN_OK);
-    CU_HAS(r.out, "read 0x61 0x09 0x62 0x0a 0x5c 0x22 0x41 0x00 0x7a 0x42 0x42 0x21");
+    CU_HAS(r.out, "read 0x61 0x09 0x62 0x0a 0x5c 0x22 0x41 0x00 0x7a 0x42 0x42 0x21 0x0d");
     cu_free(&r);
     /* printable reads print as strings, escaped; long binary ones are summarised */
     ck_assert_int_eq(cu_run("spawn p\nmap p 0x10000 pages=1\nstore p 0x10000 \"q\\\"\\\\\"\nload p 0x10000 3\n"
@@ -587,6 +590,18 @@ START_TEST(test_json_output)
 }
 END_TEST
 
+/* JSON strings escape tabs and control bytes of the scenario text. */
+START_TEST(test_json_escapes)
+{
+    struct cu_run r;
+    ck_assert_int_eq(cu_run_mode("spawn\tp\nmap p 0x10000\nstore p 0x10000 \"\x01\"\n", UVMSIM_SCN_MODE_RUN, true, &r),
+                     UVMSIM_SCN_OK);
+    CU_HAS(r.out, "\"command\":\"spawn\\tp\"");
+    CU_HAS(r.out, "\"command\":\"store p 0x10000 \\\"\\u0001\\\"\"");
+    cu_free(&r);
+}
+END_TEST
+
 /* The JSON Lines trace: every event type a run produces, with the fault outcome. */
 START_TEST(test_trace_output)
 {
@@ -721,11 +736,15 @@ START_TEST(test_exec_symbols)
         "load p @stack+0 1\nexpect bytes \"s\"\n"
         "fork p c\nload c @stack 1\nexpect bytes \"s\"\n"
         "spawn q\nexec q /etc/motd\nexpect error EACCES\n"
+        "expect pv q @entry 1\nexpect entry q @text cow=yes\nexpect mapped q @data ram\n"
         "load q @entry 1\n";
     ck_assert_int_eq(cu_run(t, &r), UVMSIM_SCN_FAILED);
     CU_HAS(r.out, "4: exec p /bin/hello => p (pid 1) runs /bin/hello: entry 0x");
     CU_HAS(r.out, "exec q /etc/motd => exec /etc/motd failed: access not permitted by protection: no execute permission");
     CU_HAS(r.out, "load q @entry 1 => process q has no program (exec one first)");
+    CU_HAS(r.err, "expect failed: expect pv q @entry 1: process q has no program (exec one first)");
+    CU_HAS(r.err, "expect failed: expect entry q @text cow=yes: process q has no program");
+    CU_HAS(r.err, "expect failed: expect mapped q @data ram: process q has no program");
     CU_HAS(r.err, "step failed: load q @entry 1: EINVAL");
     cu_free(&r);
 }
@@ -752,6 +771,7 @@ int main(void)
     tcase_add_test(tc, test_step_failure);
     tcase_add_test(tc, test_run_options);
     tcase_add_test(tc, test_json_output);
+    tcase_add_test(tc, test_json_escapes);
     tcase_add_test(tc, test_trace_output);
     tcase_add_test(tc, test_images_mounts);
     tcase_add_test(tc, test_exec_symbols);

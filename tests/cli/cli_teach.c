@@ -140,6 +140,20 @@ START_TEST(test_explain_hole_protect)
 }
 END_TEST
 
+/* The fault command calls the handler without a CPU access: said so, no TLB events. */
+START_TEST(test_explain_fault_command)
+{
+    struct cu_run r;
+    ck_assert_int_eq(cu_run_mode("spawn p\nmap p 0x10000 pages=1\nfault p 0x10000 load\nexpect fault zero-fill\n",
+                                 UVMSIM_SCN_MODE_EXPLAIN, false, &r), UVMSIM_SCN_OK);
+    CU_HAS(r.out, "Step 3 (line 3): fault p 0x10000 load\n  The fault handler is called directly for 0x10000 (no CPU access, no TLB)\n"
+                  "  Fault 1: pid 1, load at 0x10000, enters the fault handler\n");
+    CU_HASNT(r.out, "TLB miss");
+    CU_HAS(r.out, "Decision: zero-fill");
+    cu_free(&r);
+}
+END_TEST
+
 START_TEST(test_explain_fass)
 {
     if (!cu_have_backend("fass")) {
@@ -283,6 +297,10 @@ START_TEST(test_dot_xip)
         CU_HAS(d, want);
     }
     free(d);
+    d = dot_of("xip-hole.scn", 6);   /* one mapping of the zero page so far */
+    CU_HAS(d, "[label=\"zero page 0x");
+    CU_HAS(d, "\\nshared by every hole\\nPV entries: 1\", shape=box3d, style=filled, fillcolor=lightgrey];");
+    free(d);
     d = dot_of("xip-hole.scn", 0);
     CU_HAS(d, "[label=\"zero page 0x");
     CU_HAS(d, "\\nshared by every hole\\nPV entries: 2\\nshared: 2 mappings\"");
@@ -321,7 +339,7 @@ START_TEST(test_introspect)
     a.flags = UVMSIM_MAP_FIXED | UVMSIM_MAP_SHARED;
     ck_assert_int_eq(uvmsim_map(p, &a, NULL), UVMSIM_OK);
     uint8_t b = 1;
-    for (int i = 0; i < 64; i += 2)
+    for (int i = 0; i < 64; i++)
         ck_assert_int_eq(uvmsim_access_mem(p, 0x10000000 + (uvmsim_vaddr_t)i * 4096, UVMSIM_ACCESS_STORE, &b, 1, NULL, NULL), UVMSIM_OK);
     ck_assert_int_eq(uvmsim_access_mem(p, 0x20001000, UVMSIM_ACCESS_STORE, &b, 1, NULL, NULL), UVMSIM_OK);
     ck_assert_int_eq(uvmsim_proc_fork(p, &q), UVMSIM_OK);
@@ -346,10 +364,10 @@ START_TEST(test_introspect)
     const struct uvmsim_isp_entry *e0 = &s->entries[s->procs[0].first_entry];
     ck_assert_uint_eq(e0->start, 0x10000000);
     ck_assert(e0->needs_copy && e0->copy_on_write && !e0->shared);
-    ck_assert_uint_eq(e0->npte, 32);                   /* every other page stored */
+    ck_assert_uint_eq(e0->npte, 64);                   /* every page stored */
     ck_assert_int_eq(s->ptes[e0->first_pte].loc, UVMSIM_LOC_RAM);
     ck_assert_uint_eq(s->ptes[e0->first_pte].prot, UVMSIM_PROT_READ);   /* write-protected by fork */
-    ck_assert_uint_eq(s->ptes[e0->first_pte + 1].va, 0x10002000);
+    ck_assert_uint_eq(s->ptes[e0->first_pte + 1].va, 0x10001000);
     ck_assert_uint_ne(e0->amap, UVMSIM_ISP_NONE);
     ck_assert_uint_eq(e0->object, UVMSIM_ISP_NONE);
     const struct uvmsim_isp_entry *e1 = &s->entries[s->procs[0].first_entry + 1];
@@ -360,10 +378,10 @@ START_TEST(test_introspect)
     ck_assert_uint_eq(s->objects[e1->object].refs, 2);
     ck_assert_uint_eq(s->objects[e1->object].nres, 1);
     ck_assert_uint_eq(s->objpages[s->objects[e1->object].first_page].index, 1);
-    /* the child's copy of the amap: two amaps, 32 anons, the first one in both */
+    /* the child's copy of the amap: two amaps, 64 anons, the first one in both */
     ck_assert_uint_eq(s->namaps, 2);
-    ck_assert_uint_eq(s->nanons, 32);
-    ck_assert_uint_eq(s->amaps[0].nused, 32);
+    ck_assert_uint_eq(s->nanons, 64);
+    ck_assert_uint_eq(s->amaps[0].nused, 64);
     ck_assert_uint_eq(s->amaps[0].nslot, 64);
     ck_assert_uint_eq(s->anons[s->slots[s->amaps[0].first_slot].anon].refs, 2);
     ck_assert_uint_eq(s->anons[s->slots[s->amaps[0].first_slot].anon].pv_count, 2);
@@ -371,9 +389,9 @@ START_TEST(test_introspect)
     /* single look-ups */
     uvmsim_paddr_t pa;
     uvmsim_prot_t prot;
-    ck_assert(uvmsim_introspect_extract(p, 0x10002000, &pa, &prot));
+    ck_assert(uvmsim_introspect_extract(p, 0x10001000, &pa, &prot));
     ck_assert_uint_eq(pa, s->ptes[e0->first_pte + 1].pa);
-    ck_assert(!uvmsim_introspect_extract(p, 0x10001000, NULL, NULL));
+    ck_assert(!uvmsim_introspect_extract(p, 0x10040000, NULL, NULL));
     ck_assert(!uvmsim_introspect_extract(p, ~0ull, NULL, NULL));
     ck_assert(!uvmsim_introspect_extract(NULL, 0x10002000, NULL, NULL));
     ck_assert_int_eq(uvmsim_introspect_loc(m, pa + 12), UVMSIM_LOC_RAM);
@@ -397,6 +415,7 @@ int main(void)
     tcase_add_test(tc, test_explain_cow);
     tcase_add_test(tc, test_explain_xip);
     tcase_add_test(tc, test_explain_hole_protect);
+    tcase_add_test(tc, test_explain_fault_command);
     tcase_add_test(tc, test_explain_fass);
     suite_add_tcase(s, tc);
     tc = tcase_create("dot");
