@@ -776,9 +776,11 @@ int main(void)
     tcase_add_test(tc, test_images_mounts);
     tcase_add_test(tc, test_exec_symbols);
     suite_add_tcase(s, tc);
+    cu_scratch_enter("cli_lang");
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int nf = srunner_ntests_failed(sr);
     srunner_free(sr);
+    cu_scratch_leave();
     return nf ? EXIT_FAILURE : EXIT_SUCCESS;
 }

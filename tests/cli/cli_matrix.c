@@ -418,10 +418,12 @@ int main(void)
     tcase_add_test(tc, test_cmd_differs);
     tcase_add_test(tc, test_cmd_usage_errors);
     suite_add_tcase(s, tc);
+    cu_scratch_enter("cli_matrix");
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int nf = srunner_ntests_failed(sr);
     srunner_free(sr);
+    cu_scratch_leave();
     uvmsim_mx_table_free(table);
     return nf ? EXIT_FAILURE : EXIT_SUCCESS;
 }

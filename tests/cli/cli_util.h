@@ -109,6 +109,25 @@ CU_UNUSED static int cu_run_example(const char *name, uvmsim_scn_mode mode, stru
     return r->status;
 }
 
+/* Work in a scratch directory of this process (the plain and the memcheck run of a suite
+ * may run at the same time in the same directory); cu_scratch_leave() removes it. */
+#include <sys/stat.h>
+#include <unistd.h>
+static char cu_scratch[64];
+CU_UNUSED static void cu_scratch_enter(const char *suite)
+{
+    snprintf(cu_scratch, sizeof(cu_scratch), "%s-scratch-%ld", suite, (long)getpid());
+    if (mkdir(cu_scratch, 0755) != 0 || chdir(cu_scratch) != 0) {
+        perror(cu_scratch);
+        exit(EXIT_FAILURE);
+    }
+}
+CU_UNUSED static void cu_scratch_leave(void)
+{
+    if (chdir("..") == 0)
+        rmdir(cu_scratch);
+}
+
 CU_UNUSED static bool cu_have_backend(const char *name)
 {
     return uvmsim_scn_backend_exists(name);
