@@ -1247,7 +1247,7 @@ static bool parse_line(struct parser *P, const char *line, size_t len)
 int uvmsim_scn_parse(const char *name, const char *text, size_t len, const char *base_dir,
                      uvmsim_scn **out, char *err, size_t errlen)
 {
-    static char dummy[1];
+    char dummy[1];             /* messages go nowhere when the caller gives no buffer */
     struct parser P;
     memset(&P, 0, sizeof(P));
     P.name = name ? name : "<scenario>";
