@@ -37,6 +37,7 @@ int uvmsim_arm_l1_alloc(struct pmap_machine *pmm, struct arm_l1 *l1)
         pg[i]->offset = 0;
         l1->frame[i] = uvmsim_vm_page_to_phys(pmm->m, pg[i]);
     }
+    memset(l1->present, 0, sizeof(l1->present));
     return UVMSIM_OK;
 }
 
@@ -62,6 +63,29 @@ uint32_t uvmsim_arm_l1_get(const struct pmap_machine *pmm, const struct arm_l1 *
 void uvmsim_arm_l1_set(struct pmap_machine *pmm, struct arm_l1 *l1, unsigned idx, uint32_t desc)
 {
     wr32(l1_slot(pmm, l1, idx), desc);
+    if (desc != 0)
+        l1->present[idx / 64] |= 1ull << (idx % 64);
+    else
+        l1->present[idx / 64] &= ~(1ull << (idx % 64));
+}
+
+unsigned uvmsim_arm_l1_next(const struct arm_l1 *l1, unsigned idx)
+{
+    while (idx < ARM_L1_ENTRIES) {
+        uint64_t w = l1->present[idx / 64] >> (idx % 64);
+        if (w != 0)
+            return idx + (unsigned)__builtin_ctzll(w);
+        idx = (idx | 63u) + 1;
+    }
+    return ARM_L1_ENTRIES;
+}
+
+uint32_t uvmsim_arm_l1_raw(const struct pmap_machine *pmm, const struct arm_l1 *l1, unsigned idx,
+                           const uint8_t **frame_ptr)
+{
+    if (idx % ARM_L1_PER_PAGE == 0 || *frame_ptr == NULL)
+        *frame_ptr = uvmsim_phys_ptr(pmm->m, l1->frame[idx / ARM_L1_PER_PAGE], ARM_PAGE_SIZE);
+    return rd32(*frame_ptr + (size_t)(idx % ARM_L1_PER_PAGE) * 4);
 }
 
 /* The coarse table a descriptor points at (hardware half; the shadow half follows), or
@@ -224,7 +248,12 @@ bool uvmsim_arm_pt_next_valid(const struct pmap_machine *pmm, const struct arm_l
     if (eva > ARM_VA_END)
         eva = ARM_VA_END;
     for (vaddr_t at = sva & ~(vaddr_t)(ARM_PAGE_SIZE - 1); at < eva;) {
-        uint32_t desc = uvmsim_arm_l1_get(pmm, l1, (unsigned)(at >> ARM_SECTION_SHIFT));
+        unsigned idx = uvmsim_arm_l1_next(l1, (unsigned)(at >> ARM_SECTION_SHIFT));
+        if (idx == ARM_L1_ENTRIES)
+            return false;
+        if ((vaddr_t)idx << ARM_SECTION_SHIFT > at)
+            at = (vaddr_t)idx << ARM_SECTION_SHIFT;     /* absent regions skipped wholesale */
+        uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
         const uint8_t *t = coarse_of(pmm, desc);
         vaddr_t next_sec = (at | (ARM_SECTION_SIZE - 1)) + 1;
         if (t != NULL) {
@@ -242,12 +271,12 @@ bool uvmsim_arm_pt_next_valid(const struct pmap_machine *pmm, const struct arm_l
 
 void uvmsim_arm_pt_free(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *ptp_pages)
 {
-    for (unsigned idx = 0; idx < ARM_L1_ENTRIES; idx++) {
+    for (unsigned idx = uvmsim_arm_l1_next(l1, 0); idx < ARM_L1_ENTRIES; idx = uvmsim_arm_l1_next(l1, idx + 1)) {
         uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
+        uvmsim_arm_l1_set(pmm, l1, idx, 0);
         if (coarse_of(pmm, desc) == NULL)
             continue;
         uvmsim_pagefree(pmm->m, uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE));
-        uvmsim_arm_l1_set(pmm, l1, idx, 0);
         (*ptp_pages)--;
     }
     uvmsim_arm_l1_free(pmm, l1);
@@ -271,14 +300,14 @@ int uvmsim_arm_pt_check(const struct pmap_machine *pmm, const struct arm_l1 *l1,
                        (unsigned long long)l1->frame[i]);
         (*ntables)++;
     }
+    const uint8_t *fptr = NULL;
     for (unsigned idx = 0; idx < ARM_L1_ENTRIES; idx++) {
-        uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
-        if ((desc & L1_TYPE_MASK) == L1_TYPE_FAULT) {
-            if (desc != 0)
-                return bad(msg, len, "arm: pid %d L1 entry %llu is a fault descriptor with bits %#llx",
-                           pid, idx, desc);
+        uint32_t desc = uvmsim_arm_l1_raw(pmm, l1, idx, &fptr);
+        if ((desc != 0) != ((l1->present[idx / 64] >> (idx % 64)) & 1))
+            return bad(msg, len, "arm: pid %d L1 entry %llu (%#llx) disagrees with the presence summary",
+                       pid, idx, desc);
+        if (desc == 0)
             continue;
-        }
         const struct vm_page *pg = uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE);
         if ((desc & L1_TYPE_MASK) != L1_TYPE_COARSE || pg == NULL || pg->owner != PGO_PTP ||
             (desc & ~L1_COARSE_BASE) != (ARM_DOMAIN_USER << L1_DOMAIN_SHIFT | L1_TYPE_COARSE))

@@ -74,9 +74,13 @@ static inline vaddr_t arm_fcse_mva(vaddr_t va, unsigned pid_slot)
 
 /* A 16 KiB first-level table: ARM_L1_PAGES PGO_PTP page frames, entry i in frame
  * i / ARM_L1_PER_PAGE.  Real hardware wants 16 KiB contiguous and aligned; the RAM
- * allocator hands out single pages, and nothing in the model depends on contiguity. */
+ * allocator hands out single pages, and nothing in the model depends on contiguity.
+ * present is a host-side summary for range scans (bit i set <=> descriptor i is not a
+ * zero fault descriptor), kept by uvmsim_arm_l1_set and verified by the checker, so a
+ * scan of 4 GiB costs what is mapped rather than 4096 reads of simulated RAM. */
 struct arm_l1 {
     paddr_t frame[ARM_L1_PAGES];
+    uint64_t present[ARM_L1_ENTRIES / 64];
 };
 
 /* ---- tables (pmap_arm.c) ---- */
@@ -84,6 +88,13 @@ struct arm_l1 {
 int  uvmsim_arm_l1_alloc(struct pmap_machine *pmm, struct arm_l1 *l1);
 void uvmsim_arm_l1_free(struct pmap_machine *pmm, struct arm_l1 *l1);
 uint32_t uvmsim_arm_l1_get(const struct pmap_machine *pmm, const struct arm_l1 *l1, unsigned idx);
+/* The first index >= idx whose descriptor is not zero (by the summary); ARM_L1_ENTRIES
+ * when there is none. */
+unsigned uvmsim_arm_l1_next(const struct arm_l1 *l1, unsigned idx);
+/* Descriptor idx read straight from RAM, frame by frame (checkers: they must not trust
+ * the summary).  frame_ptr caches the host pointer of the current frame. */
+uint32_t uvmsim_arm_l1_raw(const struct pmap_machine *pmm, const struct arm_l1 *l1, unsigned idx,
+                           const uint8_t **frame_ptr);
 void uvmsim_arm_l1_set(struct pmap_machine *pmm, struct arm_l1 *l1, unsigned idx, uint32_t desc);
 /* Look va up through first-level descriptor desc (any table: a process's or the CPD).
  * False (pte->valid false) for a fault descriptor, a non-coarse type, a table outside

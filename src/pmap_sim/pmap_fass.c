@@ -620,8 +620,9 @@ static int check_cpd(struct pmap_machine *pmm, char *msg, size_t len)
             return cfail(msg, len, "fass: CPD frame %lld (%#llx) is not a PTP page%.0lld", i,
                          (long long)f->cpd.frame[i], 0);
     }
+    const uint8_t *fptr = NULL;
     for (unsigned mi = 0; mi < ARM_L1_ENTRIES; mi++) {
-        uint32_t desc = uvmsim_arm_l1_get(pmm, &f->cpd, mi);
+        uint32_t desc = uvmsim_arm_l1_raw(pmm, &f->cpd, mi, &fptr);
         const struct cpd_meta *cm = &f->meta[mi];
         if (cm->domain < 0) {
             if (desc != 0)

@@ -12,6 +12,7 @@
 /* The third seed's window straddles 32 MiB, where ARM FCSE relocation starts. */
 #define BASE_FCSE (0x02000000ull - (WIN / 2) * PG)
 #define MAXP 6
+#define MAXP_BIG 24               /* seed 3: past the 15 FASS domains, so they get recycled */
 
 /* A model page: the bytes its sharers see; reference counted between processes. */
 struct mpage { unsigned refs; uint8_t data[PG]; };
@@ -27,8 +28,8 @@ struct mproc { uvmsim_proc *p; struct mslot s[WIN]; };
 
 struct model {
     uvmsim_machine *m;
-    struct mproc procs[MAXP];
-    int nprocs;
+    struct mproc procs[MAXP_BIG];
+    int nprocs, maxp;
     uint64_t rng;
     uvmsim_vaddr_t base;          /* first page of every process's window */
 };
@@ -106,7 +107,7 @@ static void op_inherit(struct model *md, struct mproc *mp)
 
 static void op_fork(struct model *md, struct mproc *mp)
 {
-    if (md->nprocs == MAXP)
+    if (md->nprocs == md->maxp)
         return;
     struct mproc *c = &md->procs[md->nprocs++];
     memset(c, 0, sizeof(*c));
@@ -173,6 +174,7 @@ static void run_model(const char *backend, uint64_t seed, unsigned steps)
     memset(&md, 0, sizeof(md));
     md.rng = seed * 2654435761u + 1;
     md.base = seed == 3 ? BASE_FCSE : BASE;
+    md.maxp = seed == 3 ? MAXP_BIG : MAXP;
     md.m = vt_machine(0, backend);
     uvmsim_ram_stats r0;
     uvmsim_ram_stats_get(md.m, &r0);
