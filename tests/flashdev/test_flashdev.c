@@ -10,6 +10,7 @@
 #include "uvmsim/uvmsim.h"
 #include "vm/uvm_internal.h"
 #include "flashdev/flashdev_internal.h"
+#include "vmtest.h"
 
 #define KiB 1024u
 #define NOR_BASE 0x40000000u
@@ -602,9 +603,5 @@ int main(void)
     tcase_add_test(tc, test_two_machines);
     tcase_add_test(tc, test_small_pages);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vt_run(s);
 }

@@ -12,6 +12,7 @@
 #include "uvmsim/flashdev.h"
 #include "fs/fs_internal.h"
 #include "flashdev/flashdev_internal.h"
+#include "vmtest.h"
 
 #define NIMG 5
 #define BIG_SIZE (300u * 1024 + 123)            /* 301 blocks at 1 KiB: double indirect */
@@ -1012,9 +1013,5 @@ int main(void)
     tcase_add_test(tc, test_stats_and_bcache);
     tcase_add_test(tc, test_device_block_sizes);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vt_run(s);
 }

@@ -13,6 +13,7 @@
 #include "uvmsim/flashdev.h"
 #include "vm/uvm_internal.h"
 #include "fs/fs_internal.h"
+#include "vmtest.h"
 
 #define IMG_SIZE (256u * 1024)
 #define BS 1024u
@@ -684,9 +685,5 @@ int main(void)
     tcase_add_loop_test(tc, test_byte_sweep, 0, (int)(sizeof(regions) / sizeof(regions[0])));
     tcase_add_loop_test(tc, test_mini_fuzz, 0, 4);   /* 4 seeds x 75 = 300 mutated images */
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vt_run(s);
 }

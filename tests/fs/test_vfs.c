@@ -9,6 +9,7 @@
 #include "uvmsim/flashdev.h"
 #include "fs/fs_internal.h"
 #include "flashdev/flashdev_internal.h"
+#include "vmtest.h"
 
 static struct {
     bool ok;
@@ -375,9 +376,5 @@ int main(void)
     tcase_add_test(tc, test_nested_mounts);
     tcase_add_test(tc, test_no_root_mount);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vt_run(s);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pmap_sim/pmap_impl.h"
+#include "vmtest.h"
 
 #define PG 4096u
 #define DEV_BASE 0x80000000ull
@@ -1043,9 +1044,5 @@ int main(void)
     tcase_add_test(tc, test_events);
     tcase_add_test(tc, test_destroy_with_live_pmaps);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vt_run(s);
 }

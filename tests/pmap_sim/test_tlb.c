@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pmap_sim/pmap_impl.h"
+#include "vmtest.h"
 
 static uvmsim_machine *mk(unsigned entries, unsigned ways, uvmsim_tlb_repl repl, bool split, uint64_t seed)
 {
@@ -457,9 +458,5 @@ int main(void)
     tcase_add_test(tm, test_mmu_lru_vs_fifo);
     tcase_add_test(tm, test_mmu_split);
     suite_add_tcase(s, tm);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vt_run(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "uvmsim/uvmsim.h"
 #include "vm/uvm_internal.h"
+#include "vmtest.h"
 
 #define KiB 1024u
 #define MiB (1024u * 1024u)
@@ -878,9 +879,5 @@ int main(void)
     tcase_add_test(tc, test_trace_and_names);
     tcase_add_test(tc, test_rng);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vt_run(s);
 }
