@@ -4,6 +4,9 @@
 # shared library exports only functions declared UVMSIM_API in the installed headers.
 #   install_test.sh BUILD_DIR SOURCE_DIR C_COMPILER WORK_DIR
 set -euo pipefail
+# Never `cmd | grep -q` here: grep -q exits at the first match, cmd may then die of
+# SIGPIPE and pipefail fails the pipeline.  Capture, then match with has().
+has() { grep -q "$@"; }
 build=$1 src=$2 cc=$3 work=$4
 prefix=$work/prefix
 rm -rf "$work"
@@ -31,22 +34,22 @@ exported=$(nm -D --defined-only "$so" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' | sor
 extra=$(comm -13 <(echo "$declared") <(echo "$exported"))
 [ -z "$extra" ] || fail "exported but not declared UVMSIM_API: $extra"
 for s in uvmsim_machine_create uvmsim_strerror uvmsim_flashdev_strategy; do
-    echo "$exported" | grep -qx "$s" || fail "$s not exported"
+    has -x "$s" <<<"$exported" || fail "$s not exported"
 done
-echo "$exported" | grep -qx uvmsim_phys_lookup && fail "internal uvmsim_phys_lookup exported"
+has -x uvmsim_phys_lookup <<<"$exported" && fail "internal uvmsim_phys_lookup exported"
 echo "$(echo "$exported" | wc -l) symbols exported, all declared UVMSIM_API"
 
 echo "== pkg-config"
 export PKG_CONFIG_PATH=$(dirname "$pc")${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 [ "$(pkg-config --modversion uvmsim)" = "$(grep -o '^Version: .*' "$pc" | cut -d' ' -f2)" ] || fail "modversion"
-pkg-config --static --libs uvmsim | grep -q -- '-lelf' || fail "Requires.private libelf not honoured"
+has -- '-lelf' <<<"$(pkg-config --static --libs uvmsim)" || fail "Requires.private libelf not honoured"
 # shellcheck disable=SC2046
 "$cc" -std=c11 -Wall -Werror -o "$work/consumer_pc" "$src/tests/install/consumer/consumer.c" \
     $(pkg-config --cflags --libs uvmsim)
 out=$(LD_LIBRARY_PATH=$libdir "$work/consumer_pc")
 echo "$out"
-echo "$out" | grep -q "writing NOR: read-only medium (EROFS)" || fail "pkg-config consumer output"
-LD_LIBRARY_PATH=$libdir ldd "$work/consumer_pc" | grep -q "$libdir/libuvmsim.so" || fail "pkg-config consumer not linked to the installed .so"
+has "writing NOR: read-only medium (EROFS)" <<<"$out" || fail "pkg-config consumer output"
+has "$libdir/libuvmsim.so" <<<"$(LD_LIBRARY_PATH=$libdir ldd "$work/consumer_pc")" || fail "pkg-config consumer not linked to the installed .so"
 
 echo "== find_package"
 cmake -S "$src/tests/install/consumer" -B "$work/consumer-build" -DCMAKE_PREFIX_PATH="$prefix" \
@@ -58,10 +61,10 @@ for kind in shared static; do
     exe=$work/consumer-build/consumer_$kind
     out=$("$exe")
     echo "$kind: $out"
-    echo "$out" | grep -q "writing NOR: read-only medium (EROFS)" || fail "$kind consumer output"
+    has "writing NOR: read-only medium (EROFS)" <<<"$out" || fail "$kind consumer output"
 done
-ldd "$work/consumer-build/consumer_shared" | grep -q "libuvmsim.so" || fail "shared consumer not dynamic"
-if ldd "$work/consumer-build/consumer_static" | grep -q "libuvmsim.so"; then
+has "libuvmsim.so" <<<"$(ldd "$work/consumer-build/consumer_shared")" || fail "shared consumer not dynamic"
+if has "libuvmsim.so" <<<"$(ldd "$work/consumer-build/consumer_static")"; then
     fail "static consumer linked to the .so"
 fi
 rm -rf "$work"
