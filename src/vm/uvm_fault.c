@@ -379,6 +379,10 @@ static int fault_lower(struct uvm_faultctx *flt)
         err = fault_promote(flt, &flt->uobjpage, &an);
         if (err)
             return err;
+        /* Sharers of this amap may map the object page at this slot: make them fault
+         * again so they find the new anon (uvm_fault_lower_promote does the same). */
+        if (e->amap->am_flags & AMAP_SHARED)
+            uvmsim_pmap_page_protect(m, flt->uobjpage.pa, UVMSIM_PROT_NONE);
         struct uvm_pgref ref = {.pa = an->an_pa, .pg = an->an_page};
         return fault_enter(flt, &ref, flt->enter_prot, an, UVMSIM_FAULT_LOWER_PROMOTE);
     }
