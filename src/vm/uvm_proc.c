@@ -68,7 +68,10 @@ static int fork_copy(struct uvmsim_machine *m, struct uvmsim_proc *parent,
     uvmsim_amap_ref(m, ce);
     if (pe->amap->am_flags & AMAP_SHARED) {
         bool copied;
-        return uvmsim_amap_copy(m, ce, &copied);
+        int err = uvmsim_amap_copy(m, ce, &copied);
+        if (err)
+            uvmsim_amap_unref(m, ce);   /* the caller frees ce: take its reference back */
+        return err;
     }
     if (!(pe->etype & UVM_ET_NEEDSCOPY)) {
         if (pe->prot & UVMSIM_PROT_WRITE)

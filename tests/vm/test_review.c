@@ -1,8 +1,14 @@
 /* Check suite from a correctness review of the VM core (src/vm/uvm_fault.c, uvm_amap.c,
  * uvm_map.c, uvm_proc.c): one test per bug found, each a scenario the invariant checker
  * and the random model did not reach.  Each test runs once per pmap backend. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "vmtest.h"
 
 #define PG 4096u
@@ -50,6 +56,73 @@ START_TEST(test_lower_promote_shared_amap)
 }
 END_TEST
 
+/* Host address space in use (VmSize), or 0 when it cannot be read. */
+static rlim_t vm_size(void)
+{
+    unsigned long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%lu", &pages) != 1)
+        pages = 0;
+    fclose(f);
+    return (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* fork copying an entry whose amap is shared by inheritance copies the amap for the
+ * child at once; when that copy cannot get host memory the fork fails, and the
+ * reference the child's entry took on the shared amap must go with it.  The host
+ * allocation failure is forced with RLIMIT_AS, in a forked test process only: not
+ * under Valgrind or ASan, which manage the address space themselves, nor with
+ * CK_FORK=no, where free heap left by earlier tests could serve the allocation. */
+START_TEST(test_fork_copy_shared_amap_enohost)
+{
+#ifdef UNDER_ASAN
+    return;
+#endif
+    const char *ckfork = getenv("CK_FORK");
+    if (getenv("UVMSIM_MEMCHECK") != NULL || (ckfork && strcmp(ckfork, "no") == 0) || vm_size() == 0)
+        return;
+    const uint64_t npages = 65536;          /* amap of 768 KiB: well past the limit */
+    uvmsim_machine *m = vt_machine(0, backend(_i));
+    uvmsim_proc *p, *c, *d = NULL;
+    uvmsim_entry_info ei;
+    ck_assert_int_eq(uvmsim_proc_create(m, &p), UVMSIM_OK);
+    uvmsim_vaddr_t va = vt_map_anon(p, 0, npages * PG, RW, false);
+    ck_assert_int_eq(vt_store(p, va, 1, NULL, NULL), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_inherit_set(p, va, npages * PG, UVMSIM_INHERIT_SHARE), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_proc_fork(p, &c), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_inherit_set(p, va, npages * PG, UVMSIM_INHERIT_COPY), UVMSIM_OK);
+    VT_CHECK(m);
+
+#ifdef M_MMAP_THRESHOLD
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);    /* large blocks from mmap, not the heap */
+#endif
+    struct rlimit old, lim;
+    ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
+    lim = old;
+    lim.rlim_cur = vm_size() + 256 * 1024;
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+    int err = uvmsim_proc_fork(p, &d);
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+    ck_assert_int_eq(err, UVMSIM_ENOHOST);
+    ck_assert_int_eq(uvmsim_map_lookup(p, va, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.amap_refs, 2);                /* parent and first child only */
+    VT_CHECK(m);
+    ck_assert_int_eq(uvmsim_proc_fork(p, &d), UVMSIM_OK);  /* memory back: it works */
+    VT_CHECK(m);
+    uvmsim_machine_destroy(m);
+}
+END_TEST
+
 static void tcase_each_backend(Suite *s, const char *name, const TTest *t)
 {
     TCase *tc = tcase_create(name);
@@ -62,5 +135,6 @@ int main(void)
 {
     Suite *s = suite_create("vm-review");
     tcase_each_backend(s, "lower-promote-shared-amap", test_lower_promote_shared_amap);
+    tcase_each_backend(s, "fork-copy-shared-amap-enohost", test_fork_copy_shared_amap_enohost);
     return vt_run(s);
 }
