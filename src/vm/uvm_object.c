@@ -5,6 +5,7 @@
 #include "uvm_vm.h"
 #include "../pmap_sim/pmap_impl.h"
 
+/* On failure nothing is linked or counted: the caller just frees uo. */
 int uvmsim_object_init(struct uvmsim_machine *m, struct uvm_object *uo,
                        const struct uvm_pagerops *ops, uint64_t npages, bool resident_array)
 {
@@ -117,8 +118,7 @@ int uvmsim_aobj_create(struct uvmsim_machine *m, uint64_t npages, struct uvm_obj
         return UVMSIM_ENOHOST;
     int err = uvmsim_object_init(m, uo, &aobj_pager, npages, true);
     if (err) {
-        uvmsim_object_fini(uo);
-        free(uo);
+        free(uo);                       /* a failed init linked and counted nothing */
         return err;
     }
     *out = uo;

@@ -286,8 +286,7 @@ int uvmsim_vnode_object(struct uvmsim_machine *m, uvmsim_vnode *vp, struct uvm_o
     uint64_t npages = (va.size + m->page_mask) >> m->page_shift;
     err = uvmsim_object_init(m, uo, ops, npages, ops == &vnode_pager);
     if (err) {
-        uvmsim_object_fini(uo);
-        free(uo);
+        free(uo);                       /* a failed init linked and counted nothing */
         free(vnp);
         return err;
     }

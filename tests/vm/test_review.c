@@ -1,6 +1,7 @@
 /* Check suite from a correctness review of the VM core (src/vm/uvm_fault.c, uvm_amap.c,
  * uvm_map.c, uvm_proc.c): one test per bug found, each a scenario the invariant checker
  * and the random model did not reach.  Each test runs once per pmap backend. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,19 +78,41 @@ static rlim_t vm_size(void)
 #endif
 #endif
 
-/* fork copying an entry whose amap is shared by inheritance copies the amap for the
- * child at once; when that copy cannot get host memory the fork fails, and the
- * reference the child's entry took on the shared amap must go with it.  The host
- * allocation failure is forced with RLIMIT_AS, in a forked test process only: not
- * under Valgrind or ASan, which manage the address space themselves, nor with
+/* Host allocation failures are forced with RLIMIT_AS, in a forked test process only:
+ * not under Valgrind or ASan, which manage the address space themselves, nor with
  * CK_FORK=no, where free heap left by earlier tests could serve the allocation. */
-START_TEST(test_fork_copy_shared_amap_enohost)
+static bool as_limit_usable(void)
 {
 #ifdef UNDER_ASAN
-    return;
+    return false;
 #endif
     const char *ckfork = getenv("CK_FORK");
-    if (getenv("UVMSIM_MEMCHECK") != NULL || (ckfork && strcmp(ckfork, "no") == 0) || vm_size() == 0)
+    return getenv("UVMSIM_MEMCHECK") == NULL && !(ckfork && strcmp(ckfork, "no") == 0) && vm_size() != 0;
+}
+
+/* From now on a host allocation of more than about 256 KiB fails. */
+static void as_limit_begin(struct rlimit *old)
+{
+#ifdef M_MMAP_THRESHOLD
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);    /* large blocks from mmap, not the heap */
+#endif
+    ck_assert_int_eq(getrlimit(RLIMIT_AS, old), 0);
+    struct rlimit lim = *old;
+    lim.rlim_cur = vm_size() + 256 * 1024;
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+}
+
+static void as_limit_end(const struct rlimit *old)
+{
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, old), 0);
+}
+
+/* fork copying an entry whose amap is shared by inheritance copies the amap for the
+ * child at once; when that copy cannot get host memory the fork fails, and the
+ * reference the child's entry took on the shared amap must go with it. */
+START_TEST(test_fork_copy_shared_amap_enohost)
+{
+    if (!as_limit_usable())
         return;
     const uint64_t npages = 65536;          /* amap of 768 KiB: well past the limit */
     uvmsim_machine *m = vt_machine(0, backend(_i));
@@ -103,21 +126,43 @@ START_TEST(test_fork_copy_shared_amap_enohost)
     ck_assert_int_eq(uvmsim_inherit_set(p, va, npages * PG, UVMSIM_INHERIT_COPY), UVMSIM_OK);
     VT_CHECK(m);
 
-#ifdef M_MMAP_THRESHOLD
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);    /* large blocks from mmap, not the heap */
-#endif
-    struct rlimit old, lim;
-    ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
-    lim = old;
-    lim.rlim_cur = vm_size() + 256 * 1024;
-    ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+    struct rlimit old;
+    as_limit_begin(&old);
     int err = uvmsim_proc_fork(p, &d);
-    ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+    as_limit_end(&old);
     ck_assert_int_eq(err, UVMSIM_ENOHOST);
     ck_assert_int_eq(uvmsim_map_lookup(p, va, &ei), UVMSIM_OK);
     ck_assert_uint_eq(ei.amap_refs, 2);                /* parent and first child only */
     VT_CHECK(m);
     ck_assert_int_eq(uvmsim_proc_fork(p, &d), UVMSIM_OK);  /* memory back: it works */
+    VT_CHECK(m);
+    uvmsim_machine_destroy(m);
+}
+END_TEST
+
+/* A shared anonymous mapping whose object cannot get its page array fails with ENOHOST
+ * and leaves the live-object count as it was (the object was never counted). */
+START_TEST(test_aobj_create_enohost)
+{
+    if (!as_limit_usable())
+        return;
+    const uint64_t npages = 65536;          /* page array of 512 KiB */
+    uvmsim_machine *m = vt_machine(0, backend(_i));
+    uvmsim_proc *p;
+    uvmsim_vm_stats st;
+    ck_assert_int_eq(uvmsim_proc_create(m, &p), UVMSIM_OK);
+    uvmsim_map_args a;
+    uvmsim_map_args_init(&a);
+    a.size = npages * PG;
+    a.flags = UVMSIM_MAP_SHARED;
+    struct rlimit old;
+    as_limit_begin(&old);
+    int err = uvmsim_map(p, &a, NULL);
+    as_limit_end(&old);
+    ck_assert_int_eq(err, UVMSIM_ENOHOST);
+    ck_assert_uint_eq(uvmsim_map_nentries(p), 0);
+    uvmsim_vm_stats_get(m, &st);
+    ck_assert_uint_eq(st.objects_live, 0);
     VT_CHECK(m);
     uvmsim_machine_destroy(m);
 }
@@ -136,5 +181,6 @@ int main(void)
     Suite *s = suite_create("vm-review");
     tcase_each_backend(s, "lower-promote-shared-amap", test_lower_promote_shared_amap);
     tcase_each_backend(s, "fork-copy-shared-amap-enohost", test_fork_copy_shared_amap_enohost);
+    tcase_each_backend(s, "aobj-create-enohost", test_aobj_create_enohost);
     return vt_run(s);
 }
