@@ -252,7 +252,10 @@ static int fault_enter(struct uvm_faultctx *flt, const struct uvm_pgref *ref, vm
         prot &= ~UVMSIM_PROT_WRITE;
     int err = fault_pmap_enter(flt, flt->va, ref, prot);
     if (err) {
-        fault_step(flt, "enter", "pmap_enter failed: %s", uvmsim_strerror(err));
+        /* Whatever was mapped here before may now be the wrong page (a promotion put a
+         * new anon in the amap): drop it, so the next access faults again. */
+        uvmsim_pmap_remove(flt->p->pmap, flt->va, flt->va + flt->m->cfg.page_size);
+        fault_step(flt, "enter", "pmap_enter failed: %s; nothing left mapped at this address", uvmsim_strerror(err));
         return err;
     }
     uvmsim_fault_outcome *o = flt->out;
