@@ -21,3 +21,8 @@ if(TARGET uvmsim-bench)
   set_tests_properties(examples/bench-smoke PROPERTIES LABELS "unit;examples"
     PASS_REGULAR_EXPRESSION "group,key,value,unit\nexec,ram_pages_xip,[0-9]+,pages\n.*exec,ram_ratio_xip_over_copy,0\\.[0-9]+,ratio.*mmu,miss_over_hit,[0-9.e+]+,ratio")
 endif()
+if(TARGET uvmsim-bench AND VALGRIND AND NOT UVMSIM_SANITIZE)
+  add_test(NAME memcheck/examples/bench-smoke COMMAND ${VALGRIND} --quiet --error-exitcode=99 --leak-check=full
+    --errors-for-leak-kinds=definite $<TARGET_FILE:uvmsim-bench> --quick --csv)
+  set_tests_properties(memcheck/examples/bench-smoke PROPERTIES LABELS "memcheck;examples" TIMEOUT 600)
+endif()
