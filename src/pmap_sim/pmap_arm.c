@@ -468,3 +468,25 @@ void uvmsim_arm_event(struct pmap_machine *pmm, int pid, const char *tag, vaddr_
                        .a = a, .b = b};
     uvmsim_emit(pmm->m, &ev);
 }
+
+/* ---- ops shared by the ARM backends (pm->be begins with its struct arm_l1) ---- */
+
+static struct arm_l1 *pm_l1(struct pmap *pm) { return pm->be; }
+
+bool uvmsim_arm_op_walk(struct pmap *pm, vaddr_t va, struct pmap_pte *pte)
+{
+    return uvmsim_arm_pt_walk(pm->pmm, pm_l1(pm), va, pte);
+}
+
+bool uvmsim_arm_op_next_valid(struct pmap *pm, vaddr_t sva, vaddr_t eva, vaddr_t *va, struct pmap_pte *pte)
+{
+    return uvmsim_arm_pt_next_valid(pm->pmm, pm_l1(pm), sva, eva, va, pte);
+}
+
+void uvmsim_arm_op_protect(struct pmap *pm, vaddr_t va, vm_prot_t prot, arm_shootdown_fn shootdown)
+{
+    struct arm_pt_result r;
+    uvmsim_arm_pt_protect(pm->pmm, pm_l1(pm), va, prot, &r);
+    if (r.was_valid)
+        shootdown(pm, va, false, (r.old.prot & UVMSIM_PROT_WRITE) && !(prot & UVMSIM_PROT_WRITE));
+}

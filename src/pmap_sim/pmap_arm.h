@@ -120,6 +120,13 @@ void uvmsim_arm_pt_protect(struct pmap_machine *pmm, struct arm_l1 *l1, vaddr_t 
 bool uvmsim_arm_pt_walk(const struct pmap_machine *pmm, const struct arm_l1 *l1, vaddr_t va, struct pmap_pte *pte);
 bool uvmsim_arm_pt_next_valid(const struct pmap_machine *pmm, const struct arm_l1 *l1, vaddr_t sva, vaddr_t eva,
                               vaddr_t *va, struct pmap_pte *pte);
+/* Ops both ARM backends share.  They rely on one layout rule: every ARM backend's
+ * per-pmap state (pm->be) begins with its struct arm_l1. */
+bool uvmsim_arm_op_walk(struct pmap *pm, vaddr_t va, struct pmap_pte *pte);
+bool uvmsim_arm_op_next_valid(struct pmap *pm, vaddr_t sva, vaddr_t eva, vaddr_t *va, struct pmap_pte *pte);
+/* pmap protect: lower the PTE, then let the backend drop what its TLB and cache hold. */
+typedef void (*arm_shootdown_fn)(struct pmap *pm, vaddr_t va, bool gone, bool lost_write);
+void uvmsim_arm_op_protect(struct pmap *pm, vaddr_t va, vm_prot_t prot, arm_shootdown_fn shootdown);
 /* Free every (empty) coarse table and the first-level table. */
 void uvmsim_arm_pt_free(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *ptp_pages);
 /* Verify a process table: PTP pages, descriptor types, hardware entry == shadow entry,

@@ -8,6 +8,7 @@
  * Consequence used throughout: only the active pmap can have TLB entries or cache
  * lines, so remove/protect of another pmap need no maintenance at all. */
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include "pmap_arm.h"
 
@@ -18,8 +19,9 @@ struct v5_machine {
 };
 
 struct v5_pmap {
-    struct arm_l1 l1;         /* allocated by create, freed by destroy */
+    struct arm_l1 l1;         /* first member (pmap_arm.h ops rely on it); allocated by create */
 };
+_Static_assert(offsetof(struct v5_pmap, l1) == 0, "the shared ARM ops find the L1 at pm->be");
 
 static struct v5_machine *VM5(const struct pmap_machine *pmm) { return pmm->be; }
 static struct v5_pmap *VP5(const struct pmap *pm) { return pm->be; }
@@ -103,20 +105,7 @@ static void v5_remove(struct pmap *pm, vaddr_t va)
 
 static void v5_protect(struct pmap *pm, vaddr_t va, vm_prot_t prot)
 {
-    struct arm_pt_result r;
-    uvmsim_arm_pt_protect(pm->pmm, &VP5(pm)->l1, va, prot, &r);
-    if (r.was_valid)
-        v5_shootdown(pm, va, false, (r.old.prot & UVMSIM_PROT_WRITE) && !(prot & UVMSIM_PROT_WRITE));
-}
-
-static bool v5_walk(struct pmap *pm, vaddr_t va, struct pmap_pte *pte)
-{
-    return uvmsim_arm_pt_walk(pm->pmm, &VP5(pm)->l1, va, pte);
-}
-
-static bool v5_next_valid(struct pmap *pm, vaddr_t sva, vaddr_t eva, vaddr_t *va, struct pmap_pte *pte)
-{
-    return uvmsim_arm_pt_next_valid(pm->pmm, &VP5(pm)->l1, sva, eva, va, pte);
+    uvmsim_arm_op_protect(pm, va, prot, v5_shootdown);
 }
 
 static void v5_activate(struct pmap *pm)
@@ -196,7 +185,7 @@ static void v5_tlb_entry_check(const struct tlb_entry *e, void *arg)
         snprintf(c->msg, c->len, "armv5: %s entry va %#llx but no pmap is active", c->tlbname,
                  (unsigned long long)va);
         c->err = UVMSIM_ESTATE;
-    } else if (e->asid != 0 || e->domain != ARM_DOMAIN_USER || !v5_walk(act, va, &pte) ||
+    } else if (e->asid != 0 || e->domain != ARM_DOMAIN_USER || !uvmsim_arm_op_walk(act, va, &pte) ||
                pte.pa != e->pfn_pa || (e->prot & ~pte.prot)) {
         snprintf(c->msg, c->len, "armv5: %s entry va %#llx -> %#llx prot %u domain %u exceeds the tables "
                  "of pid %d", c->tlbname, (unsigned long long)va, (unsigned long long)e->pfn_pa, e->prot,
@@ -249,8 +238,8 @@ const struct pmap_ops uvmsim_pmap_armv5_ops = {
     .enter = v5_enter,
     .remove = v5_remove,
     .protect = v5_protect,
-    .walk = v5_walk,
-    .next_valid = v5_next_valid,
+    .walk = uvmsim_arm_op_walk,
+    .next_valid = uvmsim_arm_op_next_valid,
     .activate = v5_activate,
     .translate = v5_translate,
     .check = v5_check,

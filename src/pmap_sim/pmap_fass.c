@@ -20,6 +20,7 @@
  * CPD entries point at the owners' coarse tables, so a PTE written by enter is seen
  * through the CPD at once, and a CPD load never copies second-level tables. */
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pmap_arm.h"
@@ -75,10 +76,11 @@ struct fass_machine {
 };
 
 struct fass_pmap {
-    struct arm_l1 l1;         /* the process's own first-level table (VM addresses) */
+    struct arm_l1 l1;         /* first member (pmap_arm.h ops rely on it): the process's own L1 */
     int domain;               /* -1: none (recycled away or never had one) */
     int slot;                 /* FCSE PID; -1 until the first mapping below 32 MiB */
 };
+_Static_assert(offsetof(struct fass_pmap, l1) == 0, "the shared ARM ops find the L1 at pm->be");
 
 static struct fass_machine *FM(const struct pmap_machine *pmm) { return pmm->be; }
 static struct fass_pmap *FP(const struct pmap *pm) { return pm->be; }
@@ -466,20 +468,7 @@ static void fass_remove(struct pmap *pm, vaddr_t va)
 
 static void fass_protect(struct pmap *pm, vaddr_t va, vm_prot_t prot)
 {
-    struct arm_pt_result r;
-    uvmsim_arm_pt_protect(pm->pmm, &FP(pm)->l1, va, prot, &r);
-    if (r.was_valid)
-        fass_shootdown(pm, va, false, (r.old.prot & UVMSIM_PROT_WRITE) && !(prot & UVMSIM_PROT_WRITE));
-}
-
-static bool fass_walk(struct pmap *pm, vaddr_t va, struct pmap_pte *pte)
-{
-    return uvmsim_arm_pt_walk(pm->pmm, &FP(pm)->l1, va, pte);
-}
-
-static bool fass_next_valid(struct pmap *pm, vaddr_t sva, vaddr_t eva, vaddr_t *va, struct pmap_pte *pte)
-{
-    return uvmsim_arm_pt_next_valid(pm->pmm, &FP(pm)->l1, sva, eva, va, pte);
+    uvmsim_arm_op_protect(pm, va, prot, fass_shootdown);
 }
 
 static void fass_activate(struct pmap *pm)
@@ -598,7 +587,7 @@ static void fass_tlb_entry_check(const struct tlb_entry *e, void *arg)
         return;
     }
     vaddr_t va = ((vaddr_t)cm->src << ARM_SECTION_SHIFT) | (mva & (ARM_SECTION_SIZE - 1));
-    if (!fass_walk(d->owner, va, &pte) || pte.pa != e->pfn_pa || (e->prot & ~pte.prot)) {
+    if (!uvmsim_arm_op_walk(d->owner, va, &pte) || pte.pa != e->pfn_pa || (e->prot & ~pte.prot)) {
         snprintf(c->msg, c->len, "fass: %s entry mva %#llx -> %#llx prot %u exceeds the tables of pid %d",
                  c->tlbname, (unsigned long long)mva, (unsigned long long)e->pfn_pa, e->prot, d->owner->pid);
         c->err = UVMSIM_ESTATE;
@@ -718,8 +707,8 @@ const struct pmap_ops uvmsim_pmap_fass_ops = {
     .enter = fass_enter,
     .remove = fass_remove,
     .protect = fass_protect,
-    .walk = fass_walk,
-    .next_valid = fass_next_valid,
+    .walk = uvmsim_arm_op_walk,
+    .next_valid = uvmsim_arm_op_next_valid,
     .activate = fass_activate,
     .translate = fass_translate,
     .check = fass_check,
