@@ -600,3 +600,16 @@ int uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen)
                     (unsigned long long)ptp_sum);
     return pmm->ops->check(pmm, msg, msglen);
 }
+
+int uvmsim_pmap_check_tlbs(struct pmap_machine *pmm, void (*fn)(const struct tlb_entry *e, void *arg),
+                           char *msg, size_t msglen)
+{
+    struct pmap_tlbcheck c = {.pmm = pmm, .msg = msg, .len = msglen, .err = UVMSIM_OK};
+    c.tlbname = pmm->itlb ? "dtlb" : "tlb";
+    uvmsim_tlb_foreach(pmm->dtlb, fn, &c);
+    if (pmm->itlb != NULL && c.err == UVMSIM_OK) {
+        c.tlbname = "itlb";
+        uvmsim_tlb_foreach(pmm->itlb, fn, &c);
+    }
+    return c.err;
+}

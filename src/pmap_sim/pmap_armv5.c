@@ -165,17 +165,9 @@ static int v5_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t
 
 /* ---- checker ---- */
 
-struct v5_tlbcheck {
-    struct pmap_machine *pmm;
-    const char *tlbname;
-    char *msg;
-    size_t len;
-    int err;
-};
-
 static void v5_tlb_entry_check(const struct tlb_entry *e, void *arg)
 {
-    struct v5_tlbcheck *c = arg;
+    struct pmap_tlbcheck *c = arg;
     if (c->err != UVMSIM_OK)
         return;
     struct pmap *act = c->pmm->active;
@@ -212,14 +204,7 @@ static int v5_check(struct pmap_machine *pmm, char *msg, size_t msglen)
             return UVMSIM_ESTATE;
         }
     }
-    struct v5_tlbcheck c = {.pmm = pmm, .msg = msg, .len = msglen, .err = UVMSIM_OK};
-    c.tlbname = pmm->itlb ? "dtlb" : "tlb";
-    uvmsim_tlb_foreach(pmm->dtlb, v5_tlb_entry_check, &c);
-    if (pmm->itlb != NULL && c.err == UVMSIM_OK) {
-        c.tlbname = "itlb";
-        uvmsim_tlb_foreach(pmm->itlb, v5_tlb_entry_check, &c);
-    }
-    return c.err;
+    return uvmsim_pmap_check_tlbs(pmm, v5_tlb_entry_check, msg, msglen);
 }
 
 static void v5_stats(const struct pmap_machine *pmm, uvmsim_pmap_stats *out)

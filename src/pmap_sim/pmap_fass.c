@@ -562,17 +562,9 @@ static int cfail(char *msg, size_t len, const char *fmt, long long a, long long 
     return UVMSIM_ESTATE;
 }
 
-struct fass_tlbcheck {
-    struct pmap_machine *pmm;
-    const char *tlbname;
-    char *msg;
-    size_t len;
-    int err;
-};
-
 static void fass_tlb_entry_check(const struct tlb_entry *e, void *arg)
 {
-    struct fass_tlbcheck *c = arg;
+    struct pmap_tlbcheck *c = arg;
     const struct fass_machine *f = FM(c->pmm);
     if (c->err != UVMSIM_OK)
         return;
@@ -682,14 +674,7 @@ static int fass_check(struct pmap_machine *pmm, char *msg, size_t msglen)
     int err = check_cpd(pmm, msg, msglen);
     if (err != UVMSIM_OK)
         return err;
-    struct fass_tlbcheck c = {.pmm = pmm, .msg = msg, .len = msglen, .err = UVMSIM_OK};
-    c.tlbname = pmm->itlb ? "dtlb" : "tlb";
-    uvmsim_tlb_foreach(pmm->dtlb, fass_tlb_entry_check, &c);
-    if (pmm->itlb != NULL && c.err == UVMSIM_OK) {
-        c.tlbname = "itlb";
-        uvmsim_tlb_foreach(pmm->itlb, fass_tlb_entry_check, &c);
-    }
-    return c.err;
+    return uvmsim_pmap_check_tlbs(pmm, fass_tlb_entry_check, msg, msglen);
 }
 
 static void fass_stats(const struct pmap_machine *pmm, uvmsim_pmap_stats *out)

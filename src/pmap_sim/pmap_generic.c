@@ -402,17 +402,9 @@ static int gen_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_
 
 /* ---- checker ---- */
 
-struct tlbcheck {
-    struct pmap_machine *pmm;
-    const char *tlbname;
-    char *msg;
-    size_t len;
-    int err;
-};
-
 static void tlb_entry_check(const struct tlb_entry *e, void *arg)
 {
-    struct tlbcheck *c = arg;
+    struct pmap_tlbcheck *c = arg;
     struct pmap_machine *pmm = c->pmm;
     const struct gen_machine *g = pmm->be;
     if (c->err != UVMSIM_OK)
@@ -504,14 +496,7 @@ static int gen_check(struct pmap_machine *pmm, char *msg, size_t msglen)
             }
         }
     }
-    struct tlbcheck c = {.pmm = pmm, .msg = msg, .len = msglen, .err = UVMSIM_OK};
-    c.tlbname = pmm->itlb ? "dtlb" : "tlb";
-    uvmsim_tlb_foreach(pmm->dtlb, tlb_entry_check, &c);
-    if (pmm->itlb != NULL && c.err == UVMSIM_OK) {
-        c.tlbname = "itlb";
-        uvmsim_tlb_foreach(pmm->itlb, tlb_entry_check, &c);
-    }
-    return c.err;
+    return uvmsim_pmap_check_tlbs(pmm, tlb_entry_check, msg, msglen);
 }
 
 const struct pmap_ops uvmsim_pmap_generic_ops = {

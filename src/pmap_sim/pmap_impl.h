@@ -178,6 +178,19 @@ void uvmsim_tlb_flush_asid(struct tlb *t, uint32_t asid, const char *why);
 void uvmsim_tlb_flush_domain(struct tlb *t, unsigned domain, const char *why);
 /* Visit valid entries (for the invariant checker). */
 void uvmsim_tlb_foreach(struct tlb *t, void (*fn)(const struct tlb_entry *e, void *arg), void *arg);
+/* The TLB half of a backend's check(): fn sees every valid entry of the machine's TLBs
+ * (the data or unified TLB first, then the I-TLB) with c->tlbname set to "tlb", "dtlb" or
+ * "itlb"; on a violation it writes c->msg and sets c->err, which stops the walk of the
+ * next TLB.  Returns c->err. */
+struct pmap_tlbcheck {
+    struct pmap_machine *pmm;
+    const char *tlbname;
+    char *msg;
+    size_t len;
+    int err;
+};
+int uvmsim_pmap_check_tlbs(struct pmap_machine *pmm, void (*fn)(const struct tlb_entry *e, void *arg),
+                           char *msg, size_t msglen);
 const uvmsim_tlb_stats *uvmsim_tlb_stats_of(const struct tlb *t);
 /* A table walk was done because of a miss in t. */
 void uvmsim_tlb_count_walk(struct tlb *t);
