@@ -45,6 +45,22 @@ const char *const *vt_backends(void)
     return uvmsim_pmap_backends();
 }
 
+int vt_nbackends(void)
+{
+    int n = 0;
+    while (vt_backends()[n])
+        n++;
+    return n;
+}
+
+void vt_tcase_each_backend(Suite *s, const char *name, const TTest *t)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, t, 0, vt_nbackends());
+    suite_add_tcase(s, tc);
+}
+
 int vt_run(Suite *s)
 {
     SRunner *sr = srunner_create(s);

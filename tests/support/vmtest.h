@@ -17,6 +17,9 @@ int vt_store(uvmsim_proc *p, uvmsim_vaddr_t va, uint8_t v, uvmsim_fault_outcome 
 int vt_load(uvmsim_proc *p, uvmsim_vaddr_t va, uint8_t *v, uvmsim_fault_outcome *o, unsigned *nf);
 /* The backend names to run a suite over (NULL-terminated), from uvmsim_pmap_backends(). */
 const char *const *vt_backends(void);
+int vt_nbackends(void);
+/* A test case running t once per backend (_i indexes vt_backends()). */
+void vt_tcase_each_backend(Suite *s, const char *name, const TTest *t);
 /* Run a Check suite; exit status for main(). */
 int vt_run(Suite *s);
 #endif

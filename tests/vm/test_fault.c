@@ -7,7 +7,6 @@
 
 #define PG 4096u
 static const char *backend(int i) { return vt_backends()[i]; }
-static int nbackends(void) { int n = 0; while (vt_backends()[n]) n++; return n; }
 
 static uint64_t ram_used(uvmsim_machine *m)
 {
@@ -533,30 +532,22 @@ START_TEST(test_trace_steps)
 }
 END_TEST
 
-static void tcase_each_backend(Suite *s, const char *name, const TTest *t)
-{
-    TCase *tc = tcase_create(name);
-    tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, t, 0, nbackends());
-    suite_add_tcase(s, tc);
-}
-
 int main(void)
 {
     Suite *s = suite_create("vm-fault");
-    tcase_each_backend(s, "cow-fork", test_cow_fork);
-    tcase_each_backend(s, "shared-anon-fork", test_shared_anon_fork);
-    tcase_each_backend(s, "inherit-share-copy", test_inherit_share_then_copy);
-    tcase_each_backend(s, "inherit-none", test_inherit_none);
-    tcase_each_backend(s, "protect-down", test_protect_down_store);
-    tcase_each_backend(s, "unmap-split", test_unmap_middle_splits);
-    tcase_each_backend(s, "fault-ahead", test_fault_ahead);
-    tcase_each_backend(s, "fault-ahead-upper", test_fault_ahead_upper_readonly);
-    tcase_each_backend(s, "tlb-loop", test_tlb_loop_lru_fifo);
-    tcase_each_backend(s, "cross-page", test_cross_page_access);
-    tcase_each_backend(s, "map-errors", test_map_errors);
-    tcase_each_backend(s, "out-of-ram", test_out_of_ram);
-    tcase_each_backend(s, "two-machines", test_two_machines);
-    tcase_each_backend(s, "trace-steps", test_trace_steps);
+    vt_tcase_each_backend(s, "cow-fork", test_cow_fork);
+    vt_tcase_each_backend(s, "shared-anon-fork", test_shared_anon_fork);
+    vt_tcase_each_backend(s, "inherit-share-copy", test_inherit_share_then_copy);
+    vt_tcase_each_backend(s, "inherit-none", test_inherit_none);
+    vt_tcase_each_backend(s, "protect-down", test_protect_down_store);
+    vt_tcase_each_backend(s, "unmap-split", test_unmap_middle_splits);
+    vt_tcase_each_backend(s, "fault-ahead", test_fault_ahead);
+    vt_tcase_each_backend(s, "fault-ahead-upper", test_fault_ahead_upper_readonly);
+    vt_tcase_each_backend(s, "tlb-loop", test_tlb_loop_lru_fifo);
+    vt_tcase_each_backend(s, "cross-page", test_cross_page_access);
+    vt_tcase_each_backend(s, "map-errors", test_map_errors);
+    vt_tcase_each_backend(s, "out-of-ram", test_out_of_ram);
+    vt_tcase_each_backend(s, "two-machines", test_two_machines);
+    vt_tcase_each_backend(s, "trace-steps", test_trace_steps);
     return vt_run(s);
 }

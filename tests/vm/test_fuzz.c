@@ -136,7 +136,6 @@ static void fz_run(uint64_t seed, unsigned steps, unsigned mode, const char *bac
     uvmsim_machine_destroy(z.m);
 }
 
-static int nbackends(void) { int n = 0; while (vt_backends()[n]) n++; return n; }
 
 /* Loop index → (backend, mount mode, RAM size). */
 START_TEST(test_fuzz)
@@ -158,7 +157,7 @@ int main(void)
     Suite *s = suite_create("vm-fuzz");
     TCase *tc = tcase_create("invariants");
     tcase_set_timeout(tc, 900);
-    tcase_add_loop_test(tc, test_fuzz, 0, 6 * nbackends());
+    tcase_add_loop_test(tc, test_fuzz, 0, 6 * vt_nbackends());
     suite_add_tcase(s, tc);
     return vt_run(s);
 }

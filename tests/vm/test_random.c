@@ -216,15 +216,14 @@ static void run_model(const char *backend, uint64_t seed, unsigned steps)
 
 /* Loop index i: backend i % nbackends, seed i / nbackends + 1 — every backend must
  * agree with the same byte-level model. */
-static int nbackends(void) { int n = 0; while (vt_backends()[n]) n++; return n; }
 
 START_TEST(test_random_ops)
 {
     const char *e = getenv("UVMSIM_STEPS");
     unsigned steps = e ? (unsigned)strtoul(e, NULL, 10) : (getenv("UVMSIM_MEMCHECK") ? 800 : 3000);
     e = getenv("UVMSIM_SEED");
-    uint64_t seed = e ? strtoull(e, NULL, 10) : (uint64_t)(_i / nbackends() + 1);
-    run_model(vt_backends()[_i % nbackends()], seed, steps);
+    uint64_t seed = e ? strtoull(e, NULL, 10) : (uint64_t)(_i / vt_nbackends() + 1);
+    run_model(vt_backends()[_i % vt_nbackends()], seed, steps);
 }
 END_TEST
 
@@ -233,7 +232,7 @@ int main(void)
     Suite *s = suite_create("vm-random");
     TCase *tc = tcase_create("model");
     tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, test_random_ops, 0, 3 * nbackends());
+    tcase_add_loop_test(tc, test_random_ops, 0, 3 * vt_nbackends());
     suite_add_tcase(s, tc);
     return vt_run(s);
 }

@@ -15,7 +15,6 @@
 #define PG 4096u
 #define RW (UVMSIM_PROT_READ | UVMSIM_PROT_WRITE)
 static const char *backend(int i) { return vt_backends()[i]; }
-static int nbackends(void) { int n = 0; while (vt_backends()[n]) n++; return n; }
 
 /* A write that promotes an object page into an amap shared by inheritance must be seen
  * by every sharer, including one that already maps the object page (NetBSD's
@@ -168,19 +167,11 @@ START_TEST(test_aobj_create_enohost)
 }
 END_TEST
 
-static void tcase_each_backend(Suite *s, const char *name, const TTest *t)
-{
-    TCase *tc = tcase_create(name);
-    tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, t, 0, nbackends());
-    suite_add_tcase(s, tc);
-}
-
 int main(void)
 {
     Suite *s = suite_create("vm-review");
-    tcase_each_backend(s, "lower-promote-shared-amap", test_lower_promote_shared_amap);
-    tcase_each_backend(s, "fork-copy-shared-amap-enohost", test_fork_copy_shared_amap_enohost);
-    tcase_each_backend(s, "aobj-create-enohost", test_aobj_create_enohost);
+    vt_tcase_each_backend(s, "lower-promote-shared-amap", test_lower_promote_shared_amap);
+    vt_tcase_each_backend(s, "fork-copy-shared-amap-enohost", test_fork_copy_shared_amap_enohost);
+    vt_tcase_each_backend(s, "aobj-create-enohost", test_aobj_create_enohost);
     return vt_run(s);
 }
