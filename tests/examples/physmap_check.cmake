@@ -7,22 +7,9 @@ if(NOT PHYSMAP OR NOT WORKDIR)
 endif()
 file(MAKE_DIRECTORY ${WORKDIR})
 
-# run(<name> <expected exit code> args...) → ${name}_out, ${name}_err
-function(run name want)
-  execute_process(COMMAND ${PHYSMAP} ${ARGN} RESULT_VARIABLE rc
-                  OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc STREQUAL "${want}")
-    message(FATAL_ERROR "physmap ${ARGN}: exit ${rc}, wanted ${want}\nstdout:\n${out}\nstderr:\n${err}")
-  endif()
-  set(${name}_out "${out}" PARENT_SCOPE)
-  set(${name}_err "${err}" PARENT_SCOPE)
-endfunction()
-
-function(expect text regex)
-  if(NOT text MATCHES "${regex}")
-    message(FATAL_ERROR "expected /${regex}/ in:\n${text}")
-  endif()
-endfunction()
+set(CHECK_TOOL ${PHYSMAP})
+set(CHECK_NAME physmap)
+include(${CMAKE_CURRENT_LIST_DIR}/check_common.cmake)
 
 function(count_matches text regex want)
   string(REGEX MATCHALL "${regex}" hits "${text}")

@@ -10,22 +10,9 @@ foreach(v XIP_EXEC IMAGE IMAGE1K)
   endif()
 endforeach()
 
-# run(<name> <expected exit code> args...) → ${name}_out, ${name}_err
-function(run name want)
-  execute_process(COMMAND ${XIP_EXEC} ${ARGN} RESULT_VARIABLE rc
-                  OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc STREQUAL "${want}")
-    message(FATAL_ERROR "xip-exec ${ARGN}: exit ${rc}, wanted ${want}\nstdout:\n${out}\nstderr:\n${err}")
-  endif()
-  set(${name}_out "${out}" PARENT_SCOPE)
-  set(${name}_err "${err}" PARENT_SCOPE)
-endfunction()
-
-function(expect text regex)
-  if(NOT text MATCHES "${regex}")
-    message(FATAL_ERROR "expected /${regex}/ in:\n${text}")
-  endif()
-endfunction()
+set(CHECK_TOOL ${XIP_EXEC})
+set(CHECK_NAME xip-exec)
+include(${CMAKE_CURRENT_LIST_DIR}/check_common.cmake)
 
 # j(<var> <json> keys...) → the value, or FATAL_ERROR naming the missing member
 function(j var json)
