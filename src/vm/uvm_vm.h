@@ -174,6 +174,25 @@ unsigned uvmsim_map_index(const struct vm_map *map, vaddr_t va);  /* first entry
 int uvmsim_fault_internal(struct uvmsim_proc *p, vaddr_t va, uvmsim_access access,
                           uvmsim_fault_outcome *out);
 
+/* ---- the CPU model (uvm_access.c) ---- */
+typedef void (*uvmsim_cpu_fault_fn)(const uvmsim_fault_outcome *o, void *arg);
+/* The MMU through the pmap's translate, the fault handler on a failure, retried: the
+ * path of an access that is not an inline TLB hit (uvmsim_pmap_fast_hit).  va lies in
+ * one page; p must be current.  on_fault (NULL ok) sees each fault's outcome. */
+int uvmsim_cpu_translate_slow(struct uvmsim_proc *p, vaddr_t va, uvmsim_access kind, paddr_t *pa,
+                              uvmsim_cpu_fault_fn on_fault, void *arg);
+/* Count one page access of n bytes: the process's block only (see uvmsim_vm_stats_get). */
+static inline void uvmsim_cpu_count(struct uvmsim_proc *p, uvmsim_access kind, uint64_t n)
+{
+    p->st.accesses++;
+    if (kind == UVMSIM_ACCESS_STORE)
+        p->st.bytes_stored += n;
+    else if (kind == UVMSIM_ACCESS_LOAD)
+        p->st.bytes_loaded += n;
+    else
+        p->st.bytes_fetched += n;
+}
+
 static inline vaddr_t uvmsim_trunc_page(const struct uvmsim_machine *m, vaddr_t va)
 {
     return va & ~(vaddr_t)m->page_mask;
