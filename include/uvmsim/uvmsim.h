@@ -10,4 +10,5 @@
 #include "uvmsim/pmap.h"
 #include "uvmsim/trace.h"
 #include "uvmsim/exec.h"
+#include "uvmsim/replay.h"
 #endif

@@ -452,8 +452,11 @@ static void fast_setup(struct pmap *pm)
     f->off_mask = pmm->m->page_mask;
     f->dacr = &all_client;
     f->touch = f->touch_store = &f->scratch;
-    if (pmm->ops->fast_setup(pm, f))
-        f->pm = pm;
+    if (!pmm->ops->fast_setup(pm, f))
+        return;
+    f->touch_kind[UVMSIM_ACCESS_FETCH] = f->touch_kind[UVMSIM_ACCESS_LOAD] = &f->scratch;
+    f->touch_kind[UVMSIM_ACCESS_STORE] = f->touch_store;
+    f->pm = pm;
 }
 
 int uvmsim_pmap_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t *pa)

@@ -102,7 +102,17 @@ struct pmap_fast {
                                        else the entry's prot decides */
     bool *touch;                    /* set true on every hit (ARM: cache lines live) */
     bool *touch_store;              /* set true on every store hit */
+    bool *touch_kind[3];            /* by access kind: touch_store for stores, else scratch
+                                       (filled by the common layer after fast_setup) */
     bool scratch;                   /* where touch pointers a backend ignores point */
+    /* The last hit of each access kind: its vpn, its entry, and the TLB's generation
+     * then.  While the generation is unchanged no entry was filled, replaced,
+     * invalidated or flushed, so the same vpn is the same hit on the same entry, already
+     * checked (its domain and rights cannot have changed either: the DACR changes only
+     * at activate and destroy, which clear this description). */
+    vaddr_t hint_vpn[3];
+    uint64_t hint_gen[3];
+    struct tlb_entry *hint[3];
 };
 
 /* Per-machine pmap state. */
@@ -206,8 +216,10 @@ struct tlb {
     bool sets_pow2;                 /* the set index is vpn & set_mask (no division) */
     uvmsim_tlb_repl repl;
     uint64_t clock;                 /* advances on every use/fill; feeds the stamps */
+    uint64_t gen;                   /* advances whenever an entry changes (fill, replace,
+                                       invalidate, flush); starts at 1 */
     struct tlb_entry *e;            /* set s occupies e[s*ways .. s*ways+ways-1] */
-    uvmsim_tlb_stats st;
+    uvmsim_tlb_stats st;            /* lookups is kept as hits + misses by stats_of */
 };
 /* First way of vpn's set: vpn % nsets, by a mask when nsets is a power of two. */
 static inline struct tlb_entry *uvmsim_tlb_set(const struct tlb *t, vaddr_t vpn)
@@ -216,7 +228,7 @@ static inline struct tlb_entry *uvmsim_tlb_set(const struct tlb *t, vaddr_t vpn)
     return &t->e[set * t->ways];
 }
 /* The entry matching (asid, vpn), counting nothing; NULL when none (or no TLB). */
-static inline struct tlb_entry *uvmsim_tlb_probe(const struct tlb *t, uint32_t asid, vaddr_t vpn)
+static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_tlb_probe(const struct tlb *t, uint32_t asid, vaddr_t vpn)
 {
     if (t->entries == 0)
         return NULL;
@@ -229,7 +241,6 @@ static inline struct tlb_entry *uvmsim_tlb_probe(const struct tlb *t, uint32_t a
 /* Count a hit on e exactly as uvmsim_tlb_lookup does. */
 static inline void uvmsim_tlb_count_hit(struct tlb *t, struct tlb_entry *e)
 {
-    t->st.lookups++;
     t->st.hits++;
     if (t->repl == UVMSIM_TLB_LRU)
         e->stamp = ++t->clock;
@@ -261,7 +272,7 @@ struct pmap_tlbcheck {
 };
 int uvmsim_pmap_check_tlbs(struct pmap_machine *pmm, void (*fn)(const struct tlb_entry *e, void *arg),
                            char *msg, size_t msglen);
-const uvmsim_tlb_stats *uvmsim_tlb_stats_of(const struct tlb *t);
+const uvmsim_tlb_stats *uvmsim_tlb_stats_of(struct tlb *t);
 /* A table walk was done because of a miss in t. */
 void uvmsim_tlb_count_walk(struct tlb *t);
 unsigned uvmsim_tlb_valid_count(const struct tlb *t);
@@ -270,23 +281,31 @@ unsigned uvmsim_tlb_valid_count(const struct tlb *t);
  * True when the access is a TLB hit the active pmap pm may take as it is: *pa is set and
  * everything a hit does through the ops table has been done.  False (nothing counted,
  * nothing changed): go through uvmsim_pmap_translate. */
-static inline bool uvmsim_pmap_fast_hit(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t *pa)
+static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t *pa)
 {
     struct pmap_fast *f = &pm->pmm->fast;
     if (f->pm != pm || va >= f->va_end || va - f->hole_lo < f->hole_len)
         return false;
     vaddr_t mva = va < f->reloc_end ? va + f->reloc_add : va;
+    vaddr_t vpn = mva >> f->shift;
     struct tlb *t = f->tlb[kind];
-    struct tlb_entry *e = uvmsim_tlb_probe(t, f->asid, mva >> f->shift);
-    if (e == NULL)
-        return false;
-    unsigned acc = (*f->dacr >> (2 * e->domain)) & 3u;
-    if (acc == 0 || (acc != 3 && !uvmsim_pmap_access_ok(e->prot, kind)))
-        return false;
+    struct tlb_entry *e;
+    if (vpn == f->hint_vpn[kind] && t->gen == f->hint_gen[kind]) {
+        e = f->hint[kind];
+    } else {
+        e = uvmsim_tlb_probe(t, f->asid, vpn);
+        if (e == NULL)
+            return false;
+        unsigned acc = (*f->dacr >> (2 * e->domain)) & 3u;
+        if (acc == 0 || (acc != 3 && !uvmsim_pmap_access_ok(e->prot, kind)))
+            return false;
+        f->hint_vpn[kind] = vpn;
+        f->hint_gen[kind] = t->gen;
+        f->hint[kind] = e;
+    }
     uvmsim_tlb_count_hit(t, e);
     *f->touch = true;
-    if (kind == UVMSIM_ACCESS_STORE)
-        *f->touch_store = true;
+    *f->touch_kind[kind] = true;
     *pa = e->pfn_pa | (va & f->off_mask);
     return true;
 }

@@ -14,6 +14,7 @@ struct tlb *uvmsim_tlb_create(struct uvmsim_machine *m, const uvmsim_tlb_config 
     t->name = name;
     t->entries = cfg->entries;
     t->repl = cfg->repl;
+    t->gen = 1;
     if (t->entries > 0) {
         t->ways = (cfg->ways == 0 || cfg->ways >= cfg->entries) ? cfg->entries : cfg->ways;
         /* A way count that does not divide the entries (refused by the machine config,
@@ -43,7 +44,6 @@ struct tlb_entry *uvmsim_tlb_lookup(struct tlb *t, uint32_t asid, vaddr_t vpn)
 {
     struct tlb_entry *e = uvmsim_tlb_probe(t, asid, vpn);
     if (e == NULL) {
-        t->st.lookups++;
         t->st.misses++;
         return NULL;
     }
@@ -79,6 +79,7 @@ void uvmsim_tlb_insert(struct tlb *t, uint32_t asid, vaddr_t vpn, paddr_t pa, vm
         if (e->valid)
             t->st.evictions++;
     }
+    t->gen++;
     e->valid = true;
     e->asid = asid;
     e->vpn = vpn;
@@ -96,6 +97,7 @@ void uvmsim_tlb_invalidate(struct tlb *t, uint32_t asid, vaddr_t vpn)
     t->st.single_invalidations++;
     struct tlb_entry *e = uvmsim_tlb_probe(t, asid, vpn);
     if (e != NULL) {
+        t->gen++;
         e->valid = false;
         t->st.entries_flushed++;
     }
@@ -120,6 +122,7 @@ static uint64_t drop(struct tlb *t, int what, uint32_t key)
         e->valid = false;
         n++;
     }
+    t->gen++;
     t->st.entries_flushed += n;
     return n;
 }
@@ -164,8 +167,9 @@ void uvmsim_tlb_foreach(struct tlb *t, void (*fn)(const struct tlb_entry *e, voi
             fn(&t->e[i], arg);
 }
 
-const uvmsim_tlb_stats *uvmsim_tlb_stats_of(const struct tlb *t)
+const uvmsim_tlb_stats *uvmsim_tlb_stats_of(struct tlb *t)
 {
+    t->st.lookups = t->st.hits + t->st.misses;
     return &t->st;
 }
 
