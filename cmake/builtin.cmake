@@ -5,7 +5,8 @@
 #     (`cc -static -no-pie -O1`), never run by the simulator, exec'd by it; hello32 is
 #     i386 and libc-free, built only when the compiler can target -m32; hellopie is
 #     hello.c linked `-static-pie` (ET_DYN, loaded at UVMSIM_EXEC_PIE_BASE), built only
-#     when the compiler and C library can make one.
+#     when the compiler and C library can make one, and not put into the images (their
+#     layout stays the same whatever the host can build; test_exec makes its own).
 #  2. <build>/builtin/root: the programs, a symlink, a sparse data file (mksparse) and a
 #     text file, made into two ext2 images by the real mke2fs (cmake/mkimage.cmake):
 #       uvmsim-builtin.img  4 KiB blocks: embedded, and used by the XIP tests
@@ -82,6 +83,7 @@ if(UVMSIM_BUILTIN_IMAGE)
     list(APPEND _programs hellopie)
   endif()
   set(_program_files "")
+  set(_image_files "")
   foreach(name ${_programs})
     set(flags ${UVMSIM_STATIC_FLAGS})
     set(src ${name})
@@ -96,15 +98,18 @@ if(UVMSIM_BUILTIN_IMAGE)
       COMMAND ${UVMSIM_PROGRAM_CC} ${flags} -o ${out} ${CMAKE_SOURCE_DIR}/tests/programs/${src}.c
       DEPENDS ${CMAKE_SOURCE_DIR}/tests/programs/${src}.c
       COMMENT "Linking static test program ${name}" VERBATIM)
+    if(NOT name STREQUAL "hellopie")
+      list(APPEND _image_files ${out})
+    endif()
     list(APPEND _program_files ${out})
   endforeach()
 
   add_custom_command(OUTPUT ${UVMSIM_BUILTIN_IMG} ${UVMSIM_BUILTIN_IMG1K}
-    COMMAND ${CMAKE_COMMAND} -DROOT=${UVMSIM_BUILTIN_DIR}/root "-DPROGRAMS=${_program_files}"
+    COMMAND ${CMAKE_COMMAND} -DROOT=${UVMSIM_BUILTIN_DIR}/root "-DPROGRAMS=${_image_files}"
             -DMKSPARSE=$<TARGET_FILE:uvmsim_mksparse> -DMKE2FS=${UVMSIM_MKE2FS}
             -DIMAGE4K=${UVMSIM_BUILTIN_IMG} -DIMAGE1K=${UVMSIM_BUILTIN_IMG1K}
             -P ${CMAKE_SOURCE_DIR}/cmake/mkimage.cmake
-    DEPENDS ${_program_files} uvmsim_mksparse ${CMAKE_SOURCE_DIR}/cmake/mkimage.cmake
+    DEPENDS ${_image_files} uvmsim_mksparse ${CMAKE_SOURCE_DIR}/cmake/mkimage.cmake
     COMMENT "Making the ext2 images (mke2fs -d)" VERBATIM)
   add_custom_command(OUTPUT ${_bi_gen}
     COMMAND uvmsim_bin2c ${UVMSIM_BUILTIN_IMG} ${_bi_gen} uvmsim_builtin_image_data

@@ -6,7 +6,6 @@
  *   /bin/hi       symlink to hello
  *   /bin/bigdata  static program with 8 pages of initialised .data and 64 KiB of .bss
  *   /bin/hello32  32-bit static program (when the compiler can build it)
- *   /bin/hellopie hello linked -static-pie (ET_DYN; when the compiler can build it)
  *   /data/sparse  15 pages + 100 bytes; data in pages 0, 3 and 15, holes elsewhere
  *   /etc/motd     a line of text
  * Feed it to uvmsim_flashdev_create_mem(), then uvmsim_mount_ext2(). */
