@@ -83,6 +83,9 @@ struct pmap_ops {
     void (*stats)(const struct pmap_machine *pmm, uvmsim_pmap_stats *out);
 };
 
+/* Memo slots per access kind (a power of two). */
+#define PMAP_FAST_MEMO 16
+
 /* The TLB-hit fast path of the CPU model (uvmsim_pmap_fast_hit).  A hit decided here
  * must have exactly the effects the backend's translate has on a hit: the same TLB
  * look-up and counters, the same access decision, the same side effects; anything else
@@ -105,14 +108,17 @@ struct pmap_fast {
     bool *touch_kind[3];            /* by access kind: touch_store for stores, else scratch
                                        (filled by the common layer after fast_setup) */
     bool scratch;                   /* where touch pointers a backend ignores point */
-    /* The last hit of each access kind: its vpn, its entry, and the TLB's generation
-     * then.  While the generation is unchanged no entry was filled, replaced,
-     * invalidated or flushed, so the same vpn is the same hit on the same entry, already
-     * checked (its domain and rights cannot have changed either: the DACR changes only
-     * at activate and destroy, which clear this description). */
-    vaddr_t hint_vpn[3];
-    uint64_t hint_gen[3];
-    struct tlb_entry *hint[3];
+    /* Recent hits by access kind, direct-mapped on the vpn: its entry and the TLB's
+     * generation then.  While the generation is unchanged no entry was filled,
+     * replaced, invalidated or flushed, so the same vpn is the same hit on the same
+     * entry, already checked (its domain and rights cannot have changed either: the
+     * DACR changes only at activate and destroy, which clear this description).  A
+     * memo of the search, never a second TLB: every hit is still counted and stamped. */
+    struct pmap_fast_memo {
+        vaddr_t vpn;
+        uint64_t gen;               /* 0: empty (TLB generations start at 1) */
+        struct tlb_entry *e;
+    } memo[3][PMAP_FAST_MEMO];
 };
 
 /* Per-machine pmap state. */
@@ -289,9 +295,10 @@ static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit(struct pm
     vaddr_t mva = va < f->reloc_end ? va + f->reloc_add : va;
     vaddr_t vpn = mva >> f->shift;
     struct tlb *t = f->tlb[kind];
+    struct pmap_fast_memo *mo = &f->memo[kind][vpn & (PMAP_FAST_MEMO - 1)];
     struct tlb_entry *e;
-    if (vpn == f->hint_vpn[kind] && t->gen == f->hint_gen[kind]) {
-        e = f->hint[kind];
+    if (mo->vpn == vpn && mo->gen == t->gen) {
+        e = mo->e;
     } else {
         e = uvmsim_tlb_probe(t, f->asid, vpn);
         if (e == NULL)
@@ -299,9 +306,9 @@ static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit(struct pm
         unsigned acc = (*f->dacr >> (2 * e->domain)) & 3u;
         if (acc == 0 || (acc != 3 && !uvmsim_pmap_access_ok(e->prot, kind)))
             return false;
-        f->hint_vpn[kind] = vpn;
-        f->hint_gen[kind] = t->gen;
-        f->hint[kind] = e;
+        mo->vpn = vpn;
+        mo->gen = t->gen;
+        mo->e = e;
     }
     uvmsim_tlb_count_hit(t, e);
     *f->touch = true;

@@ -509,47 +509,6 @@ static int rp_malformed(struct uvmsim_replayer *r, const char *fmt, ...)
     return rp_fail(r, UVMSIM_EINVAL, "malformed record: %s", what);
 }
 
-/* Readable bytes the fast form needs at the start of a line. */
-#define RP_FAST_WINDOW 32
-
-/* Lackey's own form of a record line, without a branch that depends on the data: three
- * characters holding the kind letter and blanks ("I  ", " L ", " S ", " M "), 1 to 16
- * hex digits, a comma, 1 to 3 decimal digits, a newline.  RP_FAST_WINDOW bytes must be
- * readable at p.  Returns the line's length with the record filled in, or 0 when the
- * line is anything else: the general parser then decides (and words any error). */
-static inline __attribute__((always_inline)) size_t rp_fast_line(const unsigned char *p, unsigned *kind,
-                                                                 uint64_t *addr, uint64_t *size)
-{
-    unsigned c0 = p[0], c1 = p[1];
-    unsigned k = kindv[(c0 ^ c1 ^ ' ') & 0xffu];
-    if ((p[2] != ' ') | ((c0 != ' ') & (c1 != ' ')) | (k == 0))
-        return 0;
-    const unsigned char *q = p + 3;
-    uint64_t full = 0;
-    unsigned bad = 0;                 /* bit i: q[i] is not a hex digit */
-    for (unsigned i = 0; i < 16; i++) {
-        unsigned h = hexv[q[i]];
-        full = full << 4 | ((h - 1u) & 0xfu);
-        bad |= (unsigned)(h == 0) << i;
-    }
-    unsigned n = bad ? (unsigned)__builtin_ctz(bad) : 16u;   /* digits */
-    if (n == 0 || q[n] != ',')
-        return 0;
-    uint64_t a = full >> (4 * (16 - n));
-    const unsigned char *s = q + n + 1;
-    unsigned d0 = s[0] - (unsigned)'0', d1 = s[1] - (unsigned)'0', d2 = s[2] - (unsigned)'0';
-    unsigned g0 = d0 < 10, g1 = g0 & (d1 < 10), g2 = g1 & (d2 < 10);
-    unsigned m = g0 + g1 + g2;
-    uint64_t v1 = d0, v2 = v1 * 10 + d1, v3 = v2 * 10 + d2;
-    uint64_t sz = g2 ? v3 : g1 ? v2 : v1;
-    if ((m == 0) | (s[m] != '\n') | (sz == 0) | (a + (sz - 1) < a))
-        return 0;
-    *kind = k - 1;
-    *addr = a;
-    *size = sz;
-    return (size_t)(s + m + 1 - p);
-}
-
 /* Parse and replay the lines of [p, stop): stop[-1] is '\n', so every scan below ends
  * at a newline at the latest.  Returns the error, *next the first line not consumed. */
 static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const unsigned char *stop,
@@ -560,24 +519,12 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
     while (p < stop && left > 0) {
         const unsigned char *q = p;
         unsigned kind;
-        if (stop - p >= RP_FAST_WINDOW) {
-            uint64_t fa, fsize;
-            size_t n = rp_fast_line(p, &kind, &fa, &fsize);
-            if (n != 0) {
-                if ((err = rp_record(r, kind, fa, fsize)) != UVMSIM_OK)
-                    break;
-                p += n;
-                r->st.lines++;
-                left--;
-                continue;
-            }
-        }
-        /* Lackey's own forms first: "I  " and " L ", " S ", " M " */
-        if (q[0] == 'I' && q[1] == ' ') {
-            kind = UVMSIM_REC_I;
-            q += 2;
-        } else if (q[0] == ' ' && q[2] == ' ' && kindv[q[1]] > 1) {
-            kind = kindv[q[1]] - 1u;
+        /* Lackey's own forms first, decided without a branch on the letter: three
+         * characters, the letter and two blanks ("I  ", " L ", " S ", " M ") */
+        unsigned c0 = q[0], c1 = q[1];
+        unsigned k = kindv[(c0 ^ c1 ^ ' ') & 0xffu];
+        if (((q[2] == ' ') & ((c0 == ' ') ^ (c1 == ' ')) & (k != 0)) && hexv[q[3]] != 0) {
+            kind = k - 1u;
             q += 3;
         } else {
             while (*q == ' ' || *q == '\t')
@@ -592,9 +539,9 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
                 r->st.skipped_lines++;
                 continue;
             }
+            while (*q == ' ' || *q == '\t')
+                q++;
         }
-        while (*q == ' ' || *q == '\t')
-            q++;
         uint64_t a = 0, size = 0;
         unsigned nd = 0;
         uint8_t h;
@@ -644,11 +591,13 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
             err = rp_malformed(r, "size 0");
             goto bad;
         }
-        while (*q == ' ' || *q == '\t' || *q == '\r')
-            q++;
         if (*q != '\n') {
-            err = rp_malformed(r, "unexpected '%s' after the size", rp_char(*q, cb));
-            goto bad;
+            while (*q == ' ' || *q == '\t' || *q == '\r')
+                q++;
+            if (*q != '\n') {
+                err = rp_malformed(r, "unexpected '%s' after the size", rp_char(*q, cb));
+                goto bad;
+            }
         }
         if (a + (size - 1) < a) {
             err = rp_malformed(r, "address 0x%llx + size %llu wraps around", (unsigned long long)a,
