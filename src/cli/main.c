@@ -4,6 +4,7 @@
  *   uvmsim explain [--pmap NAME] [--step N] SCENARIO
  *   uvmsim dot [--step N] [--png FILE] [--pmap NAME] SCENARIO
  *   uvmsim matrix [--json|--csv] [--backend NAME] [--only KEY=VALUE ...]
+ *   uvmsim replay [--image IMG --program PATH] [--json|--csv] [OPTIONS] [TRACE...]
  *
  * Exit status: 0 ok, 1 an expectation or a matrix case failed, 2 usage or input error,
  * 3 simulator error (see docs/cli.md).  Errors go to stderr. */
@@ -16,6 +17,7 @@
 #include <unistd.h>
 #include "scn.h"
 #include "mx.h"
+#include "replay_cmd.h"
 
 static void usage_main(FILE *f)
 {
@@ -27,6 +29,7 @@ static void usage_main(FILE *f)
             "  explain SCENARIO   run it and explain every page fault step by step in plain words\n"
             "  dot SCENARIO       draw the state after the last step (or --step N) for Graphviz\n"
             "  matrix             run the fault-handler test matrix on every pmap backend\n"
+            "  replay [TRACE...]  replay Valgrind Lackey traces of a real program through the MMU\n"
             "  help               this text\n"
             "`uvmsim COMMAND --help` describes each command.  SCENARIO may be - for stdin.\n"
             "The scenario language is described in docs/cli.md.\n"
@@ -287,6 +290,8 @@ int main(int argc, char **argv)
         return cmd_scenario("dot", UVMSIM_SCN_MODE_DOT, argc - 1, argv + 1, usage_dot);
     if (strcmp(cmd, "matrix") == 0)
         return uvmsim_mx_main(argc - 1, argv + 1, stdout, stderr);
-    fprintf(stderr, "uvmsim: unknown command '%s' (expected run, explain, dot, matrix or help)\n", cmd);
+    if (strcmp(cmd, "replay") == 0)
+        return uvmsim_replay_main(argc - 1, argv + 1, stdout, stderr);
+    fprintf(stderr, "uvmsim: unknown command '%s' (expected run, explain, dot, matrix, replay or help)\n", cmd);
     return UVMSIM_SCN_INPUT;
 }

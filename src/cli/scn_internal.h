@@ -197,6 +197,9 @@ struct scn_runtime {
 void uvmsim_scn_on_event(const uvmsim_event *ev, void *arg);
 /* A fault outcome as a JSON object. */
 void uvmsim_scn_json_outcome(struct sbuf *b, const uvmsim_fault_outcome *o);
+/* One event as the JSON object of a --trace line (no newline); ctx_key names the
+ * context number (run: "scn_step", replay: "record"). */
+void uvmsim_scn_json_event(struct sbuf *b, const uvmsim_event *ev, const char *ctx_key, uint64_t ctx);
 /* Graphviz text for the machine's state. */
 int uvmsim_scn_dot(struct scn_runtime *rt, FILE *out);
 

@@ -58,6 +58,14 @@ void uvmsim_replay_opts_init(uvmsim_replay_opts *o)
 
 /* ---- failures ---- */
 
+static uint64_t rp_records(const struct uvmsim_replayer *r)
+{
+    uint64_t n = 0;
+    for (unsigned k = 0; k < UVMSIM_REC_NKINDS; k++)
+        n += r->st.by_kind[k];
+    return n;
+}
+
 /* Record the failure err with a message; input errors name NAME:LINE. */
 static int rp_fail(struct uvmsim_replayer *r, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -68,7 +76,7 @@ static int rp_fail(struct uvmsim_replayer *r, int err, const char *fmt, ...)
         n = (size_t)snprintf(r->msg, sizeof(r->msg), "%s:%llu: ", r->name, (unsigned long long)r->st.lines + 1);
     else
         n = (size_t)snprintf(r->msg, sizeof(r->msg), "%s: record %llu: ", r->name,
-                             (unsigned long long)(r->st.records + r->st.malformed + 1));
+                             (unsigned long long)(rp_records(r) + r->st.malformed + 1));
     if (n < sizeof(r->msg)) {
         va_list ap;
         va_start(ap, fmt);
@@ -87,6 +95,15 @@ static int rp_fold_check(struct uvmsim_replayer *r, uint64_t chunk, vaddr_t va)
 {
     uint64_t nchunks = r->fold_limit >> FOLD_SHIFT;
     uint64_t fc = chunk & (nchunks - 1);
+    if (r->owner[fc] == 0 && chunk != fc) {
+        /* a folded address into a 1 MiB nobody claimed yet: it is native all the same if
+         * the process maps something there (mapped after the replayer was opened) */
+        struct vm_map *map = &r->p->map;
+        vaddr_t lo = fc << FOLD_SHIFT, hi = (fc + 1) << FOLD_SHIFT;
+        unsigned i = uvmsim_map_index(map, lo);
+        if (i < map->nents && map->ents[i]->start < hi)
+            r->owner[fc] = fc + 1;
+    }
     if (r->owner[fc] == 0) {
         r->owner[fc] = chunk + 1;
     } else if (r->owner[fc] != chunk + 1) {
@@ -406,9 +423,7 @@ void uvmsim_replay_stats_get(const uvmsim_replayer *r, uvmsim_replay_stats *out)
     if (r == NULL)
         return;
     *out = r->st;
-    out->records = 0;
-    for (unsigned k = 0; k < UVMSIM_REC_NKINDS; k++)
-        out->records += r->st.by_kind[k];
+    out->records = rp_records(r);
     out->accesses = r->p->st.accesses - r->acc0;
     out->auto_regions = r->nreg;
 }
@@ -689,6 +704,8 @@ int uvmsim_replay_run(uvmsim_replayer *r, uint64_t max_records, bool *done)
         *done = false;
     if (r == NULL)
         return UVMSIM_EINVAL;
+    if (r->err)
+        return r->err;
     if (r->f == NULL)
         return UVMSIM_EINVAL;
     int err = rp_enter(r);
@@ -698,13 +715,13 @@ int uvmsim_replay_run(uvmsim_replayer *r, uint64_t max_records, bool *done)
     uint64_t left = max_records ? max_records : UINT64_MAX;
     for (;;) {
         if (f->pos < f->len) {
-            uint64_t before = r->st.by_kind[0] + r->st.by_kind[1] + r->st.by_kind[2] + r->st.by_kind[3];
+            uint64_t before = rp_records(r);
             size_t used;
             err = uvmsim_replay_feed(r, f->buf + f->pos, f->len - f->pos, left, f->eof, &used);
             f->pos += used;
             if (err)
                 return err;
-            uint64_t did = r->st.by_kind[0] + r->st.by_kind[1] + r->st.by_kind[2] + r->st.by_kind[3] - before;
+            uint64_t did = rp_records(r) - before;
             if (max_records) {
                 left -= did;
                 if (left == 0)
