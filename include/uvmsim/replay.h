@@ -111,7 +111,7 @@ typedef struct uvmsim_replay_stats {
     uint64_t faults;           /* faults taken by replayed accesses */
     uint64_t auto_regions;     /* auto regions now (adjacent auto mappings count as one) */
     uint64_t auto_maps;        /* mappings the auto-region policy made */
-    uint64_t auto_bytes;       /* bytes they cover */
+    uint64_t auto_bytes;       /* bytes those mappings covered when made */
     uint64_t auto_exec;        /* auto mappings made executable by a fetch */
     uint64_t folded;           /* accesses folded into a 32-bit MMU's range */
 } uvmsim_replay_stats;

@@ -156,33 +156,44 @@ static bool rp_in_region(const struct uvmsim_replayer *r, vaddr_t va)
     return i < r->nreg && r->reg[i].start <= va;
 }
 
-/* Account [lo, hi), just mapped: grow a neighbour, merge two, or start a region. */
+/* Account [lo, hi), just mapped: start a region, or grow the ones it touches into one
+ * (a granule between two merges them; a hole the caller unmapped inside a region and
+ * that is mapped again changes nothing). */
 static int rp_region_add(struct uvmsim_replayer *r, vaddr_t lo, vaddr_t hi)
 {
-    size_t i = rp_region_index(r, lo);     /* regions before i end at or below lo */
-    bool left = i > 0 && r->reg[i - 1].end == lo;
-    bool right = i < r->nreg && r->reg[i].start == hi;
-    if (left && right) {
-        r->reg[i - 1].end = r->reg[i].end;
-        memmove(&r->reg[i], &r->reg[i + 1], (r->nreg - i - 1) * sizeof(*r->reg));
-        r->nreg--;
-    } else if (left) {
-        r->reg[i - 1].end = hi;
-    } else if (right) {
-        r->reg[i].start = lo;
-    } else {
-        if (r->nreg == r->capreg) {
-            size_t ncap = r->capreg ? 2 * r->capreg : 16;
-            struct rp_region *n = realloc(r->reg, ncap * sizeof(*n));
-            if (n == NULL)
-                return UVMSIM_ENOHOST;
-            r->reg = n;
-            r->capreg = ncap;
-        }
-        memmove(&r->reg[i + 1], &r->reg[i], (r->nreg - i) * sizeof(*r->reg));
-        r->reg[i] = (struct rp_region){lo, hi};
-        r->nreg++;
+    size_t i = 0, lo_i = 0, hi_i = r->nreg;
+    while (lo_i < hi_i) {                     /* first region with end >= lo */
+        size_t mid = lo_i + (hi_i - lo_i) / 2;
+        if (r->reg[mid].end < lo)
+            lo_i = mid + 1;
+        else
+            hi_i = mid;
     }
+    i = lo_i;
+    size_t j = i;
+    while (j < r->nreg && r->reg[j].start <= hi)
+        j++;                                  /* [i, j): the regions [lo, hi) touches */
+    if (j > i) {
+        if (r->reg[i].start < lo)
+            lo = r->reg[i].start;
+        if (r->reg[j - 1].end > hi)
+            hi = r->reg[j - 1].end;
+        r->reg[i] = (struct rp_region){lo, hi};
+        memmove(&r->reg[i + 1], &r->reg[j], (r->nreg - j) * sizeof(*r->reg));
+        r->nreg -= j - i - 1;
+        return UVMSIM_OK;
+    }
+    if (r->nreg == r->capreg) {
+        size_t ncap = r->capreg ? 2 * r->capreg : 16;
+        struct rp_region *n = realloc(r->reg, ncap * sizeof(*n));
+        if (n == NULL)
+            return UVMSIM_ENOHOST;
+        r->reg = n;
+        r->capreg = ncap;
+    }
+    memmove(&r->reg[i + 1], &r->reg[i], (r->nreg - i) * sizeof(*r->reg));
+    r->reg[i] = (struct rp_region){lo, hi};
+    r->nreg++;
     return UVMSIM_OK;
 }
 

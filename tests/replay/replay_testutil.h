@@ -143,7 +143,7 @@ RT_UNUSED static char *rt_random_trace(uint64_t seed, unsigned n, uint64_t text_
         const char *kind = k < 5 ? "I " : k < 7 ? " L" : k < 9 ? " S" : " M";
         uint64_t addr, size;
         if (k < 5) {
-            addr = text_lo + (x >> 8) % ((uint64_t)text_pages * 4096);
+            addr = text_lo + (x >> 8) % ((uint64_t)text_pages * 4096 - 16);   /* stays in the text */
             size = 1 + (x >> 40) % 15;
         } else {
             uint64_t area = areas[(x >> 8) % 5];
