@@ -11,6 +11,12 @@
 #include "uvmsim/replay.h"
 
 #define RT_UNUSED __attribute__((unused))
+
+/* Under Valgrind (the memcheck label) the suites replay less. */
+RT_UNUSED static bool rt_memcheck(void)
+{
+    return getenv("UVMSIM_MEMCHECK") != NULL;
+}
 #define RT_MAXF 64
 
 /* The faults a replayer reported (the first RT_MAXF kept). */
@@ -27,7 +33,7 @@ RT_UNUSED static void rt_on_fault(const uvmsim_fault_outcome *o, void *arg)
     f->n++;
 }
 
-/* A machine (backend, 64 MiB RAM) with one empty process and a replayer named "t.trace". */
+/* A machine (backend, 32 MiB RAM) with one empty process and a replayer named "t.trace". */
 struct rt_rig {
     uvmsim_machine *m;
     uvmsim_proc *p;
@@ -38,7 +44,7 @@ struct rt_rig {
 RT_UNUSED static void rt_up_opts(struct rt_rig *g, const char *backend, bool lenient, uint64_t region)
 {
     memset(g, 0, sizeof(*g));
-    g->m = vt_machine(64u << 20, backend);
+    g->m = vt_machine(32u << 20, backend);
     ck_assert_int_eq(uvmsim_proc_create(g->m, &g->p), UVMSIM_OK);
     uvmsim_replay_opts o;
     uvmsim_replay_opts_init(&o);
