@@ -20,12 +20,13 @@ if(TARGET fass-switch)
     add_test(NAME examples/fass-switch-bad${tag} COMMAND fass-switch --switches 5 --procs 2 ${bad})
     set_tests_properties(examples/fass-switch-bad${tag} PROPERTIES LABELS "unit;examples;pmap_sim" WILL_FAIL TRUE)
   endforeach()
-  find_program(GNUPLOT gnuplot)
-  if(GNUPLOT)
+  if(UVMSIM_GNUPLOT)
     add_test(NAME examples/fass-switch-png
       COMMAND fass-switch --procs 2,16 --switches 30 --png ${CMAKE_BINARY_DIR}/tests/fass-switch.png)
     set_tests_properties(examples/fass-switch-png PROPERTIES LABELS "unit;examples;pmap_sim"
       PASS_REGULAR_EXPRESSION "fass,16,30,")
+  else()
+    uvmsim_skip_test(examples/fass-switch-png "unit;examples;pmap_sim" "gnuplot is not installed (Debian: gnuplot-nox)")
   endif()
   if(VALGRIND AND NOT UVMSIM_SANITIZE)
     add_test(NAME memcheck/examples/fass-switch COMMAND ${VALGRIND} --quiet --error-exitcode=99 --leak-check=full
