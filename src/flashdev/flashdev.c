@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "../vm/uvm_internal.h"
+#include "../machine/machine_internal.h"
 #include "flashdev_internal.h"
 
 /* One attached device.  Invariants while linked on m->devs:

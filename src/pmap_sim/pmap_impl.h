@@ -8,7 +8,7 @@
 #ifndef UVMSIM_PMAP_IMPL_H
 #define UVMSIM_PMAP_IMPL_H
 
-#include "../vm/uvm_internal.h"
+#include "../machine/machine_internal.h"
 
 /* pmap_enter flags */
 #define PMAP_CANFAIL   0x01   /* return UVMSIM_ENOMEM instead of asserting */

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "uvmsim/uvmsim.h"
-#include "vm/uvm_internal.h"
+#include "machine/machine_internal.h"
 #include "flashdev/flashdev_internal.h"
 #include "vmtest.h"
 

@@ -1,12 +1,12 @@
-/* Check suite for src/vm/uvm_phys.c and src/vm/uvm_machine.c: configuration checks,
- * many machines per process, RAM and device segment registration and look-up, the RAM
+/* Check suite for the machine core, src/machine/uvm_phys.c and src/machine/machine.c
+ * (with create/destroy from src/vm/uvm_machine.c): configuration checks, many machines per process, RAM and device segment registration and look-up, the RAM
  * page allocator and its counters, the zero page, bounds-checked byte access, the
  * metadata report, NULL handling, error strings, the trace hook and the seeded RNG. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include "uvmsim/uvmsim.h"
-#include "vm/uvm_internal.h"
+#include "machine/machine_internal.h"
 #include "vmtest.h"
 
 #define KiB 1024u
@@ -810,7 +810,7 @@ START_TEST(test_trace_and_names)
     ck_assert_uint_eq(l.n, 2);
     ck_assert_uint_eq(l.seq[0], 1);
     ck_assert_uint_eq(l.seq[1], 2);
-    ck_assert_int_eq(l.pid[0], uvmsim_curpid(m));
+    ck_assert_int_eq(l.pid[0], uvmsim_proc_pid(uvmsim_proc_current(m)));   /* -1: none on the CPU */
     ck_assert_int_eq(l.pid[1], 42);
     uvmsim_trace_set(m, NULL, NULL);
     uvmsim_emit(m, &ev);
