@@ -247,16 +247,8 @@ int main(int argc, char **argv)
     else
         err = uvmsim_flashdev_create_pattern(m, &fc, o.pattern_size, o.seed, &dev);
     if (err != UVMSIM_OK) {
-        const char *why = "";
-        switch (err) {
-        case UVMSIM_EIO: why = " (cannot read the file)"; break;
-        case UVMSIM_EINVAL: why = " (empty image, or block size not a power of two)"; break;
-        case UVMSIM_EALIGN: why = " (size must be a multiple of the block size and of the page size)"; break;
-        case UVMSIM_ERANGE: why = " (larger than the 64 MiB NOR window)"; break;
-        default: break;
-        }
-        fprintf(stderr, "physmap: cannot attach NOR device from %s: %s [%s]%s\n",
-                o.image ? o.image : "the built-in pattern", uvmsim_strerror(err), uvmsim_errname(err), why);
+        fprintf(stderr, "physmap: cannot attach NOR device from %s: %s [%s]\n",
+                o.image ? o.image : "the built-in pattern", uvmsim_last_error(m), uvmsim_errname(err));
         uvmsim_machine_destroy(m);
         return 2;
     }

@@ -2,6 +2,8 @@
  * machine the core owns (RAM segment, zero page, page geometry, random source), the event
  * sink.  uvmsim_machine_create/destroy live in the vm layer (src/vm/uvm_machine.c),
  * which is the one place allowed to call every subsystem. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "machine_internal.h"
@@ -27,25 +29,37 @@ void uvmsim_machine_config_init(uvmsim_machine_config *cfg)
 
 static bool is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
 
-int uvmsim_machine_config_check(const uvmsim_machine_config *c)
+/* The core's rules for a configuration; every refusal says which rule in why. */
+int uvmsim_machine_config_check(const uvmsim_machine_config *c, char *why, size_t whylen)
 {
+#define REFUSE(err, ...) do { if (why && whylen) snprintf(why, whylen, __VA_ARGS__); return (err); } while (0)
     if (!is_pow2(c->page_size) || c->page_size < 512 || c->page_size > (1u << 20))
-        return UVMSIM_EINVAL;
+        REFUSE(UVMSIM_EINVAL, "page size %zu: must be a power of two from 512 bytes to 1 MiB", c->page_size);
     uint64_t mask = c->page_size - 1;
     if (c->ram_size == 0)
-        return UVMSIM_EINVAL;
-    if ((c->ram_base & mask) || (c->ram_size & mask) || (c->nor_base & mask) || (c->nor_size & mask))
-        return UVMSIM_EALIGN;
+        REFUSE(UVMSIM_EINVAL, "RAM size 0: a machine needs RAM");
+    if ((c->ram_base & mask) || (c->ram_size & mask))
+        REFUSE(UVMSIM_EALIGN, "RAM base 0x%llx and size %llu must be multiples of the page size %zu",
+               (unsigned long long)c->ram_base, (unsigned long long)c->ram_size, c->page_size);
+    if ((c->nor_base & mask) || (c->nor_size & mask))
+        REFUSE(UVMSIM_EALIGN, "NOR window base 0x%llx and size %llu must be multiples of the page size %zu",
+               (unsigned long long)c->nor_base, (unsigned long long)c->nor_size, c->page_size);
     if (c->ram_base + c->ram_size < c->ram_base || c->nor_base + c->nor_size < c->nor_base)
-        return UVMSIM_ERANGE;
+        REFUSE(UVMSIM_ERANGE, "RAM or NOR window wraps past the end of the 64-bit physical address space");
     if (c->nor_size && c->ram_base < c->nor_base + c->nor_size && c->nor_base < c->ram_base + c->ram_size)
-        return UVMSIM_EOVERLAP;
+        REFUSE(UVMSIM_EOVERLAP, "RAM [0x%llx, 0x%llx) overlaps the NOR window [0x%llx, 0x%llx)",
+               (unsigned long long)c->ram_base, (unsigned long long)(c->ram_base + c->ram_size),
+               (unsigned long long)c->nor_base, (unsigned long long)(c->nor_base + c->nor_size));
     if (c->pv_hash_buckets == 0)
-        return UVMSIM_EINVAL;
+        REFUSE(UVMSIM_EINVAL, "the device PV hash needs at least one bucket");
     if (c->tlb.ways && c->tlb.entries && (c->tlb.entries % c->tlb.ways))
-        return UVMSIM_EINVAL;
+        REFUSE(UVMSIM_EINVAL, "TLB of %u entries cannot have %u ways: the ways must divide the entries",
+               c->tlb.entries, c->tlb.ways);
     if (c->tlb.repl > UVMSIM_TLB_RANDOM)
-        return UVMSIM_EINVAL;
+        REFUSE(UVMSIM_EINVAL, "unknown TLB replacement policy %d (lru, fifo or random)", (int)c->tlb.repl);
+#undef REFUSE
+    if (why && whylen)
+        why[0] = '\0';
     return UVMSIM_OK;
 }
 
@@ -108,6 +122,20 @@ void uvmsim_emit(struct uvmsim_machine *m, uvmsim_event *ev)
     if (ev->pid == 0)
         ev->pid = m->curpid;
     m->trace_fn(ev, m->trace_arg);
+}
+
+int uvmsim_machine_fail(struct uvmsim_machine *m, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->why, sizeof(m->why), fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+const char *uvmsim_last_error(const uvmsim_machine *m)
+{
+    return m ? m->why : "";
 }
 
 const char *uvmsim_event_type_name(uvmsim_event_type t)

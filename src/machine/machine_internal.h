@@ -108,6 +108,7 @@ struct uvmsim_machine {
     uint64_t trace_seq;
 
     uint64_t rng;                  /* xorshift state, from cfg.seed */
+    char why[256];                 /* the last failure's sentence (uvmsim_last_error) */
     uint64_t next_id;              /* ids of amaps/objects for pictures and traces */
     struct uvm_object *objects;    /* live uvm objects (uo_next) */
 };
@@ -131,9 +132,13 @@ void uvmsim_phys_fini(struct uvmsim_machine *m);
  * core_init validates cfg and sets up what the core owns: the RAM segment and the zero
  * page; => on failure nothing is left allocated.  core_fini frees the segments; the
  * other subsystems' state must be gone by then (uvmsim_machine_destroy orders it). */
-int uvmsim_machine_config_check(const uvmsim_machine_config *c);
+int uvmsim_machine_config_check(const uvmsim_machine_config *c, char *why, size_t whylen);
 int uvmsim_machine_core_init(struct uvmsim_machine *m, const uvmsim_machine_config *cfg);
 void uvmsim_machine_core_fini(struct uvmsim_machine *m);
+
+/* Record why a call failed (uvmsim_last_error) and return err, for `return fail(...)`. */
+int uvmsim_machine_fail(struct uvmsim_machine *m, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- event sink and random source (machine.c) ---- */
 void uvmsim_emit(struct uvmsim_machine *m, uvmsim_event *ev);

@@ -5,6 +5,17 @@
 #include "uvm_internal.h"
 #include "../pmap_sim/pmap_impl.h"
 
+int uvmsim_machine_config_explain(const uvmsim_machine_config *cfg, char *why, size_t whylen)
+{
+    uvmsim_machine_config def;
+    if (cfg == NULL) {
+        uvmsim_machine_config_init(&def);
+        cfg = &def;
+    }
+    int err = uvmsim_machine_config_check(cfg, why, whylen);
+    return err ? err : uvmsim_pmap_config_check(cfg, why, whylen);
+}
+
 int uvmsim_machine_create(const uvmsim_machine_config *cfg, uvmsim_machine **out)
 {
     uvmsim_machine_config def;
@@ -15,7 +26,7 @@ int uvmsim_machine_create(const uvmsim_machine_config *cfg, uvmsim_machine **out
         uvmsim_machine_config_init(&def);
         cfg = &def;
     }
-    int err = uvmsim_machine_config_check(cfg);
+    int err = uvmsim_machine_config_explain(cfg, NULL, 0);
     if (err)
         return err;
     struct uvmsim_machine *m = calloc(1, sizeof(*m));
