@@ -41,6 +41,9 @@ typedef struct uvmsim_machine_config {
     uint64_t seed;            /* seeds every random choice; default 1 */
 } uvmsim_machine_config;
 
+/* The library's version, "MAJOR.MINOR.PATCH" (the CMake project version). */
+UVMSIM_API const char *uvmsim_version(void);
+
 /* Fill *cfg with the defaults documented above. */
 UVMSIM_API void uvmsim_machine_config_init(uvmsim_machine_config *cfg);
 

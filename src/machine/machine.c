@@ -96,6 +96,11 @@ void uvmsim_machine_core_fini(struct uvmsim_machine *m)
     uvmsim_phys_fini(m);
 }
 
+const char *uvmsim_version(void)
+{
+    return UVMSIM_VERSION_STRING;
+}
+
 size_t uvmsim_page_size(const uvmsim_machine *m)
 {
     return m ? m->cfg.page_size : 0;
