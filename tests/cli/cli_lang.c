@@ -787,7 +787,7 @@ START_TEST(test_summary_and_explain_expects)
              "load p 0x10000000 1\nexpect fault lower-direct\nexpect writable no\nstore p 0x10000000 \"%0200d\"\n", 7);
     ck_assert_int_eq(cu_run_mode(big, UVMSIM_SCN_MODE_EXPLAIN, false, &r), UVMSIM_SCN_FAILED);
     CU_HAS(r.out, "  Line 5: expect writable no: held\n");
-    CU_HAS(r.out, "(line 6: store p 0x10000000 \"00000000000000000000000000000000000...); ");
+    CU_HAS(r.out, "(line 6: store p 0x10000000 \"0000000000000000000000000000000000000...); ");
     cu_free(&r);
 }
 END_TEST
