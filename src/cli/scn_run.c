@@ -135,7 +135,7 @@ static int step_machine(struct scn_runtime *rt, const struct scn_step *st, struc
     uvmsim_sb_printf(&res->info, " RAM at 0x%llx, %zu-byte pages, pmap %s, ", (unsigned long long)c->ram_base,
                      c->page_size, uvmsim_pmap_backend_name(rt->m));
     if (c->tlb.entries == 0)
-        uvmsim_sb_printf(&res->info, "no TLB");
+        uvmsim_sb_printf(&res->info, "no TLB (tlb=0: every access walks the page tables)");
     else
         uvmsim_sb_printf(&res->info, "TLB %u entries %s %s %s", c->tlb.entries,
                          c->tlb.ways == 0 || c->tlb.ways >= c->tlb.entries ? "fully associative" : "set-associative",

@@ -259,7 +259,7 @@ START_TEST(test_machine_line)
     cu_free(&r);
     ck_assert_int_eq(cu_run("machine tlb=off ram=640K\nspawn p\n", &r), UVMSIM_SCN_OK);
     CU_HAS(r.out, "640 KiB RAM at 0x0");
-    CU_HAS(r.out, "no TLB");
+    CU_HAS(r.out, "no TLB (tlb=0: every access walks the page tables)");
     cu_free(&r);
     ck_assert_int_eq(cu_run("machine tlb=16/4/random/unified\nspawn p\n", &r), UVMSIM_SCN_OK);
     CU_HAS(r.out, "TLB 16 entries set-associative random unified (4 ways)");
