@@ -319,8 +319,7 @@ static void usage(FILE *f)
             "  --procs N   processes of the exec workload, 1..256 (default 8; 2 with --quick)\n"
             "  --csv       group,key,value,unit lines\n"
             "  --json      one object: {\"KEY\": value, ..., \"units\": {\"KEY\": \"unit\", ...}}\n"
-            "Exit status: 0 ok, 2 usage error, 3 simulator error.  See uvmsim-bench(1) and\n"
-            "docs/bench.md.\n");
+            "Exit status: 0 ok, 2 usage error, 3 simulator error.  See uvmsim-bench(1).\n");
 }
 
 static void print_json(void)

@@ -7,7 +7,7 @@
  *   uvmsim help [COMMAND] | --help | --version
  *
  * Exit status: 0 ok, 1 an expectation or a matrix case failed, 2 usage or input error,
- * 3 simulator error (see docs/cli.md).  Errors go to stderr. */
+ * 3 simulator error (see uvmsim(1) and docs/cli.md).  Errors go to stderr. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,7 +264,8 @@ static void usage_matrix(FILE *f)
 static void usage_help(FILE *f)
 {
     fprintf(f, "usage: uvmsim help [COMMAND]\n"
-               "Prints the list of commands, or COMMAND's own help (as `uvmsim COMMAND --help`).\n");
+               "Prints the list of commands, or COMMAND's own help (as `uvmsim COMMAND --help`).\n"
+               "See uvmsim(1).\n");
 }
 
 static const struct command commands[] = {
