@@ -394,6 +394,22 @@ START_TEST(test_introspect)
     ck_assert(!uvmsim_introspect_extract(p, 0x10040000, NULL, NULL));
     ck_assert(!uvmsim_introspect_extract(p, ~0ull, NULL, NULL));
     ck_assert(!uvmsim_introspect_extract(NULL, 0x10002000, NULL, NULL));
+    /* the TLB: the child's load left its translation of 0x10000000 (read-only, the
+     * shared anon's page); entries come sorted by (tlb, tag, va) */
+    ck_assert(!s->split_tlb);
+    uvmsim_paddr_t qpa;
+    ck_assert(uvmsim_introspect_extract(q, 0x10000000, &qpa, NULL));
+    bool found = false;
+    for (uint32_t i = 0; i < s->ntlb; i++) {
+        ck_assert_uint_eq(s->tlb[i].tlb, 0);
+        if (i > 0)
+            ck_assert(s->tlb[i - 1].tag < s->tlb[i].tag ||
+                      (s->tlb[i - 1].tag == s->tlb[i].tag && s->tlb[i - 1].va < s->tlb[i].va));
+        if (s->tlb[i].va == 0x10000000 && s->tlb[i].pa == qpa && s->tlb[i].prot == UVMSIM_PROT_READ)
+            found = true;
+    }
+    ck_assert_msg(found, "no TLB entry 0x10000000 -> 0x%llx r-- among %u", (unsigned long long)qpa, s->ntlb);
+    ck_assert_uint_le(s->ntlb, 64);
     ck_assert_int_eq(uvmsim_introspect_loc(m, pa + 12), UVMSIM_LOC_RAM);
     ck_assert_int_eq(uvmsim_introspect_loc(m, uvmsim_zero_page(m)), UVMSIM_LOC_ZERO);
     ck_assert_int_eq(uvmsim_introspect_loc(m, 0x7000000000ull), UVMSIM_LOC_NONE);
