@@ -732,40 +732,70 @@ static void draw_tlb(struct dotw *w)
     fprintf(w->out, "  </table>>];\n");   /* the rows carry the marks */
 }
 
+/* The legend's samples: nodes drawn as the picture draws them, and edges between them. */
+static const struct {
+    const char *name, *attrs;
+    bool mark;                /* a sample of a change mark (pictures of one step only) */
+} legend_nodes[] = {
+    {"lg_proc", "label=\"process\", shape=ellipse", false},
+    {"lg_entry", "label=\"map entry\\nprot, cow, needs-copy\"", false},
+    {"lg_amap", "label=\"amap\\n(anon slots)\", shape=folder", false},
+    {"lg_anon", "label=\"anon\", shape=oval", false},
+    {"lg_obj", "label=\"object\\n(vnode, XIP, anon)\", shape=component", false},
+    {"lg_ram", "label=\"RAM page\\nPV entries\", shape=box3d", false},
+    {"lg_nor", "label=\"NOR page\\n(device, no vm_page)\", shape=box3d, style=filled, fillcolor=lightyellow", false},
+    {"lg_zero", "label=\"the zero page\", shape=box3d, style=filled, fillcolor=lightgrey", false},
+    {"lg_shared", "label=\"filled orange:\\nshared by several\", style=filled, fillcolor=" SHARED_COLOR, false},
+    {"lg_new", "label=\"new in this step\", color=" NEW_COLOR ", penwidth=3", true},
+    {"lg_changed", "label=\"changed in this step\\n(was: the old value)\", color=" CHANGED_COLOR ", penwidth=3", true},
+    {"lg_gone", "label=\"freed or removed\\nin this step\", style=dashed, color=" GONE_COLOR ", fontcolor=" GONE_COLOR, true},
+    {"lg_tlb", "shape=plaintext, label=<<table border=\"0\" cellborder=\"1\" cellspacing=\"0\" cellpadding=\"2\">"
+               "<tr><td>TLB row</td></tr><tr><td bgcolor=" NEW_FILL ">filled</td></tr><tr><td bgcolor=" CHANGED_FILL
+               ">refilled</td></tr><tr><td><font color=\"grey45\"><s>flushed</s></font></td></tr></table>>", true},
+};
+static const struct {
+    const char *from, *to, *attrs;
+    bool mark;
+} legend_edges[] = {
+    {"lg_proc", "lg_entry", "label=\"has\"", false},
+    {"lg_entry", "lg_amap", "label=\"upper layer\"", false},
+    {"lg_amap", "lg_anon", "label=\"slot\"", false},
+    {"lg_anon", "lg_ram", "style=solid", false},
+    {"lg_entry", "lg_obj", "label=\"lower layer\"", false},
+    {"lg_obj", "lg_ram", "label=\"resident page\"", false},
+    {"lg_entry", "lg_nor", "label=\"PTE (a PV entry):\\nva and rights\", style=dashed, color=blue, fontcolor=blue", false},
+    /* invisible: keep the samples without edges in one column */
+    {"lg_nor", "lg_zero", "style=invis", false},
+    {"lg_zero", "lg_shared", "style=invis", false},
+    {"lg_shared", "lg_new", "style=invis", true},
+    {"lg_new", "lg_changed", "style=invis", true},
+    {"lg_changed", "lg_gone", "style=invis", true},
+    {"lg_gone", "lg_tlb", "style=invis", true},
+};
+
 void uvmsim_scn_dot_legend(FILE *out, bool marks, const char *idp)
 {
-    const char *p = idp ? idp : "";
     fprintf(out, "  subgraph cluster_legend {\n    label=\"legend\";\n    style=rounded;\n    color=grey60;\n");
     if (idp)
-        fprintf(out, "    id=\"%slegend\";\n", p);
-    fprintf(out, "    node [fontsize=9];\n    edge [fontsize=8];\n"
-                 "    lg_proc [label=\"process\", shape=ellipse];\n"
-                 "    lg_entry [label=\"map entry\\nprot, cow, needs-copy\"];\n"
-                 "    lg_amap [label=\"amap\\n(anon slots)\", shape=folder];\n"
-                 "    lg_anon [label=\"anon\", shape=oval];\n"
-                 "    lg_obj [label=\"object\\n(vnode, XIP, anon)\", shape=component];\n"
-                 "    lg_ram [label=\"RAM page\\nPV entries\", shape=box3d];\n"
-                 "    lg_nor [label=\"NOR page\\n(device, no vm_page)\", shape=box3d, style=filled, fillcolor=lightyellow];\n"
-                 "    lg_zero [label=\"the zero page\", shape=box3d, style=filled, fillcolor=lightgrey];\n"
-                 "    lg_shared [label=\"filled orange:\\nshared by several\", style=filled, fillcolor=%s];\n"
-                 "    lg_proc -> lg_entry [label=\"has\"];\n"
-                 "    lg_entry -> lg_amap [label=\"upper layer\"];\n"
-                 "    lg_amap -> lg_anon [label=\"slot\"];\n"
-                 "    lg_anon -> lg_ram;\n"
-                 "    lg_entry -> lg_obj [label=\"lower layer\"];\n"
-                 "    lg_obj -> lg_ram [label=\"resident page\"];\n"
-                 "    lg_entry -> lg_nor [label=\"PTE (a PV entry):\\nva and rights\", style=dashed, color=blue, fontcolor=blue];\n",
-            SHARED_COLOR);
-    if (marks)
-        fprintf(out, "    lg_new [label=\"new in this step\\n(TLB row: filled)\", color=%s, penwidth=3];\n"
-                     "    lg_changed [label=\"changed in this step\\n(was: the old value)\", color=%s, penwidth=3];\n"
-                     "    lg_gone [label=\"freed or removed\\nin this step\", style=dashed, color=%s, fontcolor=%s];\n"
-                     "    lg_tlb [shape=plaintext, label=<<table border=\"0\" cellborder=\"1\" cellspacing=\"0\" cellpadding=\"2\">"
-                     "<tr><td>TLB row</td></tr><tr><td bgcolor=%s>filled</td></tr><tr><td bgcolor=%s>refilled</td></tr>"
-                     "<tr><td><font color=\"grey45\"><s>flushed</s></font></td></tr></table>>];\n"
-                     "    lg_zero -> lg_new -> lg_changed -> lg_gone -> lg_tlb [style=invis];\n",
-                NEW_COLOR, CHANGED_COLOR, GONE_COLOR, GONE_COLOR, NEW_FILL, CHANGED_FILL);
-    fprintf(out, "    lg_nor -> lg_zero -> lg_shared [style=invis];\n  }\n");
+        fprintf(out, "    id=\"%slegend\";\n", idp);
+    fprintf(out, "    node [fontsize=9];\n    edge [fontsize=8];\n");
+    for (size_t i = 0; i < sizeof(legend_nodes) / sizeof(legend_nodes[0]); i++) {
+        if (legend_nodes[i].mark && !marks)
+            continue;
+        fprintf(out, "    %s [%s", legend_nodes[i].name, legend_nodes[i].attrs);
+        if (idp)
+            fprintf(out, ", id=\"%s%s\"", idp, legend_nodes[i].name);
+        fprintf(out, "];\n");
+    }
+    for (size_t i = 0; i < sizeof(legend_edges) / sizeof(legend_edges[0]); i++) {
+        if (legend_edges[i].mark && !marks)
+            continue;
+        fprintf(out, "    %s -> %s [%s", legend_edges[i].from, legend_edges[i].to, legend_edges[i].attrs);
+        if (idp)
+            fprintf(out, ", id=\"%sx%zu\"", idp, i);
+        fprintf(out, "];\n");
+    }
+    fprintf(out, "  }\n");
 }
 
 int uvmsim_scn_dot_write(const struct scn_state *cur, const struct scn_dot_opts *o, FILE *out)

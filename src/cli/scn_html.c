@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "scn_internal.h"
+#include "vm/uvm_introspect.h"
 
 /* The counters panel: keys of the scenario language (what `expect KEY` names), by group. */
 static const struct {
@@ -178,8 +179,12 @@ static int on_step(void *arg, struct scn_runtime *rt, const struct scn_step *st,
         return UVMSIM_SCN_SIMERR;
     char idp[24];
     snprintf(idp, sizeof(idp), "s%u_", x->no);
+    /* the first picture is compared with an empty machine: all it shows is new */
+    struct uvmsim_isp_snapshot nothing;
+    memset(&nothing, 0, sizeof(nothing));
+    struct scn_state empty = {.snap = &nothing, .backend = cur.backend};
     struct sbuf changes = {0};
-    struct scn_dot_opts o = {.name = rt->s->name, .line = st->line, .prev = h->have_prev ? &h->prev : NULL,
+    struct scn_dot_opts o = {.name = rt->s->name, .line = st->line, .prev = h->have_prev ? &h->prev : &empty,
                              .idp = idp, .changes = &changes};
     uvmsim_scn_dot_write(&cur, &o, h->dots);
     x->pic = h->npics++;
@@ -563,7 +568,7 @@ void uvmsim_scn_html_opts_init(uvmsim_scn_html_opts *o)
 static void write_legend_graph(FILE *dots)
 {
     fprintf(dots, "digraph legend {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=10, shape=box];\n"
-                  "  edge [fontname=\"Helvetica\", fontsize=9];\n");
+                  "  edge [fontname=\"Helvetica\", fontsize=9];\n  id=\"lg_graph\";\n");
     uvmsim_scn_dot_legend(dots, true, "lg_");
     fprintf(dots, "}\n");
 }

@@ -10,7 +10,7 @@ if(NOT TARGET uvmsim_scenario)
   return()
 endif()
 
-foreach(name cli_lang cli_matrix cli_teach)
+foreach(name cli_lang cli_matrix cli_teach cli_html)
   add_executable(${name} ${CMAKE_CURRENT_LIST_DIR}/${name}.c)
   target_link_libraries(${name} PRIVATE uvmsim_scenario uvmsim_testsupport)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
