@@ -272,7 +272,7 @@ static const char page_style[] =
     ".fault b{padding:0 .5em;border-radius:.8em;background:#eef0ff;border:1px solid #99a}\n"
     ".fault.error b{background:#fde;border-color:var(--bad)}\n"
     ".row{display:flex;flex-wrap:wrap;gap:0 1.5em}.row>div{flex:1 1 24em;min-width:0}\n"
-    "ul{margin:.2em 0;padding-left:1.3em}\n"
+    "ul{margin:.2em 0;padding-left:1.3em}ul.changes{max-height:18em;overflow:auto}\n"
     "li.ok{color:var(--new)}li.fail{color:var(--bad)}li.new{color:var(--new)}li.changed{color:var(--chg)}"
     "li.freed{color:var(--gone)}\n"
     "li code{color:#222}\n"
