@@ -200,21 +200,6 @@ static const struct pgnode *find_page(const struct scn_state *st, uvmsim_paddr_t
     return st->npages ? bsearch(&key, st->pages, st->npages, sizeof(key), cmp_pg) : NULL;
 }
 
-static int cmp_tlb(const void *a, const void *b)
-{
-    const struct uvmsim_isp_tlbent *x = a, *y = b;
-    if (x->tlb != y->tlb)
-        return x->tlb < y->tlb ? -1 : 1;
-    if (x->tag != y->tag)
-        return x->tag < y->tag ? -1 : 1;
-    return (x->va > y->va) - (x->va < y->va);
-}
-
-static const struct uvmsim_isp_tlbent *find_tlb(const struct uvmsim_isp_snapshot *s, const struct uvmsim_isp_tlbent *k)
-{
-    return s->ntlb ? bsearch(k, s->tlb, s->ntlb, sizeof(*k), cmp_tlb) : NULL;
-}
-
 /* ---- the writer ---- */
 
 typedef enum mark { MK_NONE = 0, MK_NEW, MK_CHANGED, MK_GONE } mark;
@@ -696,7 +681,7 @@ static void draw_tlb(struct dotw *w)
     const struct uvmsim_isp_snapshot *s = w->cur->snap, *ps = w->prev ? w->prev->snap : NULL;
     uint32_t gone = 0;
     for (uint32_t i = 0; ps && i < ps->ntlb; i++)
-        gone += find_tlb(s, &ps->tlb[i]) == NULL;
+        gone += uvmsim_introspect_tlb_find(s, &ps->tlb[i]) == NULL;
     if (s->ntlb == 0 && gone == 0)
         return;
     fprintf(w->out, "  tlb [shape=plaintext");
@@ -709,7 +694,7 @@ static void draw_tlb(struct dotw *w)
     char pb[4], ob[4];
     for (uint32_t i = 0; i < s->ntlb; i++) {
         const struct uvmsim_isp_tlbent *t = &s->tlb[i];
-        const struct uvmsim_isp_tlbent *old = ps ? find_tlb(ps, t) : NULL;
+        const struct uvmsim_isp_tlbent *old = ps ? uvmsim_introspect_tlb_find(ps, t) : NULL;
         mark m = !ps ? MK_NONE : !old ? MK_NEW : (old->pa != t->pa || old->prot != t->prot) ? MK_CHANGED : MK_NONE;
         tlb_row(w, s, t, m);
         if (m == MK_NEW)
@@ -722,7 +707,7 @@ static void draw_tlb(struct dotw *w)
     }
     for (uint32_t i = 0; ps && i < ps->ntlb; i++) {
         const struct uvmsim_isp_tlbent *t = &ps->tlb[i];
-        if (find_tlb(s, t) != NULL)
+        if (uvmsim_introspect_tlb_find(s, t) != NULL)
             continue;
         tlb_row(w, ps, t, MK_GONE);
         change(w, MK_GONE, "%s entry flushed: %s %u va 0x%llx (it mapped page 0x%llx %s)", tlb_name(ps, t->tlb),

@@ -116,15 +116,9 @@ static void expect_free(struct hx_expect *e)
 static void on_expect(void *arg, const struct scn_expect *ex, bool ok, const char *why)
 {
     struct hx *h = arg;
-    if (h->npend == h->cappend) {
-        unsigned ncap = h->cappend ? h->cappend * 2 : 8;
-        struct hx_expect *n = realloc(h->pend, ncap * sizeof(*n));
-        if (n == NULL) {
-            h->oom = true;
-            return;
-        }
-        h->pend = n;
-        h->cappend = ncap;
+    if (!uvmsim_scn_grow((void **)&h->pend, h->npend, &h->cappend, sizeof(*h->pend))) {
+        h->oom = true;
+        return;
     }
     struct hx_expect *e = &h->pend[h->npend++];
     e->line = ex->line;
@@ -138,14 +132,8 @@ static void on_expect(void *arg, const struct scn_expect *ex, bool ok, const cha
 static int on_step(void *arg, struct scn_runtime *rt, const struct scn_step *st, const struct scn_result *res)
 {
     struct hx *h = arg;
-    if (h->nsteps == h->cap) {
-        unsigned ncap = h->cap ? h->cap * 2 : 16;
-        struct hx_step *n = realloc(h->steps, ncap * sizeof(*n));
-        if (n == NULL)
-            return UVMSIM_SCN_SIMERR;
-        h->steps = n;
-        h->cap = ncap;
-    }
+    if (!uvmsim_scn_grow((void **)&h->steps, h->nsteps, &h->cap, sizeof(*h->steps)))
+        return UVMSIM_SCN_SIMERR;
     struct hx_step *x = &h->steps[h->nsteps++];
     memset(x, 0, sizeof(*x));
     x->st = st;

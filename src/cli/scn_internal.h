@@ -23,6 +23,9 @@ void uvmsim_sb_json_str(struct sbuf *b, const char *s);
 void uvmsim_sb_bytes(struct sbuf *b, const uint8_t *p, size_t n);
 void uvmsim_sb_free(struct sbuf *b);
 static inline const char *uvmsim_sb_str(const struct sbuf *b) { return b->s ? b->s : ""; }
+/* Make room for element n of an array of `elem`-byte elements with *cap allocated
+ * (doubling); false when host memory runs out (the array is kept). */
+bool uvmsim_scn_grow(void **arr, unsigned n, unsigned *cap, size_t elem);
 
 /* "rwx" style protection string into buf[4]. */
 const char *uvmsim_scn_prot_str(uvmsim_prot_t p, char buf[4]);

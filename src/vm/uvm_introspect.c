@@ -161,6 +161,12 @@ static int cmp_tlbent(const void *a, const void *b)
     return (x->va > y->va) - (x->va < y->va);
 }
 
+const struct uvmsim_isp_tlbent *uvmsim_introspect_tlb_find(const struct uvmsim_isp_snapshot *s,
+                                                           const struct uvmsim_isp_tlbent *e)
+{
+    return s && s->ntlb ? bsearch(e, s->tlb, s->ntlb, sizeof(*e), cmp_tlbent) : NULL;
+}
+
 /* Working state while a snapshot is built. */
 struct isp_build {
     const struct uvmsim_machine *m;

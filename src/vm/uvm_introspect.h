@@ -116,6 +116,9 @@ void uvmsim_introspect_free(struct uvmsim_isp_snapshot *s);
  * TLB or any counter.  false when nothing valid is mapped there. */
 bool uvmsim_introspect_extract(const uvmsim_proc *p, uvmsim_vaddr_t va, uvmsim_paddr_t *pa,
                                uvmsim_prot_t *prot);
+/* The snapshot's TLB entry with e's (tlb, tag, va), or NULL. */
+const struct uvmsim_isp_tlbent *uvmsim_introspect_tlb_find(const struct uvmsim_isp_snapshot *s,
+                                                           const struct uvmsim_isp_tlbent *e);
 /* Where a physical page lives: ram, nor (device) or the zero page; none if unknown. */
 uvmsim_page_loc uvmsim_introspect_loc(const uvmsim_machine *m, uvmsim_paddr_t pa);
 
