@@ -168,8 +168,9 @@ static int step_image(struct scn_runtime *rt, const struct scn_step *st, struct 
         err = uvmsim_flashdev_create_file(rt->m, &cfg, st->path, &dev);
     }
     if (err) {
+        const char *why = uvmsim_last_error(rt->m);
         uvmsim_sb_printf(&res->info, "cannot attach %s: %s", st->builtin ? "the built-in image" : st->path,
-                         uvmsim_strerror(err));
+                         *why ? why : uvmsim_strerror(err));
         return err;
     }
     rt->devs[st->image] = dev;

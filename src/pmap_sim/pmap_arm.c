@@ -343,14 +343,32 @@ static bool tlb_cfg_eq(const uvmsim_tlb_config *a, const uvmsim_tlb_config *b)
     return a->entries == b->entries && a->ways == b->ways && a->repl == b->repl && a->split == b->split;
 }
 
+int uvmsim_arm_config_check(const uvmsim_machine_config *c, char *why, size_t whylen)
+{
+    if (c->page_size != ARM_PAGE_SIZE) {
+        if (why && whylen)
+            snprintf(why, whylen, "the ARM backends model 4 KiB small pages only (page size %zu asked)",
+                     c->page_size);
+        return UVMSIM_EINVAL;
+    }
+    /* A 32-bit MMU cannot reach RAM or a NOR window above 4 GiB. */
+    if (c->ram_base + c->ram_size > ARM_PA_END || c->nor_base + c->nor_size > ARM_PA_END) {
+        if (why && whylen)
+            snprintf(why, whylen, "the ARM backends have a 32-bit physical address space: RAM [0x%llx, 0x%llx) "
+                     "and the NOR window [0x%llx, 0x%llx) must end at or below 4 GiB",
+                     (unsigned long long)c->ram_base, (unsigned long long)(c->ram_base + c->ram_size),
+                     (unsigned long long)c->nor_base, (unsigned long long)(c->nor_base + c->nor_size));
+        return UVMSIM_ERANGE;
+    }
+    return UVMSIM_OK;
+}
+
 int uvmsim_arm_machine_setup(struct pmap_machine *pmm)
 {
     struct uvmsim_machine *m = pmm->m;
-    if (m->cfg.page_size != ARM_PAGE_SIZE)
-        return UVMSIM_EINVAL;
-    /* A 32-bit MMU cannot reach RAM or a NOR window above 4 GiB. */
-    if (m->cfg.ram_base + m->cfg.ram_size > ARM_PA_END || m->cfg.nor_base + m->cfg.nor_size > ARM_PA_END)
-        return UVMSIM_ERANGE;
+    int err = uvmsim_arm_config_check(&m->cfg, NULL, 0);
+    if (err)
+        return err;
     uvmsim_machine_config def;
     uvmsim_machine_config_init(&def);
     if (tlb_cfg_eq(&m->cfg.tlb, &def.tlb)) {

@@ -702,11 +702,21 @@ START_TEST(test_images_mounts)
     CU_HAS(r.out, "map refused: read-only medium");
     CU_HAS(r.out, "cannot map /x/nonexistent: no such file or directory");
     cu_free(&r);
-    /* a missing image file: the step fails (I/O) */
-    ck_assert_int_eq(cu_run_opts("image missing.img\nexpect error EIO\nimage missing.img\n", "cli-work", &o, &r),
+    /* a missing image file: the step fails, naming the path and saying it does not exist */
+    ck_assert_int_eq(cu_run_opts("image missing.img\nexpect error ENOENT\nimage missing.img\n", "cli-work", &o, &r),
                      UVMSIM_SCN_FAILED);
-    CU_HAS(r.out, "cannot attach cli-work/missing.img:");
-    CU_HAS(r.err, "t.scn:3: step failed: image missing.img: EIO");
+    CU_HAS(r.out, "cannot attach cli-work/missing.img: image cli-work/missing.img does not exist");
+    CU_HAS(r.err, "t.scn:3: step failed: image missing.img: ENOENT");
+    cu_free(&r);
+    /* an image of the wrong size names the size and the rule */
+    FILE *odd = fopen("cli-work/odd.img", "w");
+    ck_assert_ptr_nonnull(odd);
+    fputs("5000 bytes would be more, but any size that is no whole page will do", odd);
+    fclose(odd);
+    ck_assert_int_eq(cu_run_opts("image odd.img\nexpect error EALIGN\n", "cli-work", &o, &r), UVMSIM_SCN_OK);
+    CU_HAS(r.out, "cannot attach cli-work/odd.img: image cli-work/odd.img is 68 bytes: a NOR image must be a "
+                  "whole number of 512-byte blocks and of 4096-byte pages");
+    unlink("cli-work/odd.img");
     cu_free(&r);
     /* absolute image paths are taken as they are */
     char t2[600];

@@ -31,8 +31,11 @@ find_program(UVMSIM_PYTHON3 python3)
 add_test(NAME cli/tool
   COMMAND ${CMAKE_COMMAND} -DUVMSIM=$<TARGET_FILE:uvmsim_cli> -DSRC=${CMAKE_SOURCE_DIR}
           -DWORK=${CMAKE_BINARY_DIR}/tests/cli-tool-work -DPYTHON3=${UVMSIM_PYTHON3}
-          -P ${CMAKE_CURRENT_LIST_DIR}/cli_tool.cmake)
+          -DDOT_EXE=${UVMSIM_DOT_EXE} -P ${CMAKE_CURRENT_LIST_DIR}/cli_tool.cmake)
 set_tests_properties(cli/tool PROPERTIES LABELS "unit;cli" TIMEOUT 600)
+if(NOT UVMSIM_DOT_EXE)
+  uvmsim_skip_test(cli/tool-png "unit;cli" "Graphviz dot is not installed (Debian: graphviz): uvmsim dot --png is not checked")
+endif()
 if(VALGRIND AND NOT UVMSIM_SANITIZE)
   # The executable itself under memcheck: a scenario run with a trace, explain, dot and
   # a slice of the matrix.
