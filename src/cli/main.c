@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "scn.h"
 #include "mx.h"
+#include "tool_opt.h"
 
 static void usage_main(FILE *f)
 {
@@ -96,6 +97,7 @@ static void usage_html(FILE *f)
             "                     failed run leaves no partial file\n"
             "  --pmap NAME        use this pmap backend instead of the machine line's\n"
             "  --step N           stop after step N\n"
+            "  --help, --version\n"
             "Needs Graphviz `dot` (the graphviz package; UVMSIM_DOT names another dot program).\n"
             "Exit status: 0 every expectation held, 1 one failed (the page is written and shows\n"
             "it), 2 usage or scenario error (FILE:LINE: message; nothing written), 3 simulator\n"
@@ -107,7 +109,6 @@ struct scn_args {
     const char *trace;
     const char *pmap;
     const char *png;
-    const char *output;
     unsigned step;
     const char *scenario;
 };
@@ -116,7 +117,7 @@ struct scn_args {
 static int parse_scn_args(const char *cmd, int argc, char **argv, struct scn_args *a, void (*usage)(FILE *))
 {
     memset(a, 0, sizeof(*a));
-    bool is_run = strcmp(cmd, "run") == 0, is_dot = strcmp(cmd, "dot") == 0, is_html = strcmp(cmd, "html") == 0;
+    bool is_run = strcmp(cmd, "run") == 0, is_dot = strcmp(cmd, "dot") == 0;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
@@ -125,8 +126,7 @@ static int parse_scn_args(const char *cmd, int argc, char **argv, struct scn_arg
         } else if (is_run && strcmp(o, "--json") == 0) {
             a->json = true;
         } else if ((is_run && strcmp(o, "--trace") == 0) || strcmp(o, "--pmap") == 0 || strcmp(o, "--step") == 0 ||
-                   (is_dot && strcmp(o, "--png") == 0) ||
-                   (is_html && (strcmp(o, "-o") == 0 || strcmp(o, "--output") == 0))) {
+                   (is_dot && strcmp(o, "--png") == 0)) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "uvmsim %s: %s needs a value (try uvmsim %s --help)\n", cmd, o, cmd);
                 return -1;
@@ -136,12 +136,6 @@ static int parse_scn_args(const char *cmd, int argc, char **argv, struct scn_arg
                 a->trace = v;
             } else if (strcmp(o, "--png") == 0) {
                 a->png = v;
-            } else if (strcmp(o, "-o") == 0 || strcmp(o, "--output") == 0) {
-                if (*v == '\0') {
-                    fprintf(stderr, "uvmsim %s: %s: expected a file name, got ''\n", cmd, o);
-                    return -1;
-                }
-                a->output = v;
             } else if (strcmp(o, "--pmap") == 0) {
                 if (!uvmsim_scn_backend_exists(v)) {
                     fprintf(stderr, "uvmsim %s: --pmap: no backend '%s' in this build (have:", cmd, v);
@@ -191,16 +185,16 @@ static int render_png(FILE *in, const char *png)
     return rc;
 }
 
-/* Load the scenario the arguments name and check --step against it. */
-static int load_scenario(const char *cmd, const struct scn_args *a, uvmsim_scn **s)
+/* Load a scenario and check --step (0: none) against it. */
+static int load_scenario(const char *cmd, const char *path, unsigned step, uvmsim_scn **s)
 {
     char msg[1024];
-    if (uvmsim_scn_load(a->scenario, s, msg, sizeof(msg)) != UVMSIM_SCN_OK) {
+    if (uvmsim_scn_load(path, s, msg, sizeof(msg)) != UVMSIM_SCN_OK) {
         fprintf(stderr, "%s\n", msg);
         return UVMSIM_SCN_INPUT;
     }
-    if (a->step > uvmsim_scn_nsteps(*s)) {
-        fprintf(stderr, "uvmsim %s: --step %u: the scenario has %u steps\n", cmd, a->step, uvmsim_scn_nsteps(*s));
+    if (step > uvmsim_scn_nsteps(*s)) {
+        fprintf(stderr, "uvmsim %s: --step %u: the scenario has %u steps\n", cmd, step, uvmsim_scn_nsteps(*s));
         uvmsim_scn_free(*s);
         *s = NULL;
         return UVMSIM_SCN_INPUT;
@@ -215,7 +209,7 @@ static int cmd_scenario(const char *cmd, uvmsim_scn_mode mode, int argc, char **
     if (rc != 0)
         return rc > 0 ? 0 : UVMSIM_SCN_INPUT;
     uvmsim_scn *s;
-    if (load_scenario(cmd, &a, &s) != UVMSIM_SCN_OK)
+    if (load_scenario(cmd, a.scenario, a.step, &s) != UVMSIM_SCN_OK)
         return UVMSIM_SCN_INPUT;
     uvmsim_scn_opts o;
     uvmsim_scn_opts_init(&o);
@@ -278,12 +272,29 @@ static bool copy_file(FILE *in, FILE *out)
  * otherwise the temporary file is removed and FILE (or stdout) is left untouched. */
 static int cmd_html(int argc, char **argv)
 {
-    struct scn_args a;
-    int rc = parse_scn_args("html", argc, argv, &a, usage_html);
-    if (rc != 0)
-        return rc > 0 ? 0 : UVMSIM_SCN_INPUT;
+    struct {
+        const char *scenario, *output;
+        int pmap;
+        unsigned step;
+    } a = {.pmap = -1};
+    const struct tool_opt opts[] = {
+        {.name = "output", .short_name = 'o', .kind = TOOL_STR, .dest = &a.output},
+        {.name = "pmap", .kind = TOOL_CHOICE, .dest = &a.pmap, .choices = uvmsim_pmap_backends()},
+        {.name = "step", .kind = TOOL_UINT, .dest = &a.step, .min = 1, .max = 1000000},
+    };
+    const struct tool_cmd cmd = {.prog = "uvmsim html", .usage = usage_html, .opts = opts,
+                                 .nopts = sizeof(opts) / sizeof(opts[0]), .pos = &a.scenario, .min_pos = 1,
+                                 .max_pos = 1, .pos_name = "SCENARIO"};
+    unsigned npos;
+    int rc = tool_parse(&cmd, argc, argv, &npos);
+    if (rc != TOOL_PARSE_OK)
+        return rc;
+    if (a.output && *a.output == '\0') {
+        fprintf(stderr, "uvmsim html: --output: expected a file name, got ''\n");
+        return UVMSIM_SCN_INPUT;
+    }
     uvmsim_scn *s;
-    if (load_scenario("html", &a, &s) != UVMSIM_SCN_OK)
+    if (load_scenario("html", a.scenario, a.step, &s) != UVMSIM_SCN_OK)
         return UVMSIM_SCN_INPUT;
     bool to_file = a.output && strcmp(a.output, "-") != 0;
     char *tmpname = NULL;
@@ -297,7 +308,7 @@ static int cmd_html(int argc, char **argv)
             fd = mkstemp(tmpname);
         }
         if (fd < 0 || (out = fdopen(fd, "w")) == NULL) {
-            fprintf(stderr, "uvmsim html: -o %s: cannot create a file there: %s\n", a.output, strerror(errno));
+            fprintf(stderr, "uvmsim html: --output %s: cannot create a file there: %s\n", a.output, strerror(errno));
             if (fd >= 0) {
                 close(fd);
                 unlink(tmpname);
@@ -318,7 +329,7 @@ static int cmd_html(int argc, char **argv)
     }
     uvmsim_scn_html_opts o;
     uvmsim_scn_html_opts_init(&o);
-    o.pmap = a.pmap;
+    o.pmap = a.pmap >= 0 ? uvmsim_pmap_backends()[a.pmap] : NULL;
     o.last_step = a.step;
     rc = uvmsim_scn_html(s, &o, out);
     uvmsim_scn_free(s);
@@ -328,13 +339,13 @@ static int cmd_html(int argc, char **argv)
         rc = UVMSIM_SCN_SIMERR;
     }
     if (fclose(out) != 0 && written && to_file) {
-        fprintf(stderr, "uvmsim html: -o %s: write error: %s\n", a.output, strerror(errno));
+        fprintf(stderr, "uvmsim html: --output %s: write error: %s\n", a.output, strerror(errno));
         rc = UVMSIM_SCN_SIMERR;
         written = false;
     }
     if (to_file) {
         if (written && rc != UVMSIM_SCN_SIMERR && rename(tmpname, a.output) != 0) {
-            fprintf(stderr, "uvmsim html: -o %s: cannot replace it: %s\n", a.output, strerror(errno));
+            fprintf(stderr, "uvmsim html: --output %s: cannot replace it: %s\n", a.output, strerror(errno));
             rc = UVMSIM_SCN_SIMERR;
         }
         if (!written || rc == UVMSIM_SCN_SIMERR)
