@@ -2,7 +2,8 @@
  * line-oriented language that configures a machine, attaches flash images, runs
  * processes, maps memory, makes accesses and checks `expect` lines — and run it in one
  * of three modes: step lines (text or JSON), a plain-words explanation of every fault,
- * or a Graphviz picture of the final state.  The language is described in docs/cli.md.
+ * or a Graphviz picture of the final state; or write the explained run as one web page
+ * with a picture per step (uvmsim_scn_html).  The language is described in docs/cli.md.
  *
  * The whole file is parsed before anything runs, so bad input never runs half a
  * scenario.  Status codes double as the `uvmsim` exit status. */
