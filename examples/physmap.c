@@ -76,7 +76,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"check", 'n', TOOL_UINT, &o->check, 0, UINT32_MAX, NULL, NULL},
         {"json", 0, TOOL_FLAG, &o->json, 0, 0, NULL, NULL},
     };
-    const struct tool_cmd cmd = {"physmap", usage, opts, sizeof(opts) / sizeof(opts[0]), &o->image, 0, 1, "IMAGE"};
+    const struct tool_cmd cmd = {"physmap", usage, opts, sizeof(opts) / sizeof(opts[0]), &o->image, 0, 1, "[IMAGE]"};
     unsigned npos;
     return tool_parse(&cmd, argc, argv, &npos);
 }

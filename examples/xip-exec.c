@@ -309,7 +309,7 @@ int main(int argc, char **argv)
         {"pmap", 0, TOOL_CHOICE, &pmap, 0, 0, uvmsim_pmap_backends(), NULL},
     };
     const struct tool_cmd cmd = {"xip-exec", usage, opts, sizeof(opts) / sizeof(opts[0]), pos, 0, 2,
-                                 "IMAGE and PROGRAM"};
+                                 "[IMAGE [PROGRAM]]"};
     unsigned npos;
     int rc = tool_parse(&cmd, argc, argv, &npos);
     if (rc != TOOL_PARSE_OK)

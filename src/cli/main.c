@@ -1,10 +1,11 @@
 /* uvmsim — the command-line tool.
  *
- *   uvmsim run [--json] [--trace FILE] [--pmap NAME] [--step N] SCENARIO
- *   uvmsim explain [--pmap NAME] [--step N] SCENARIO
- *   uvmsim dot [--step N] [--png FILE] [--pmap NAME] SCENARIO
- *   uvmsim html SCENARIO [-o FILE] [--pmap NAME] [--step N]
+ *   uvmsim run [--json] [--trace FILE] [--pmap NAME] [--step N] [--check WHEN] SCENARIO
+ *   uvmsim explain [--pmap NAME] [--step N] [--check WHEN] SCENARIO
+ *   uvmsim dot [--step N] [--png FILE] [--pmap NAME] [--check WHEN] SCENARIO
+ *   uvmsim html SCENARIO [-o FILE] [--pmap NAME] [--step N] [--check WHEN]
  *   uvmsim matrix [--json|--csv] [--backend NAME] [--only KEY=VALUE ...]
+ *   uvmsim help [COMMAND] | --help | --version
  *
  * Exit status: 0 ok, 1 an expectation or a matrix case failed, 2 usage or input error,
  * 3 simulator error (see docs/cli.md).  Errors go to stderr. */
@@ -29,9 +30,10 @@ static void usage_main(FILE *f)
             "  dot SCENARIO       draw the state after the last step (or --step N) for Graphviz\n"
             "  html SCENARIO      the scenario as one web page to step through, with pictures\n"
             "  matrix             run the fault-handler test matrix on every pmap backend\n"
-            "  help               this text\n"
-            "`uvmsim COMMAND --help` describes each command.  SCENARIO may be - for stdin.\n"
-            "The scenario language is described in docs/cli.md.\n"
+            "  help [COMMAND]     this text, or COMMAND's help\n"
+            "`uvmsim help COMMAND` (or `uvmsim COMMAND --help`) describes each command;\n"
+            "`uvmsim --version` prints the version.  SCENARIO may be - for stdin.\n"
+            "Manuals: uvmsim(1), the scenario language uvmsim-scenario(5).\n"
             "Exit status: 0 ok, 1 an expectation or a matrix case failed, 2 usage or input\n"
             "error, 3 simulator error.\n");
 }
@@ -39,7 +41,7 @@ static void usage_main(FILE *f)
 static void usage_run(FILE *f)
 {
     fprintf(f,
-            "usage: uvmsim run [--json] [--trace FILE] [--pmap NAME] [--step N] SCENARIO\n"
+            "usage: uvmsim run [--json] [--trace FILE] [--pmap NAME] [--step N] [--check WHEN] SCENARIO\n"
             "Runs SCENARIO (a file, or - for stdin) on a fresh machine: one line per step, then a\n"
             "summary.  Expect lines are checked after their step; a failed one is reported as\n"
             "FILE:LINE: expect failed: ... on stderr.\n"
@@ -48,25 +50,32 @@ static void usage_run(FILE *f)
             "                walks, flushes, I/O, promotions, switches) to FILE as JSON Lines\n"
             "  --pmap NAME   use this pmap backend instead of the machine line's\n"
             "  --step N      stop after step N\n"
+            "  --check WHEN  when the invariant checker runs: auto (default: after every step of\n"
+            "                the first 1000, then after steps 2^k and the last), step (after every\n"
+            "                step), end (after the last), off\n"
+            "The summary line names the step the run stopped at and the first failed expectation.\n"
             "Exit status: 0 every expectation held, 1 one failed (or a step failed without an\n"
-            "`expect error` line), 2 usage or scenario error, 3 simulator error.\n");
+            "`expect error` line), 2 usage or scenario error, 3 simulator error.\n"
+            "See uvmsim(1) and uvmsim-scenario(5).\n");
 }
 
 static void usage_explain(FILE *f)
 {
     fprintf(f,
-            "usage: uvmsim explain [--pmap NAME] [--step N] SCENARIO\n"
+            "usage: uvmsim explain [--pmap NAME] [--step N] [--check WHEN] SCENARIO\n"
             "Runs SCENARIO and explains each step; for every page fault it tells the path through\n"
             "the fault handler: the TLB miss and page-table walk, the map entry and its protection,\n"
             "the upper (amap/anon) look-up and reference counts, the lower (object, XIP bmap and\n"
             "device address) look-up, the decision and why, bytes copied and I/O, the pmap_enter\n"
-            "and the TLB refill.  Exit status as for `uvmsim run`.\n");
+            "and the TLB refill.  After each step's result it lists the step's expect lines in\n"
+            "order, each `held` or `FAILED` with what was found.  Options and exit status as for\n"
+            "`uvmsim run`.  See uvmsim(1).\n");
 }
 
 static void usage_dot(FILE *f)
 {
     fprintf(f,
-            "usage: uvmsim dot [--step N] [--png FILE] [--pmap NAME] SCENARIO\n"
+            "usage: uvmsim dot [--step N] [--png FILE] [--pmap NAME] [--check WHEN] SCENARIO\n"
             "Runs SCENARIO (to its end, or to step N) and prints the machine's state as a Graphviz\n"
             "digraph: processes -> map entries -> amaps -> anons -> RAM pages, entries -> objects\n"
             "-> resident pages, and each page-table translation (a PV entry) as a dashed edge to\n"
@@ -74,13 +83,13 @@ static void usage_dot(FILE *f)
             "things are filled orange; a legend explains the shapes, colours and edge styles.\n"
             "  --png FILE    render with Graphviz `dot -Tpng` into FILE instead of printing the text\n"
             "                (needs the graphviz package; UVMSIM_DOT names another dot program)\n"
-            "Exit status as for `uvmsim run`; 3 also when dot is missing or fails.\n");
+            "Exit status as for `uvmsim run`; 3 also when dot is missing or fails.  See uvmsim(1).\n");
 }
 
 static void usage_html(FILE *f)
 {
     fprintf(f,
-            "usage: uvmsim html SCENARIO [-o FILE] [--pmap NAME] [--step N]\n"
+            "usage: uvmsim html SCENARIO [-o FILE] [--pmap NAME] [--step N] [--check WHEN]\n"
             "Runs SCENARIO (a file, or - for stdin) as `uvmsim explain` does and writes it as one\n"
             "self-contained HTML page to step through in a browser.  For every step the page shows\n"
             "the scenario text with the step's line highlighted, the fault class, each expect\n"
@@ -97,11 +106,11 @@ static void usage_html(FILE *f)
             "                     failed run leaves no partial file\n"
             "  --pmap NAME        use this pmap backend instead of the machine line's\n"
             "  --step N           stop after step N\n"
-            "  --help, --version\n"
+            "  --check WHEN       when the invariant checker runs, as for `uvmsim run`\n"
             "Needs Graphviz `dot` (the graphviz package; UVMSIM_DOT names another dot program).\n"
             "Exit status: 0 every expectation held, 1 one failed (the page is written and shows\n"
             "it), 2 usage or scenario error (FILE:LINE: message; nothing written), 3 simulator\n"
-            "error, Graphviz missing or failing (nothing written).\n");
+            "error, Graphviz missing or failing (nothing written).  See uvmsim(1).\n");
 }
 
 struct scn_args {
@@ -109,67 +118,44 @@ struct scn_args {
     const char *trace;
     const char *pmap;
     const char *png;
+    const char *output;
     unsigned step;
+    int check;
     const char *scenario;
 };
 
-/* Parse the options shared by run / explain / dot; returns -1 (exit 2), 1 (--help shown) or 0. */
+/* Parse the options of run / explain / dot / html with the shared parser: TOOL_PARSE_OK, or the
+ * exit status (0 after --help / --version). */
 static int parse_scn_args(const char *cmd, int argc, char **argv, struct scn_args *a, void (*usage)(FILE *))
 {
     memset(a, 0, sizeof(*a));
-    bool is_run = strcmp(cmd, "run") == 0, is_dot = strcmp(cmd, "dot") == 0;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
-            usage(stdout);
-            return 1;
-        } else if (is_run && strcmp(o, "--json") == 0) {
-            a->json = true;
-        } else if ((is_run && strcmp(o, "--trace") == 0) || strcmp(o, "--pmap") == 0 || strcmp(o, "--step") == 0 ||
-                   (is_dot && strcmp(o, "--png") == 0)) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "uvmsim %s: %s needs a value (try uvmsim %s --help)\n", cmd, o, cmd);
-                return -1;
-            }
-            const char *v = argv[++i];
-            if (strcmp(o, "--trace") == 0) {
-                a->trace = v;
-            } else if (strcmp(o, "--png") == 0) {
-                a->png = v;
-            } else if (strcmp(o, "--pmap") == 0) {
-                if (!uvmsim_scn_backend_exists(v)) {
-                    fprintf(stderr, "uvmsim %s: --pmap: no backend '%s' in this build (have:", cmd, v);
-                    for (const char *const *b = uvmsim_pmap_backends(); *b; b++)
-                        fprintf(stderr, " %s", *b);
-                    fprintf(stderr, ")\n");
-                    return -1;
-                }
-                a->pmap = v;
-            } else {
-                char *end;
-                errno = 0;
-                unsigned long n = strtoul(v, &end, 10);
-                if (*v == '\0' || *end != '\0' || errno || n == 0 || n > 1000000) {
-                    fprintf(stderr, "uvmsim %s: --step: expected a step number from 1, got '%s'\n", cmd, v);
-                    return -1;
-                }
-                a->step = (unsigned)n;
-            }
-        } else if (o[0] == '-' && o[1] != '\0') {
-            fprintf(stderr, "uvmsim %s: unknown option '%s' (try uvmsim %s --help)\n", cmd, o, cmd);
-            return -1;
-        } else if (a->scenario) {
-            fprintf(stderr, "uvmsim %s: one scenario at a time ('%s' and '%s')\n", cmd, a->scenario, o);
-            return -1;
-        } else {
-            a->scenario = o;
-        }
+    bool is_run = strcmp(cmd, "run") == 0, is_dot = strcmp(cmd, "dot") == 0, is_html = strcmp(cmd, "html") == 0;
+    int pmap = -1;
+    struct tool_opt opts[6];
+    unsigned n = 0;
+    opts[n++] = (struct tool_opt){"pmap", 0, TOOL_CHOICE, &pmap, 0, 0, uvmsim_pmap_backends(), NULL};
+    opts[n++] = (struct tool_opt){"step", 0, TOOL_UINT, &a->step, 1, 1000000, NULL, NULL};
+    opts[n++] = (struct tool_opt){"check", 0, TOOL_CHOICE, &a->check, 0, 0, uvmsim_scn_check_names, NULL};
+    if (is_run) {
+        opts[n++] = (struct tool_opt){"json", 0, TOOL_FLAG, &a->json, 0, 0, NULL, NULL};
+        opts[n++] = (struct tool_opt){"trace", 0, TOOL_STR, &a->trace, 0, 0, NULL, NULL};
     }
-    if (a->scenario == NULL) {
-        fprintf(stderr, "uvmsim %s: expected a scenario file (or - for stdin); try uvmsim %s --help\n", cmd, cmd);
-        return -1;
+    if (is_dot)
+        opts[n++] = (struct tool_opt){"png", 0, TOOL_STR, &a->png, 0, 0, NULL, NULL};
+    if (is_html)
+        opts[n++] = (struct tool_opt){"output", 'o', TOOL_STR, &a->output, 0, 0, NULL, NULL};
+    char prog[32];
+    snprintf(prog, sizeof(prog), "uvmsim %s", cmd);
+    const struct tool_cmd c = {prog, usage, opts, n, &a->scenario, 1, 1, "SCENARIO, a file or - for stdin"};
+    unsigned npos;
+    int rc = tool_parse(&c, argc, argv, &npos);
+    if (pmap >= 0)
+        a->pmap = uvmsim_pmap_backends()[pmap];
+    if (rc == TOOL_PARSE_OK && a->output && *a->output == '\0') {
+        fprintf(stderr, "%s: --output: expected a file name, got ''\n", prog);
+        return TOOL_EXIT_USAGE;
     }
-    return 0;
+    return rc;
 }
 
 /* Render the dot text in `in` to a PNG with Graphviz. */
@@ -185,16 +171,16 @@ static int render_png(FILE *in, const char *png)
     return rc;
 }
 
-/* Load a scenario and check --step (0: none) against it. */
-static int load_scenario(const char *cmd, const char *path, unsigned step, uvmsim_scn **s)
+/* Load the scenario the arguments name and check --step against it. */
+static int load_scenario(const char *cmd, const struct scn_args *a, uvmsim_scn **s)
 {
     char msg[1024];
-    if (uvmsim_scn_load(path, s, msg, sizeof(msg)) != UVMSIM_SCN_OK) {
+    if (uvmsim_scn_load(a->scenario, s, msg, sizeof(msg)) != UVMSIM_SCN_OK) {
         fprintf(stderr, "%s\n", msg);
         return UVMSIM_SCN_INPUT;
     }
-    if (step > uvmsim_scn_nsteps(*s)) {
-        fprintf(stderr, "uvmsim %s: --step %u: the scenario has %u steps\n", cmd, step, uvmsim_scn_nsteps(*s));
+    if (a->step > uvmsim_scn_nsteps(*s)) {
+        fprintf(stderr, "uvmsim %s: --step %u: the scenario has %u steps\n", cmd, a->step, uvmsim_scn_nsteps(*s));
         uvmsim_scn_free(*s);
         *s = NULL;
         return UVMSIM_SCN_INPUT;
@@ -206,10 +192,10 @@ static int cmd_scenario(const char *cmd, uvmsim_scn_mode mode, int argc, char **
 {
     struct scn_args a;
     int rc = parse_scn_args(cmd, argc, argv, &a, usage);
-    if (rc != 0)
-        return rc > 0 ? 0 : UVMSIM_SCN_INPUT;
+    if (rc != TOOL_PARSE_OK)
+        return rc;
     uvmsim_scn *s;
-    if (load_scenario(cmd, a.scenario, a.step, &s) != UVMSIM_SCN_OK)
+    if (load_scenario(cmd, &a, &s) != UVMSIM_SCN_OK)
         return UVMSIM_SCN_INPUT;
     uvmsim_scn_opts o;
     uvmsim_scn_opts_init(&o);
@@ -217,6 +203,7 @@ static int cmd_scenario(const char *cmd, uvmsim_scn_mode mode, int argc, char **
     o.json = a.json;
     o.pmap = a.pmap;
     o.last_step = a.step;
+    o.check = (uvmsim_scn_check)a.check;
     FILE *trace = NULL, *tmp = NULL;
     if (a.trace) {
         trace = fopen(a.trace, "w");
@@ -272,29 +259,12 @@ static bool copy_file(FILE *in, FILE *out)
  * otherwise the temporary file is removed and FILE (or stdout) is left untouched. */
 static int cmd_html(int argc, char **argv)
 {
-    struct {
-        const char *scenario, *output;
-        int pmap;
-        unsigned step;
-    } a = {.pmap = -1};
-    const struct tool_opt opts[] = {
-        {.name = "output", .short_name = 'o', .kind = TOOL_STR, .dest = &a.output},
-        {.name = "pmap", .kind = TOOL_CHOICE, .dest = &a.pmap, .choices = uvmsim_pmap_backends()},
-        {.name = "step", .kind = TOOL_UINT, .dest = &a.step, .min = 1, .max = 1000000},
-    };
-    const struct tool_cmd cmd = {.prog = "uvmsim html", .usage = usage_html, .opts = opts,
-                                 .nopts = sizeof(opts) / sizeof(opts[0]), .pos = &a.scenario, .min_pos = 1,
-                                 .max_pos = 1, .pos_name = "SCENARIO"};
-    unsigned npos;
-    int rc = tool_parse(&cmd, argc, argv, &npos);
+    struct scn_args a;
+    int rc = parse_scn_args("html", argc, argv, &a, usage_html);
     if (rc != TOOL_PARSE_OK)
         return rc;
-    if (a.output && *a.output == '\0') {
-        fprintf(stderr, "uvmsim html: --output: expected a file name, got ''\n");
-        return UVMSIM_SCN_INPUT;
-    }
     uvmsim_scn *s;
-    if (load_scenario("html", a.scenario, a.step, &s) != UVMSIM_SCN_OK)
+    if (load_scenario("html", &a, &s) != UVMSIM_SCN_OK)
         return UVMSIM_SCN_INPUT;
     bool to_file = a.output && strcmp(a.output, "-") != 0;
     char *tmpname = NULL;
@@ -329,8 +299,9 @@ static int cmd_html(int argc, char **argv)
     }
     uvmsim_scn_html_opts o;
     uvmsim_scn_html_opts_init(&o);
-    o.pmap = a.pmap >= 0 ? uvmsim_pmap_backends()[a.pmap] : NULL;
+    o.pmap = a.pmap;
     o.last_step = a.step;
+    o.check = (uvmsim_scn_check)a.check;
     rc = uvmsim_scn_html(s, &o, out);
     uvmsim_scn_free(s);
     bool written = rc == UVMSIM_SCN_OK || rc == UVMSIM_SCN_FAILED;
@@ -355,27 +326,92 @@ static int cmd_html(int argc, char **argv)
     return rc;
 }
 
+struct command {
+    const char *name;
+    void (*usage)(FILE *f);
+};
+
+static void usage_matrix(FILE *f)
+{
+    char *argv[] = {"matrix", "--help", NULL};
+    fflush(f);
+    uvmsim_mx_main(2, argv, f, stderr);
+}
+
+static void usage_help(FILE *f)
+{
+    fprintf(f, "usage: uvmsim help [COMMAND]\n"
+               "Prints the list of commands, or COMMAND's own help (as `uvmsim COMMAND --help`).\n");
+}
+
+static const struct command commands[] = {
+    {"run", usage_run},
+    {"explain", usage_explain},
+    {"dot", usage_dot},
+    {"html", usage_html},
+    {"matrix", usage_matrix},
+    {"help", usage_help},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void unknown_command(const char *cmd)
+{
+    fprintf(stderr, "uvmsim: unknown command '%s' (valid:", cmd);
+    for (unsigned i = 0; i < NCOMMANDS; i++)
+        fprintf(stderr, " %s", commands[i].name);
+    fprintf(stderr, "); try uvmsim --help\n");
+}
+
 int main(int argc, char **argv)
 {
+    /* Whole lines on stdout, so a message on stderr never lands in the middle of one
+     * when both go to the same file or terminal. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
         usage_main(stderr);
         return UVMSIM_SCN_INPUT;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage_main(stdout);
-        return 0;
+        return tool_finish("uvmsim", 0);
     }
+    if (strcmp(cmd, "--version") == 0) {
+        tool_print_version("uvmsim");
+        return tool_finish("uvmsim", 0);
+    }
+    if (strcmp(cmd, "help") == 0) {
+        if (argc == 2) {
+            usage_main(stdout);
+            return tool_finish("uvmsim", 0);
+        }
+        if (argc > 3) {
+            fprintf(stderr, "uvmsim help: one command at a time; try uvmsim help\n");
+            return UVMSIM_SCN_INPUT;
+        }
+        for (unsigned i = 0; i < NCOMMANDS; i++) {
+            if (strcmp(argv[2], commands[i].name) == 0) {
+                commands[i].usage(stdout);
+                return tool_finish("uvmsim", 0);
+            }
+        }
+        unknown_command(argv[2]);
+        return UVMSIM_SCN_INPUT;
+    }
+    int rc;
     if (strcmp(cmd, "run") == 0)
-        return cmd_scenario("run", UVMSIM_SCN_MODE_RUN, argc - 1, argv + 1, usage_run);
-    if (strcmp(cmd, "explain") == 0)
-        return cmd_scenario("explain", UVMSIM_SCN_MODE_EXPLAIN, argc - 1, argv + 1, usage_explain);
-    if (strcmp(cmd, "dot") == 0)
-        return cmd_scenario("dot", UVMSIM_SCN_MODE_DOT, argc - 1, argv + 1, usage_dot);
-    if (strcmp(cmd, "html") == 0)
-        return cmd_html(argc - 1, argv + 1);
-    if (strcmp(cmd, "matrix") == 0)
-        return uvmsim_mx_main(argc - 1, argv + 1, stdout, stderr);
-    fprintf(stderr, "uvmsim: unknown command '%s' (expected run, explain, dot, html, matrix or help)\n", cmd);
-    return UVMSIM_SCN_INPUT;
+        rc = cmd_scenario("run", UVMSIM_SCN_MODE_RUN, argc - 1, argv + 1, usage_run);
+    else if (strcmp(cmd, "explain") == 0)
+        rc = cmd_scenario("explain", UVMSIM_SCN_MODE_EXPLAIN, argc - 1, argv + 1, usage_explain);
+    else if (strcmp(cmd, "dot") == 0)
+        rc = cmd_scenario("dot", UVMSIM_SCN_MODE_DOT, argc - 1, argv + 1, usage_dot);
+    else if (strcmp(cmd, "html") == 0)
+        rc = cmd_html(argc - 1, argv + 1);
+    else if (strcmp(cmd, "matrix") == 0)
+        rc = uvmsim_mx_main(argc - 1, argv + 1, stdout, stderr);
+    else {
+        unknown_command(cmd);
+        return UVMSIM_SCN_INPUT;
+    }
+    return tool_finish("uvmsim", rc);
 }

@@ -41,6 +41,18 @@ typedef enum uvmsim_scn_mode {
     UVMSIM_SCN_MODE_DOT       /* nothing per step; the state after the last step run as dot */
 } uvmsim_scn_mode;
 
+/* When the invariant checker (uvmsim_check) runs. */
+typedef enum uvmsim_scn_check {
+    UVMSIM_SCN_CHECK_AUTO = 0,  /* after every step of the first UVMSIM_SCN_CHECK_AUTO_STEPS, then
+                                 * after steps 2^k and the last one (default) */
+    UVMSIM_SCN_CHECK_STEP,      /* after every step: pinpoints the step that broke an invariant */
+    UVMSIM_SCN_CHECK_END,       /* once, after the last step run */
+    UVMSIM_SCN_CHECK_OFF        /* never */
+} uvmsim_scn_check;
+#define UVMSIM_SCN_CHECK_AUTO_STEPS 1000
+/* "auto", "step", "end", "off", NULL-terminated, in enum order. */
+extern const char *const uvmsim_scn_check_names[];
+
 typedef struct uvmsim_scn_opts {
     uvmsim_scn_mode mode;
     bool json;                /* RUN: JSON Lines instead of text */
@@ -49,6 +61,7 @@ typedef struct uvmsim_scn_opts {
     FILE *trace;              /* every event as JSON Lines, or NULL */
     unsigned last_step;       /* run steps 1..last_step only (0: all) */
     const char *pmap;         /* override the machine line's backend (NULL: keep) */
+    uvmsim_scn_check check;   /* when the invariant checker runs (default AUTO) */
 } uvmsim_scn_opts;
 
 void uvmsim_scn_opts_init(uvmsim_scn_opts *o);
@@ -77,6 +90,7 @@ typedef struct uvmsim_scn_html_opts {
     FILE *err;                /* FILE:LINE messages (NULL: stderr) */
     unsigned last_step;       /* run steps 1..last_step only (0: all) */
     const char *pmap;         /* override the machine line's backend (NULL: keep) */
+    uvmsim_scn_check check;   /* when the invariant checker runs (default AUTO) */
     const char *dot;          /* the Graphviz program (NULL: uvmsim_scn_find_dot()) */
 } uvmsim_scn_html_opts;
 

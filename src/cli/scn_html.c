@@ -603,6 +603,7 @@ int uvmsim_scn_html(const uvmsim_scn *s, const uvmsim_scn_html_opts *opts, FILE 
     ro.err = h.msgs.f;
     ro.last_step = opts->last_step;
     ro.pmap = opts->pmap;
+    ro.check = opts->check;
     struct scn_hooks hooks = {.arg = &h, .on_expect = on_expect, .on_step = on_step};
     int status = uvmsim_scn_run_hooked(s, &ro, &hooks);
     /* the messages are those of `uvmsim run`: the user sees them as usual */

@@ -255,4 +255,7 @@ static inline const char *uvmsim_scn_pname(const uvmsim_scn *s, int slot)
     return slot >= 0 && (unsigned)slot < s->nprocs ? s->procs[slot] : "?";
 }
 
+/* Does the invariant checker run after step `step` (1-based) of `last` under `mode`? */
+bool uvmsim_scn_check_due(uvmsim_scn_check mode, unsigned step, unsigned last);
+
 #endif

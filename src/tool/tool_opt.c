@@ -210,8 +210,10 @@ int tool_parse(const struct tool_cmd *c, int argc, char **argv, unsigned *npos)
         const char *a = argv[i];
         if (options_done || a[0] != '-' || a[1] == '\0') {   /* "-" is a positional (stdin) */
             if (np == c->max_pos) {
-                fprintf(stderr, "%s: unexpected argument '%s'%s%s\n", c->prog, a,
-                        c->max_pos ? ": at most one " : "", c->max_pos ? (c->pos_name ? c->pos_name : "argument") : "");
+                if (c->max_pos)
+                    fprintf(stderr, "%s: unexpected argument '%s' (arguments: %s)\n", c->prog, a, c->pos_name);
+                else
+                    fprintf(stderr, "%s: unexpected argument '%s' (this command takes none)\n", c->prog, a);
                 return usage_error(c);
             }
             c->pos[np++] = a;
@@ -269,8 +271,7 @@ int tool_parse(const struct tool_cmd *c, int argc, char **argv, unsigned *npos)
             return usage_error(c);
     }
     if (np < c->min_pos) {
-        fprintf(stderr, "%s: expected %s%s\n", c->prog, c->min_pos > 1 ? "more arguments: " : "",
-                c->pos_name ? c->pos_name : "an argument");
+        fprintf(stderr, "%s: missing argument (arguments: %s)\n", c->prog, c->pos_name);
         return usage_error(c);
     }
     *npos = np;

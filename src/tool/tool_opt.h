@@ -49,7 +49,7 @@ struct tool_cmd {
     unsigned nopts;
     const char **pos;               /* positional arguments land here, in order */
     unsigned min_pos, max_pos;      /* how many are required / allowed */
-    const char *pos_name;           /* "SCENARIO", "IMAGE": for the messages */
+    const char *pos_name;           /* "SCENARIO", "[IMAGE [PROGRAM]]": for the messages */
 };
 
 /* Parse argv[1..argc-1].  Returns TOOL_PARSE_OK with *npos positional arguments stored,

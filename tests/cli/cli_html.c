@@ -352,7 +352,7 @@ START_TEST(test_page_status)
     CU_HAS(page, "<li class=\"fail\" data-line=\"4\">&#x2718; failed: <code>expect fault upper-direct</code> &mdash; found: the last fault was zero-fill");
     CU_HAS(page, "<li class=\"ok\" data-line=\"5\">");
     CU_HAS(page, "<span class=\"ln ex fail\" id=\"L4\">");
-    CU_HAS(page, "<p class=\"summary failed\">FAILED: 1 of 2 expectations failed</p>");
+    CU_HAS(page, "<p class=\"summary failed\">FAILED: 1 of 2 expectations failed, the first at line 4 after step 3</p>");
     CU_HAS(page, "<pre class=\"messages\">t.scn:4: expect failed:");
     free(page);
     free(err);

@@ -81,7 +81,7 @@ expect("${opt_err}" "unknown option '--frobnicate'")
 run(num 2 --check)
 expect("${num_err}" "--check needs a value")
 run(two 2 a.img b.img)
-expect("${two_err}" "unexpected argument 'b.img': at most one IMAGE")
+expect("${two_err}" "unexpected argument 'b.img' \\(arguments: \\[IMAGE\\]\\)")
 # Strict numbers: no silent defaults, no trailing junk, no sizes where a count is meant.
 run(b0 2 -b 0)
 expect("${b0_err}" "physmap: --block-size: '0' is out of range \\(1 to 1048576\\)")

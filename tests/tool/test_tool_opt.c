@@ -214,8 +214,8 @@ START_TEST(test_option_loop)
         {{"t", "-x", "s", NULL}, "t: unknown option '-x'"},
         {{"t", "--pmap", "x86", "s", NULL}, "t: --pmap: no 'x86' (valid: generic armv5 fass)"},
         {{"t", "--ram", "1K", "s", NULL}, "t: --ram: '1K' is out of range (4096 to 1099511627776)"},
-        {{"t", NULL}, "t: expected SCENARIO"},
-        {{"t", "a", "b", "c", NULL}, "t: unexpected argument 'c': at most one SCENARIO"},
+        {{"t", NULL}, "t: missing argument (arguments: SCENARIO)"},
+        {{"t", "a", "b", "c", NULL}, "t: unexpected argument 'c' (arguments: SCENARIO)"},
         {{"t", "--jso", "s", NULL}, "t: unknown option '--jso'"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
