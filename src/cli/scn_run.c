@@ -757,6 +757,11 @@ static void print_quoted_step(FILE *out, const char *text)
 
 int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
 {
+    return uvmsim_scn_run_hooked(s, opts, NULL);
+}
+
+int uvmsim_scn_run_hooked(const uvmsim_scn *s, const uvmsim_scn_opts *opts, const struct scn_hooks *hooks)
+{
     uvmsim_scn_opts defaults;
     if (opts == NULL) {
         uvmsim_scn_opts_init(&defaults);
@@ -775,6 +780,7 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
     memset(&rt, 0, sizeof(rt));
     rt.s = s;
     rt.o = opts;
+    rt.hooks = hooks;
     unsigned np = s->nprocs ? s->nprocs : 1, ni = s->nimages ? s->nimages : 1;
     rt.procs = calloc(np, sizeof(*rt.procs));
     rt.exec = calloc(np, sizeof(*rt.exec));
@@ -824,6 +830,8 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
             const struct scn_expect *ex = &st->ex[k];
             struct sbuf why = {0};
             bool ok = rt.m != NULL && check_expect(&rt, ex, &res, &why);
+            if (hooks && hooks->on_expect)
+                hooks->on_expect(hooks->arg, ex, ok, uvmsim_sb_str(&why));
             if (ex->kind == EX_ERROR)
                 expected_error = true;
             nexpects++;
@@ -864,6 +872,7 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
         }
         uvmsim_sb_free(&exjson);
         uvmsim_sb_free(&extext);
+        bool stop = false;
         if (res.err && !expected_error) {
             fflush(out_of(opts));
             stop_step = i + 1;
@@ -878,12 +887,10 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
                         uvmsim_errname(res.err), uvmsim_strerror(res.err));
                 if (status == UVMSIM_SCN_OK)
                     status = UVMSIM_SCN_FAILED;
-                free(res.bytes);
-                uvmsim_sb_free(&res.info);
-                break;   /* the state is not what the rest of the scenario assumes */
+                stop = true;   /* the state is not what the rest of the scenario assumes */
             }
         }
-        if (rt.m != NULL && status != UVMSIM_SCN_INPUT && uvmsim_scn_check_due(opts->check, i + 1, last)) {
+        if (rt.m != NULL && status != UVMSIM_SCN_INPUT && !stop && uvmsim_scn_check_due(opts->check, i + 1, last)) {
             char msg[512];
             if (uvmsim_check(rt.m, msg, sizeof(msg)) != UVMSIM_OK) {
                 fflush(out_of(opts));
@@ -898,8 +905,15 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
             status = UVMSIM_SCN_SIMERR;
             rt.trace_errors = 0;
         }
+        if (hooks && hooks->on_step && status != UVMSIM_SCN_INPUT && status != UVMSIM_SCN_SIMERR) {
+            int hs = hooks->on_step(hooks->arg, &rt, st, &res);
+            if (hs != UVMSIM_SCN_OK)
+                status = hs;
+        }
         free(res.bytes);
         uvmsim_sb_free(&res.info);
+        if (stop)
+            break;
     }
     if (opts->mode == UVMSIM_SCN_MODE_DOT && rt.m != NULL && status != UVMSIM_SCN_INPUT) {
         if (uvmsim_scn_dot(&rt, out_of(opts)) != UVMSIM_OK) {

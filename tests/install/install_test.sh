@@ -20,6 +20,13 @@ for f in include/uvmsim/uvmsim.h include/uvmsim/machine.h include/uvmsim/flashde
     [ -f "$prefix/$f" ] || fail "missing $f"
 done
 [ -z "$(find "$prefix/include" -name '*internal*')" ] || fail "an internal header was installed"
+# the lessons (uvmsim html pages of the example scenarios), when the build made them
+if [ -d "$build/lessons" ]; then
+    for f in "$build"/lessons/*.html; do
+        [ -f "$prefix/share/doc/uvmsim/lessons/${f##*/}" ] || fail "lesson ${f##*/} not installed in share/doc/uvmsim/lessons"
+    done
+    echo "lessons installed: $(ls "$prefix/share/doc/uvmsim/lessons" | wc -l)"
+fi
 so=$(find "$prefix" -name 'libuvmsim.so' | head -n1)
 a=$(find "$prefix" -name 'libuvmsim.a' | head -n1)
 pc=$(find "$prefix" -name 'uvmsim.pc' | head -n1)
