@@ -1,5 +1,6 @@
 # Real programs and their memory traces for `uvmsim replay` (docs/replay.md).
-# Included by the top-level CMakeLists.txt after builtin.cmake.
+# Included by the top-level CMakeLists.txt after hostprobe.cmake (UVMSIM_BUSYBOX, VALGRIND)
+# and builtin.cmake.
 #
 # When Debian's busybox-static (a static /bin/busybox) and valgrind are installed, the
 # build makes, with cmake/mkreplay.cmake:
@@ -27,8 +28,6 @@ set(UVMSIM_REPLAY_MISSING "")
 if(NOT UVMSIM_REPLAY_DATA)
   set(UVMSIM_REPLAY_MISSING "the build was configured with -DUVMSIM_REPLAY_DATA=OFF")
 else()
-  find_program(UVMSIM_BUSYBOX busybox PATHS /bin /usr/bin NO_DEFAULT_PATH)
-  find_program(UVMSIM_VALGRIND_PROG valgrind)
   find_program(UVMSIM_READELF readelf)
   find_program(UVMSIM_ENV env PATHS /usr/bin /bin)
   find_program(UVMSIM_MKE2FS_R mke2fs PATHS /usr/sbin /sbin)
@@ -43,7 +42,7 @@ else()
     set(UVMSIM_REPLAY_MISSING "busybox was not found (Debian: apt-get install busybox-static)")
   elseif(NOT _static)
     set(UVMSIM_REPLAY_MISSING "${UVMSIM_BUSYBOX} is not a static program (Debian: apt-get install busybox-static)")
-  elseif(NOT UVMSIM_VALGRIND_PROG)
+  elseif(NOT VALGRIND)
     set(UVMSIM_REPLAY_MISSING "valgrind was not found (Debian: apt-get install valgrind)")
   elseif(NOT UVMSIM_MKE2FS_R OR NOT UVMSIM_ENV)
     set(UVMSIM_REPLAY_MISSING "mke2fs or env was not found (Debian: apt-get install e2fsprogs coreutils)")
@@ -60,15 +59,15 @@ if(UVMSIM_REPLAY_BUILT)
   endforeach()
   add_custom_command(OUTPUT ${UVMSIM_REPLAY_IMG} ${_traces}
     COMMAND ${CMAKE_COMMAND} -DDIR=${UVMSIM_REPLAY_DIR} -DBUSYBOX=${UVMSIM_BUSYBOX}
-            -DVALGRIND=${UVMSIM_VALGRIND_PROG} -DMKE2FS=${UVMSIM_MKE2FS_R} -DENV=${UVMSIM_ENV}
+            -DVALGRIND=${VALGRIND} -DMKE2FS=${UVMSIM_MKE2FS_R} -DENV=${UVMSIM_ENV}
             "-DAPPLETS=${UVMSIM_REPLAY_APPLETS}"
             -P ${CMAKE_SOURCE_DIR}/cmake/mkreplay.cmake
     DEPENDS ${UVMSIM_BUSYBOX} ${CMAKE_SOURCE_DIR}/cmake/mkreplay.cmake
     COMMENT "Making the busybox image and recording Lackey traces (valgrind)" VERBATIM)
   add_custom_target(uvmsim_replay_data ALL DEPENDS ${UVMSIM_REPLAY_IMG} ${_traces})
 else()
-  message(STATUS "uvmsim replay: no busybox image or traces: ${UVMSIM_REPLAY_MISSING}; "
-                 "`uvmsim replay` then needs TRACE and --image, and the tests that need them are skipped")
+  uvmsim_host_missing("busybox image and Lackey traces (${UVMSIM_REPLAY_MISSING})"
+    "`uvmsim replay` needs TRACE and --image, replay/test_replay_real and the busybox runs of replay/cli")
   add_custom_target(uvmsim_replay_data)
 endif()
 

@@ -14,6 +14,8 @@
 #include "scn_internal.h"
 #include "replay_cmd.h"
 #include "uvmsim/replay.h"
+#include "tool_opt.h"
+#include "tool_json.h"
 
 #ifndef UVMSIM_REPLAY_DIR
 #define UVMSIM_REPLAY_DIR "."
@@ -34,13 +36,13 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: uvmsim replay [OPTIONS] [TRACE...]\n"
-            "Replays memory traces of a real program, recorded by Valgrind's Lackey tool\n"
-            "  (valgrind --tool=lackey --trace-mem=yes --log-file=TRACE PROG ARGS)\n"
-            "through the simulated MMU: every fetch, load, store and modify becomes a CPU access of\n"
-            "a process that exec'd PROG from a flash image, with its TLB look-ups, page-table walks\n"
-            "and faults.  Addresses outside the program's own mappings (stack, heap, mmap) get\n"
-            "anonymous memory on first touch (auto regions).  TRACE may be gzip-compressed; - reads\n"
-            "standard input.  With no TRACE, a trace of busybox made by the build is replayed:\n"
+            "Replays memory traces of a real program, recorded by Valgrind's Lackey tool with\n"
+            "memory tracing on (see uvmsim(1)), through the simulated MMU: every fetch, load, store\n"
+            "and modify becomes a CPU access of a process that exec'd the program from a flash\n"
+            "image, with its TLB look-ups, page-table walks and faults.  Addresses outside the\n"
+            "program's own mappings (stack, heap, mmap) get anonymous memory on first touch (auto\n"
+            "regions).  TRACE may be gzip-compressed; - reads standard input.  With no TRACE, a\n"
+            "trace of busybox made by the build is replayed:\n"
             "  " RP_DEFAULT_TRACE "\n"
             "Options:\n"
             "  --image IMG        ext2 image holding the program (default, with the build's traces:\n"
@@ -66,198 +68,100 @@ static void usage(FILE *f)
             "  --no-fast-path     send every access through the backend's translate (the counters\n"
             "                     are the same; for timing the inline TLB-hit path)\n"
             "Exit status: 0 ok, 2 usage or input error (a malformed record is reported as\n"
-            "FILE:LINE: message), 3 simulator error.\n",
+            "FILE:LINE: message), 3 simulator error.  See uvmsim(1) and docs/replay.md.\n",
             RP_DEFAULT_QUANTUM);
 }
 
 struct rp_args {
-    const char *image, *program, *trace_out;
+    const char *image, *program, *trace_out, *tlb;
     unsigned mount_flags;
     const char *mount_name;
     uvmsim_machine_config cfg;
-    char *pmap;
     uint64_t procs, quantum;
     bool json, csv, lenient, no_fast;
     const char **traces;
     unsigned ntraces;
 };
 
-/* A number option: decimal (or 0x hex), optionally with a K/M/G suffix when it is a
- * size, in [min, max]; nothing else (no sign, no blanks, no trailing text). */
-static bool num_arg(FILE *err, const char *opt, const char *v, bool size, uint64_t min, uint64_t max,
-                    uint64_t *out)
-{
-    const char *s = v;
-    unsigned base = 10;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && s[2] != '\0') {
-        base = 16;
-        s += 2;
-    }
-    uint64_t x = 0;
-    bool ok = *s != '\0';
-    for (; ok && *s; s++) {
-        unsigned d = (*s >= '0' && *s <= '9') ? (unsigned)(*s - '0')
-                   : (base == 16 && *s >= 'a' && *s <= 'f') ? (unsigned)(*s - 'a' + 10)
-                   : (base == 16 && *s >= 'A' && *s <= 'F') ? (unsigned)(*s - 'A' + 10) : 99u;
-        if (d == 99u)
-            break;
-        if (x > (UINT64_MAX - d) / base) {
-            ok = false;
-            break;
-        }
-        x = x * base + d;
-    }
-    if (ok && *s != '\0') {
-        unsigned shift = 0;
-        if (size && (*s == 'K' || *s == 'k') && s[1] == '\0')
-            shift = 10;
-        else if (size && (*s == 'M' || *s == 'm') && s[1] == '\0')
-            shift = 20;
-        else if (size && (*s == 'G' || *s == 'g') && s[1] == '\0')
-            shift = 30;
-        else
-            ok = false;
-        if (ok && (x >> (64 - shift)) != 0)
-            ok = false;
-        x <<= shift;
-    }
-    if (!ok || x < min || x > max) {
-        fprintf(err, "uvmsim replay: %s: expected a number from %llu to %llu%s, got '%s'\n", opt,
-                (unsigned long long)min, (unsigned long long)max, size ? " (K, M or G for sizes)" : "", v);
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
 static void free_args(struct rp_args *a)
 {
     free(a->traces);
-    free(a->pmap);
 }
 
-/* Returns -1 (exit 2), 1 (--help shown) or 0. */
-static int parse_args(int argc, char **argv, struct rp_args *a, FILE *out, FILE *err)
+static const char *const mount_names[] = {"xip", "copy", "xip-faultop", NULL};
+static const unsigned mount_flags[] = {UVMSIM_MNT_XIP, 0, UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP};
+
+/* Returns TOOL_PARSE_OK, or the exit status (0 after --help / --version). */
+static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
 {
     memset(a, 0, sizeof(*a));
     uvmsim_machine_config_init(&a->cfg);
     a->cfg.ram_size = RP_DEFAULT_RAM;
-    a->mount_flags = UVMSIM_MNT_XIP;
-    a->mount_name = "xip";
     a->procs = 1;
     a->quantum = RP_DEFAULT_QUANTUM;
-    a->traces = calloc((size_t)argc, sizeof(*a->traces));
+    a->traces = calloc((size_t)argc + 1, sizeof(*a->traces));
     if (a->traces == NULL) {
         fprintf(err, "uvmsim replay: out of host memory\n");
-        return -1;
+        return TOOL_EXIT_SIMERR;
     }
-    static const char *const with_value[] = {"--image", "--program", "--mount", "--pmap", "--tlb", "--page",
-                                             "--ram", "--seed", "--procs", "--quantum", "--trace", NULL};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
-            usage(out);
-            return 1;
-        } else if (strcmp(o, "--json") == 0) {
-            a->json = true;
-        } else if (strcmp(o, "--csv") == 0) {
-            a->csv = true;
-        } else if (strcmp(o, "--lenient") == 0) {
-            a->lenient = true;
-        } else if (strcmp(o, "--no-fast-path") == 0) {
-            a->no_fast = true;
-        } else if (strcmp(o, "-") == 0 || o[0] != '-') {
-            a->traces[a->ntraces++] = o;
-        } else {
-            bool known = false;
-            for (unsigned k = 0; with_value[k]; k++)
-                known |= strcmp(o, with_value[k]) == 0;
-            if (!known) {
-                fprintf(err, "uvmsim replay: unknown option '%s' (try uvmsim replay --help)\n", o);
-                return -1;
-            }
-            if (i + 1 >= argc) {
-                fprintf(err, "uvmsim replay: %s needs a value (try uvmsim replay --help)\n", o);
-                return -1;
-            }
-            const char *v = argv[++i];
-            uint64_t n;
-            if (strcmp(o, "--image") == 0) {
-                a->image = v;
-            } else if (strcmp(o, "--program") == 0) {
-                if (v[0] != '/') {
-                    fprintf(err, "uvmsim replay: --program: expected an absolute path in the image, got '%s'\n", v);
-                    return -1;
-                }
-                a->program = v;
-            } else if (strcmp(o, "--trace") == 0) {
-                a->trace_out = v;
-            } else if (strcmp(o, "--mount") == 0) {
-                if (strcmp(v, "xip") == 0)
-                    a->mount_flags = UVMSIM_MNT_XIP;
-                else if (strcmp(v, "copy") == 0)
-                    a->mount_flags = 0;
-                else if (strcmp(v, "xip-faultop") == 0)
-                    a->mount_flags = UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP;
-                else {
-                    fprintf(err, "uvmsim replay: --mount: expected xip, copy or xip-faultop, got '%s'\n", v);
-                    return -1;
-                }
-                a->mount_name = v;
-            } else if (strcmp(o, "--pmap") == 0) {
-                if (!uvmsim_scn_backend_exists(v)) {
-                    fprintf(err, "uvmsim replay: --pmap: no backend '%s' in this build (have:", v);
-                    for (const char *const *b = uvmsim_pmap_backends(); *b; b++)
-                        fprintf(err, " %s", *b);
-                    fprintf(err, ")\n");
-                    return -1;
-                }
-                free(a->pmap);
-                a->pmap = strdup(v);
-                a->cfg.pmap = a->pmap;
-            } else if (strcmp(o, "--tlb") == 0) {
-                char why[160];
-                if (!uvmsim_scn_tlb_parse(v, &a->cfg.tlb, why, sizeof(why))) {
-                    fprintf(err, "uvmsim replay: --tlb: %s\n", why);
-                    return -1;
-                }
-            } else if (strcmp(o, "--page") == 0) {
-                if (!num_arg(err, o, v, true, 512, 1u << 20, &n))
-                    return -1;
-                if (n & (n - 1)) {
-                    fprintf(err, "uvmsim replay: --page: expected a power of two from 512, got '%s'\n", v);
-                    return -1;
-                }
-                a->cfg.page_size = (size_t)n;
-            } else if (strcmp(o, "--ram") == 0) {
-                if (!num_arg(err, o, v, true, 1u << 20, 1ull << 36, &a->cfg.ram_size))
-                    return -1;
-            } else if (strcmp(o, "--seed") == 0) {
-                if (!num_arg(err, o, v, false, 0, UINT64_MAX, &a->cfg.seed))
-                    return -1;
-            } else if (strcmp(o, "--procs") == 0) {
-                if (!num_arg(err, o, v, false, 1, RP_MAX_PROCS, &a->procs))
-                    return -1;
-            } else if (strcmp(o, "--quantum") == 0) {
-                if (!num_arg(err, o, v, false, 1, 1ull << 40, &a->quantum))
-                    return -1;
-            }
+    int mount = 0, pmap = -1;
+    uint64_t page = 0;
+    const struct tool_opt opts[] = {
+        {"image", 0, TOOL_STR, &a->image, 0, 0, NULL, NULL},
+        {"program", 0, TOOL_STR, &a->program, 0, 0, NULL, NULL},
+        {"mount", 0, TOOL_CHOICE, &mount, 0, 0, mount_names, NULL},
+        {"pmap", 0, TOOL_CHOICE, &pmap, 0, 0, uvmsim_pmap_backends(), NULL},
+        {"tlb", 0, TOOL_STR, &a->tlb, 0, 0, NULL, NULL},
+        {"page", 0, TOOL_SIZE, &page, 512, 1u << 20, NULL, NULL},
+        {"ram", 0, TOOL_SIZE, &a->cfg.ram_size, 1u << 20, 1ull << 36, NULL, NULL},
+        {"seed", 0, TOOL_U64, &a->cfg.seed, 0, UINT64_MAX, NULL, NULL},
+        {"procs", 0, TOOL_U64, &a->procs, 1, RP_MAX_PROCS, NULL, NULL},
+        {"quantum", 0, TOOL_U64, &a->quantum, 1, 1ull << 40, NULL, NULL},
+        {"lenient", 0, TOOL_FLAG, &a->lenient, 0, 0, NULL, NULL},
+        {"json", 0, TOOL_FLAG, &a->json, 0, 0, NULL, NULL},
+        {"csv", 0, TOOL_FLAG, &a->csv, 0, 0, NULL, NULL},
+        {"trace", 0, TOOL_STR, &a->trace_out, 0, 0, NULL, NULL},
+        {"no-fast-path", 0, TOOL_FLAG, &a->no_fast, 0, 0, NULL, NULL},
+    };
+    const struct tool_cmd c = {"uvmsim replay", usage, opts, sizeof(opts) / sizeof(opts[0]), a->traces, 0,
+                               (unsigned)argc, "[TRACE...], files or - for stdin"};
+    int rc = tool_parse(&c, argc, argv, &a->ntraces);
+    if (rc != TOOL_PARSE_OK)
+        return rc;
+    a->mount_flags = mount_flags[mount];
+    a->mount_name = mount_names[mount];
+    if (pmap >= 0)
+        a->cfg.pmap = uvmsim_pmap_backends()[pmap];
+    if (page) {
+        if (page & (page - 1)) {
+            fprintf(err, "uvmsim replay: --page: '%llu' is not a power of two\n", (unsigned long long)page);
+            return TOOL_EXIT_USAGE;
         }
+        a->cfg.page_size = (size_t)page;
+    }
+    char why[160];
+    if (a->tlb && !uvmsim_scn_tlb_parse(a->tlb, &a->cfg.tlb, why, sizeof(why))) {
+        fprintf(err, "uvmsim replay: --tlb: %s\n", why);
+        return TOOL_EXIT_USAGE;
+    }
+    if (a->program && a->program[0] != '/') {
+        fprintf(err, "uvmsim replay: --program: expected an absolute path in the image, got '%s'\n", a->program);
+        return TOOL_EXIT_USAGE;
     }
     if (a->json && a->csv) {
         fprintf(err, "uvmsim replay: --json and --csv: choose one\n");
-        return -1;
+        return TOOL_EXIT_USAGE;
     }
     /* Defaults: the build's busybox image and trace. */
     if (a->ntraces == 0 || (a->image == NULL && a->program == NULL)) {
         if (!UVMSIM_REPLAY_BUILT) {
             fprintf(err, "uvmsim replay: %s, and this build has no busybox image or traces (%s).\n"
                          "Give a trace and its program: uvmsim replay --image IMG --program PATH TRACE\n"
-                         "(record one with: valgrind --tool=lackey --trace-mem=yes --log-file=TRACE PROG ARGS),\n"
-                         "or install busybox-static and valgrind (apt-get install busybox-static valgrind)\n"
-                         "and rebuild to get " RP_DEFAULT_TRACE ".\n",
+                         "(uvmsim(1) says how to record one with Valgrind's Lackey tool), or install\n"
+                         "busybox-static and valgrind (apt-get install busybox-static valgrind) and rebuild\n"
+                         "to get " RP_DEFAULT_TRACE ".\n",
                     a->ntraces == 0 ? "no TRACE given" : "no --image given", UVMSIM_REPLAY_MISSING);
-            return -1;
+            return TOOL_EXIT_USAGE;
         }
         if (a->ntraces == 0)
             a->traces[a->ntraces++] = RP_DEFAULT_TRACE;
@@ -269,19 +173,19 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *out, FILE 
     }
     if (a->image == NULL) {
         fprintf(err, "uvmsim replay: --program needs --image (the image that holds it)\n");
-        return -1;
+        return TOOL_EXIT_USAGE;
     }
     bool none = strcmp(a->image, "none") == 0;
     if (!none && a->program == NULL) {
         if (strcmp(a->image, RP_DEFAULT_IMAGE) != 0) {
             fprintf(err, "uvmsim replay: --image %s: which program? give --program PATH\n", a->image);
-            return -1;
+            return TOOL_EXIT_USAGE;
         }
         a->program = RP_DEFAULT_PROGRAM;
     }
     if (none && a->program != NULL) {
         fprintf(err, "uvmsim replay: --program %s: --image none has no programs\n", a->program);
-        return -1;
+        return TOOL_EXIT_USAGE;
     }
     unsigned stdin_users = 0;
     for (uint64_t p = 0; p < a->procs; p++)
@@ -289,9 +193,9 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *out, FILE 
     if (stdin_users > 1) {
         fprintf(err, "uvmsim replay: - (standard input) can feed one process only (%u would read it); "
                      "give a file\n", stdin_users);
-        return -1;
+        return TOOL_EXIT_USAGE;
     }
-    return 0;
+    return TOOL_PARSE_OK;
 }
 
 /* ---- the run ---- */
@@ -512,72 +416,81 @@ static uint64_t tlb_misses(const struct rp_report *r)
     return r->ps.dtlb.misses + r->ps.itlb.misses;
 }
 
-static void json_tlb(struct sbuf *b, const uvmsim_tlb_stats *t)
+static void json_tlb(struct tool_json *j, const char *key, const uvmsim_tlb_stats *t)
 {
-    uvmsim_sb_printf(b, "{\"hits\":%llu,\"misses\":%llu,\"fills\":%llu,\"evictions\":%llu,\"flushed\":%llu}",
-                     (unsigned long long)t->hits, (unsigned long long)t->misses, (unsigned long long)t->fills,
-                     (unsigned long long)t->evictions, (unsigned long long)t->entries_flushed);
+    tj_obj(j, key);
+    tj_u64(j, "hits", t->hits);
+    tj_u64(j, "misses", t->misses);
+    tj_u64(j, "fills", t->fills);
+    tj_u64(j, "evictions", t->evictions);
+    tj_u64(j, "flushed", t->entries_flushed);
+    tj_end(j);
 }
 
 static void print_json(struct rp_run *run, const struct rp_report *r, FILE *out)
 {
     const struct rp_args *a = run->a;
-    struct sbuf b = {0};
-    uvmsim_sb_printf(&b, "{\"traces\":[");
-    for (unsigned i = 0; i < a->ntraces; i++) {
-        if (i)
-            uvmsim_sb_putc(&b, ',');
-        uvmsim_sb_json_str(&b, a->traces[i]);
-    }
-    uvmsim_sb_printf(&b, "],\"image\":");
-    uvmsim_sb_json_str(&b, a->image);
-    uvmsim_sb_printf(&b, ",\"program\":");
-    if (a->program)
-        uvmsim_sb_json_str(&b, a->program);
-    else
-        uvmsim_sb_printf(&b, "null");
-    uvmsim_sb_printf(&b, ",\"mount\":\"%s\",\"pmap\":\"%s\",\"page_size\":%zu,\"procs\":%llu,\"quantum\":%llu,",
-                     a->mount_name, r->ps.backend, uvmsim_page_size(run->m), (unsigned long long)a->procs,
-                     (unsigned long long)a->quantum);
-    uvmsim_sb_printf(&b, "\"records\":%llu,\"records_by_kind\":{\"I\":%llu,\"L\":%llu,\"S\":%llu,\"M\":%llu},"
-                     "\"skipped_lines\":%llu,\"malformed\":%llu,\"accesses\":%llu,\"split_records\":%llu,",
-                     (unsigned long long)r->rs.records, (unsigned long long)r->rs.by_kind[UVMSIM_REC_I],
-                     (unsigned long long)r->rs.by_kind[UVMSIM_REC_L], (unsigned long long)r->rs.by_kind[UVMSIM_REC_S],
-                     (unsigned long long)r->rs.by_kind[UVMSIM_REC_M], (unsigned long long)r->rs.skipped_lines,
-                     (unsigned long long)r->rs.malformed, (unsigned long long)r->rs.accesses,
-                     (unsigned long long)r->rs.split_records);
-    uvmsim_sb_printf(&b, "\"faults\":{");
+    struct tool_json j;
+    tj_begin(&j, out);
+    tj_arr(&j, "traces");
+    for (unsigned i = 0; i < a->ntraces; i++)
+        tj_str(&j, NULL, a->traces[i]);
+    tj_end(&j);
+    tj_str(&j, "image", a->image);
+    tj_str(&j, "program", a->program);
+    tj_str(&j, "mount", a->mount_name);
+    tj_str(&j, "pmap", r->ps.backend);
+    tj_u64(&j, "page_size", uvmsim_page_size(run->m));
+    tj_u64(&j, "procs", a->procs);
+    tj_u64(&j, "quantum", a->quantum);
+    tj_u64(&j, "records", r->rs.records);
+    tj_obj(&j, "records_by_kind");
+    tj_u64(&j, "I", r->rs.by_kind[UVMSIM_REC_I]);
+    tj_u64(&j, "L", r->rs.by_kind[UVMSIM_REC_L]);
+    tj_u64(&j, "S", r->rs.by_kind[UVMSIM_REC_S]);
+    tj_u64(&j, "M", r->rs.by_kind[UVMSIM_REC_M]);
+    tj_end(&j);
+    tj_u64(&j, "skipped_lines", r->rs.skipped_lines);
+    tj_u64(&j, "malformed", r->rs.malformed);
+    tj_u64(&j, "accesses", r->rs.accesses);
+    tj_u64(&j, "split_records", r->rs.split_records);
+    tj_obj(&j, "faults");
     for (int c = 0; c < UVMSIM_FAULT_NCLASSES; c++)
-        uvmsim_sb_printf(&b, "\"%s\":%llu,", uvmsim_fault_class_name((uvmsim_fault_class)c),
-                         (unsigned long long)r->vs.faults[c]);
-    uvmsim_sb_printf(&b, "\"total\":%llu},", (unsigned long long)r->vs.faults_total);
-    uvmsim_sb_printf(&b, "\"tlb\":{\"hits\":%llu,\"misses\":%llu", (unsigned long long)tlb_hits(r),
-                     (unsigned long long)tlb_misses(r));
+        tj_u64(&j, uvmsim_fault_class_name((uvmsim_fault_class)c), r->vs.faults[c]);
+    tj_u64(&j, "total", r->vs.faults_total);
+    tj_end(&j);
+    tj_obj(&j, "tlb");
+    tj_u64(&j, "hits", tlb_hits(r));
+    tj_u64(&j, "misses", tlb_misses(r));
     if (r->split) {
-        uvmsim_sb_printf(&b, ",\"itlb\":");
-        json_tlb(&b, &r->ps.itlb);
-        uvmsim_sb_printf(&b, ",\"dtlb\":");
-        json_tlb(&b, &r->ps.dtlb);
+        json_tlb(&j, "itlb", &r->ps.itlb);
+        json_tlb(&j, "dtlb", &r->ps.dtlb);
     }
-    uvmsim_sb_printf(&b, "},\"ram_pages\":{\"anon\":%llu,\"object\":%llu,\"ptp\":%llu,\"zero\":%llu,\"used\":%llu,"
-                     "\"high_water\":%llu,\"total\":%llu},",
-                     (unsigned long long)r->ram.anon_pages, (unsigned long long)r->ram.object_pages,
-                     (unsigned long long)r->ram.ptp_pages, (unsigned long long)r->ram.zero_pages,
-                     (unsigned long long)r->ram.used_pages, (unsigned long long)r->ram.high_water,
-                     (unsigned long long)r->ram.total_pages);
-    uvmsim_sb_printf(&b, "\"pv_entries\":%llu,\"pv_entries_device\":%llu,\"auto_regions\":%llu,\"auto_maps\":%llu,"
-                     "\"auto_bytes\":%llu,\"folded\":%llu,\"io_requests\":%llu,\"io_bytes\":%llu,\"bytes_copied\":%llu,"
-                     "\"switches\":%llu,\"switch_cost\":%llu,\"tlb_flushes\":%llu,",
-                     (unsigned long long)r->ps.pv_entries, (unsigned long long)r->ps.pv_entries_device,
-                     (unsigned long long)r->rs.auto_regions, (unsigned long long)r->rs.auto_maps,
-                     (unsigned long long)r->rs.auto_bytes, (unsigned long long)r->rs.folded,
-                     (unsigned long long)r->vs.io_requests, (unsigned long long)r->vs.io_bytes,
-                     (unsigned long long)r->vs.bytes_copied, (unsigned long long)r->ps.activations,
-                     (unsigned long long)r->ps.switch_cost, (unsigned long long)r->ps.tlb_flushes);
-    uvmsim_sb_printf(&b, "\"seconds\":%.6f,\"records_per_second\":%.0f}", run->seconds,
-                     run->seconds > 0 ? (double)r->rs.records / run->seconds : 0.0);
-    fprintf(out, "%s\n", uvmsim_sb_str(&b));
-    uvmsim_sb_free(&b);
+    tj_end(&j);
+    tj_obj(&j, "ram_pages");
+    tj_u64(&j, "anon", r->ram.anon_pages);
+    tj_u64(&j, "object", r->ram.object_pages);
+    tj_u64(&j, "ptp", r->ram.ptp_pages);
+    tj_u64(&j, "zero", r->ram.zero_pages);
+    tj_u64(&j, "used", r->ram.used_pages);
+    tj_u64(&j, "high_water", r->ram.high_water);
+    tj_u64(&j, "total", r->ram.total_pages);
+    tj_end(&j);
+    tj_u64(&j, "pv_entries", r->ps.pv_entries);
+    tj_u64(&j, "pv_entries_device", r->ps.pv_entries_device);
+    tj_u64(&j, "auto_regions", r->rs.auto_regions);
+    tj_u64(&j, "auto_maps", r->rs.auto_maps);
+    tj_u64(&j, "auto_bytes", r->rs.auto_bytes);
+    tj_u64(&j, "folded", r->rs.folded);
+    tj_u64(&j, "io_requests", r->vs.io_requests);
+    tj_u64(&j, "io_bytes", r->vs.io_bytes);
+    tj_u64(&j, "bytes_copied", r->vs.bytes_copied);
+    tj_u64(&j, "switches", r->ps.activations);
+    tj_u64(&j, "switch_cost", r->ps.switch_cost);
+    tj_u64(&j, "tlb_flushes", r->ps.tlb_flushes);
+    tj_f64(&j, "seconds", run->seconds);
+    tj_u64(&j, "records_per_second", run->seconds > 0 ? (uint64_t)((double)r->rs.records / run->seconds) : 0);
+    tj_finish(&j);
 }
 
 static void print_csv(struct rp_run *run, const struct rp_report *r, FILE *out)
@@ -690,10 +603,10 @@ static void teardown(struct rp_run *run)
 int uvmsim_replay_main(int argc, char **argv, FILE *out, FILE *err)
 {
     struct rp_args a;
-    int rc = parse_args(argc, argv, &a, out, err);
-    if (rc != 0) {
+    int rc = parse_args(argc, argv, &a, err);
+    if (rc != TOOL_PARSE_OK) {
         free_args(&a);
-        return rc > 0 ? UVMSIM_SCN_OK : UVMSIM_SCN_INPUT;
+        return rc;
     }
     struct rp_run run;
     memset(&run, 0, sizeof(run));

@@ -37,7 +37,7 @@ if(TARGET uvmsim_cli)
               --trace ${CMAKE_BINARY_DIR}/tests/replay-memcheck-events.jsonl --json
               ${CMAKE_SOURCE_DIR}/tests/replay/small.trace)
     set_tests_properties(memcheck/replay/cli-small PROPERTIES LABELS "memcheck;replay;cli"
-      PASS_REGULAR_EXPRESSION "\"records\":28," FAIL_REGULAR_EXPRESSION "==[0-9]+== " TIMEOUT 900)
+      PASS_REGULAR_EXPRESSION "\"records\": 28," FAIL_REGULAR_EXPRESSION "==[0-9]+== " TIMEOUT 900)
     add_test(NAME memcheck/replay/cli-bad
       COMMAND ${_vg} $<TARGET_FILE:uvmsim_cli> replay --image none ${CMAKE_SOURCE_DIR}/tests/replay/bad-line4.trace)
     set_tests_properties(memcheck/replay/cli-bad PROPERTIES LABELS "memcheck;replay;cli"
