@@ -369,6 +369,8 @@ int main(int argc, char **argv)
     faults_lower(zf);
     heading("mmu: host time per 1-byte load through the CPU model\n");
     bench_mmu(quick ? 20000 : 2000000);
+    heading("replay: the CPU model's TLB hit, and Lackey traces against wc -l\n");
+    bench_replay(quick);
     if (fmt == FMT_JSON)
         print_json();
     return tool_finish("uvmsim-bench", TOOL_EXIT_OK);
