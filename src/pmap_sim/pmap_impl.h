@@ -292,9 +292,9 @@ unsigned uvmsim_tlb_valid_count(const struct tlb *t);
  * True when the access is a TLB hit the active pmap pm may take as it is: *pa is set and
  * everything a hit does through the ops table has been done.  False (nothing counted,
  * nothing changed): go through uvmsim_pmap_translate. */
-static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t *pa)
+static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit_in(struct pmap_fast *f, struct pmap *pm,
+                                                                       vaddr_t va, uvmsim_access kind, paddr_t *pa)
 {
-    struct pmap_fast *f = &pm->pmm->fast;
     if (f->pm != pm || va >= f->va_end || va - f->hole_lo < f->hole_len)
         return false;
     vaddr_t mva = va < f->reloc_end ? va + f->reloc_add : va;
@@ -320,6 +320,13 @@ static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit(struct pm
     *f->touch_kind[kind] = true;
     *pa = e->pfn_pa | (va & f->off_mask);
     return true;
+}
+/* The same, finding the description from pm (f: &pm->pmm->fast, which a caller running
+ * many accesses of one process may keep). */
+static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit(struct pmap *pm, vaddr_t va, uvmsim_access kind,
+                                                                    paddr_t *pa)
+{
+    return uvmsim_pmap_fast_hit_in(&pm->pmm->fast, pm, va, kind, pa);
 }
 /* Forget the fast-path description (something it depends on may change). */
 static inline void uvmsim_pmap_fast_clear(struct pmap_machine *pmm)

@@ -30,6 +30,7 @@ struct uvmsim_replayer {
     struct uvmsim_proc *p;
     struct uvmsim_machine *m;
     struct pmap *pm;
+    struct pmap_fast *fast;        /* &pm->pmm->fast: the machine's, for the inline hit */
     uvmsim_replay_opts o;
     char *name;                    /* owned: the input's name in messages */
     uint64_t page_size, page_mask;
@@ -294,7 +295,7 @@ static inline __attribute__((always_inline)) int rp_access(struct uvmsim_replaye
             return err;
     }
     paddr_t pa;
-    if (__builtin_expect(!uvmsim_pmap_fast_hit(r->pm, va, kind, &pa), 0)) {
+    if (__builtin_expect(!uvmsim_pmap_fast_hit_in(r->fast, r->pm, va, kind, &pa), 0)) {
         int err = rp_slow(r, va, kind);
         if (err)
             return err;
@@ -363,6 +364,7 @@ int uvmsim_replay_open(uvmsim_proc *p, const uvmsim_replay_opts *o, uvmsim_repla
     r->p = p;
     r->m = m;
     r->pm = p->pmap;
+    r->fast = &m->pmm->fast;
     r->o = *o;
     r->name = strdup(o->name ? o->name : "<trace>");
     r->page_size = m->cfg.page_size;
@@ -451,7 +453,7 @@ static int rp_enter(struct uvmsim_replayer *r)
 }
 
 /* A record given by value: checked like a parsed one. */
-static int rp_record_checked(struct uvmsim_replayer *r, unsigned kind, vaddr_t addr, uint64_t size)
+static inline __attribute__((always_inline)) int rp_record_checked(struct uvmsim_replayer *r, unsigned kind, vaddr_t addr, uint64_t size)
 {
     const char *why = NULL;
     if (kind >= UVMSIM_REC_NKINDS)
