@@ -549,9 +549,14 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
         unsigned kind;
         /* Lackey's own forms first, decided without a branch on the letter: three
          * characters, the letter and two blanks ("I  ", " L ", " S ", " M ") */
-        unsigned c0 = q[0], c1 = q[1];
-        unsigned k = kindv[(c0 ^ c1 ^ ' ') & 0xffu];
-        if (((q[2] == ' ') & ((c0 == ' ') ^ (c1 == ' ')) & (k != 0)) && hexv[q[3]] != 0) {
+        unsigned k = 0;
+        if (stop - q >= 4) {            /* q[0..3] readable (a line may be shorter) */
+            unsigned c0 = q[0], c1 = q[1];
+            k = kindv[(c0 ^ c1 ^ ' ') & 0xffu];
+            if (!((q[2] == ' ') & ((c0 == ' ') ^ (c1 == ' ')) & (k != 0)) || hexv[q[3]] == 0)
+                k = 0;
+        }
+        if (k != 0) {
             kind = k - 1u;
             q += 3;
         } else {

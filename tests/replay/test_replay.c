@@ -200,6 +200,46 @@ START_TEST(test_feed_pieces)
 }
 END_TEST
 
+/* Random text — bytes of the record alphabet, Lackey-like fragments, binary junk — in
+ * buffers of every small length, strict and lenient, ending with and without a newline:
+ * every answer is OK or an input error, nothing is read outside the buffer (the buffers
+ * are exactly sized heap blocks: ASan and memcheck see a stray read), and the machine
+ * stays consistent. */
+START_TEST(test_feed_random_text)
+{
+    static const char alphabet[] = "ILSM ,\n\t\r0123456789abcdefABCDEFxyz=-\x01\xff";
+    static const char *const frags[] = {"I  ", " L ", " S ", " M ", "==9== ", "\n", ",", "10000000", "1fff0006f0",
+                                        "ffffffffffffffff", "0", "4096", "1048577"};
+    uint64_t s = 12345;
+    for (int round = 0; round < (rt_memcheck() ? 40 : 200); round++) {
+        struct rt_rig r;
+        rt_up_opts(&r, NULL, round % 2 == 1, 0);
+        for (int piece = 0; piece < 8; piece++) {
+            size_t len = (size_t)(rt_rand(&s) % 40);
+            char *buf = malloc(len ? len : 1);
+            ck_assert_ptr_nonnull(buf);
+            for (size_t i = 0; i < len;) {
+                uint64_t x = rt_rand(&s);
+                if (x % 3 == 0) {
+                    const char *f = frags[(x >> 8) % (sizeof frags / sizeof frags[0])];
+                    for (; *f && i < len; f++)
+                        buf[i++] = *f;
+                } else {
+                    buf[i++] = alphabet[(x >> 8) % (sizeof alphabet - 1)];
+                }
+            }
+            size_t used = 0;
+            int err = uvmsim_replay_feed(r.r, buf, len, 0, piece % 2 == 0, &used);
+            ck_assert_msg(err == UVMSIM_OK || err == UVMSIM_EINVAL || err == UVMSIM_ERANGE || err == UVMSIM_EACCES,
+                          "round %d: %s (%s)", round, uvmsim_errname(err), uvmsim_replay_error(r.r));
+            ck_assert_uint_le(used, len);
+            free(buf);
+        }
+        rt_down(&r);
+    }
+}
+END_TEST
+
 /* A record budget stops after whole records and says how much text it used. */
 START_TEST(test_feed_budget)
 {
@@ -687,6 +727,10 @@ int main(void)
     tcase_add_test(tc, test_feed_pieces);
     tcase_add_test(tc, test_feed_budget);
     tcase_add_test(tc, test_record_api);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("random-text");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_feed_random_text);
     suite_add_tcase(s, tc);
     tc = tcase_create("files");
     tcase_set_timeout(tc, 120);
