@@ -26,6 +26,11 @@ endif()
 foreach(a ${APPLETS} cat echo head wc)
   file(CREATE_LINK ${ROOT}/bin/busybox ${ROOT}/bin/${a})
 endforeach()
+# a static PIE program, when the build made one (PIE: its path, or empty)
+if(PIE)
+  file(COPY ${PIE} DESTINATION ${ROOT}/bin
+    FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+endif()
 
 # Inputs: a directory of twelve small files, 200 words in no order, 1 KiB of text.
 foreach(i RANGE 1 12)
@@ -57,7 +62,11 @@ endif()
 
 # The image: 4 KiB blocks (XIP needs block == page), fixed UUID, hash seed and clock.
 file(SIZE ${ROOT}/bin/busybox bbsize)
-math(EXPR mib "(${bbsize} + 1048575) / 1048576 + 2")
+set(piesize 0)
+if(PIE)
+  file(SIZE ${PIE} piesize)
+endif()
+math(EXPR mib "(${bbsize} + ${piesize} + 1048575) / 1048576 + 2")
 set(img ${DIR}/busybox.img)
 file(REMOVE ${img})
 execute_process(
@@ -89,3 +98,13 @@ foreach(a ${APPLETS})
   file(SIZE ${trace} tsize)
   message(STATUS "uvmsim replay: traced busybox ${a}: ${tsize} bytes")
 endforeach()
+if(PIE)
+  set(trace ${DIR}/traces/hellopie.trace)
+  execute_process(
+    COMMAND ${ENV} -i TZ=UTC0 LC_ALL=C PATH=/usr/bin:/bin
+            ${VALGRIND} --tool=lackey --trace-mem=yes --log-file=${trace} ${ROOT}/bin/hellopie
+    OUTPUT_FILE ${DIR}/out/hellopie.out ERROR_VARIABLE err RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0 OR NOT EXISTS ${trace})
+    message(FATAL_ERROR "valgrind --tool=lackey hellopie failed (${rc}):\n${err}")
+  endif()
+endif()

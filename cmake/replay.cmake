@@ -10,6 +10,9 @@
 #   build/replay/traces/<applet>.trace  Valgrind Lackey traces of busybox applets run
 #                                     natively on those input files (ls, sort, gzip, sh)
 #   build/replay/out/<applet>.out     what each traced run printed
+#   build/replay/traces/hellopie.trace  a trace of /bin/hellopie (hello linked -static-pie,
+#                                     when the compiler can), which is in the image too:
+#                                     Valgrind's load base and exec's must agree
 # These paths are stable: `uvmsim replay` with no TRACE uses them (compiled in), and other
 # tools (scripts/measure) may rely on them.  Without busybox-static or valgrind nothing is
 # made, configure says so, and the tests that need them are skipped.
@@ -57,12 +60,17 @@ if(UVMSIM_REPLAY_BUILT)
   foreach(a ${UVMSIM_REPLAY_APPLETS})
     list(APPEND _traces ${UVMSIM_REPLAY_DIR}/traces/${a}.trace)
   endforeach()
+  set(_pie "")
+  if(UVMSIM_HAVE_PIE_CC AND UVMSIM_BUILTIN_IMAGE)
+    set(_pie ${UVMSIM_PROGRAMS_DIR}/hellopie)
+    list(APPEND _traces ${UVMSIM_REPLAY_DIR}/traces/hellopie.trace)
+  endif()
   add_custom_command(OUTPUT ${UVMSIM_REPLAY_IMG} ${_traces}
     COMMAND ${CMAKE_COMMAND} -DDIR=${UVMSIM_REPLAY_DIR} -DBUSYBOX=${UVMSIM_BUSYBOX}
             -DVALGRIND=${VALGRIND} -DMKE2FS=${UVMSIM_MKE2FS_R} -DENV=${UVMSIM_ENV}
-            "-DAPPLETS=${UVMSIM_REPLAY_APPLETS}"
+            "-DAPPLETS=${UVMSIM_REPLAY_APPLETS}" -DPIE=${_pie}
             -P ${CMAKE_SOURCE_DIR}/cmake/mkreplay.cmake
-    DEPENDS ${UVMSIM_BUSYBOX} ${CMAKE_SOURCE_DIR}/cmake/mkreplay.cmake
+    DEPENDS ${UVMSIM_BUSYBOX} ${CMAKE_SOURCE_DIR}/cmake/mkreplay.cmake ${_pie}
     COMMENT "Making the busybox image and recording Lackey traces (valgrind)" VERBATIM)
   add_custom_target(uvmsim_replay_data ALL DEPENDS ${UVMSIM_REPLAY_IMG} ${_traces})
 else()
@@ -77,5 +85,10 @@ if(UVMSIM_REPLAY_BUILT)
 else()
   set(_built 0)
 endif()
-set(UVMSIM_REPLAY_DEFS UVMSIM_REPLAY_DIR="${UVMSIM_REPLAY_DIR}" UVMSIM_REPLAY_BUILT=${_built}
+if(UVMSIM_REPLAY_BUILT AND UVMSIM_HAVE_PIE_CC AND UVMSIM_BUILTIN_IMAGE)
+  set(_have_pie 1)
+else()
+  set(_have_pie 0)
+endif()
+set(UVMSIM_REPLAY_DEFS UVMSIM_REPLAY_DIR="${UVMSIM_REPLAY_DIR}" UVMSIM_REPLAY_BUILT=${_built} UVMSIM_REPLAY_PIE=${_have_pie}
     UVMSIM_REPLAY_DEFAULT="${UVMSIM_REPLAY_DEFAULT}" UVMSIM_REPLAY_MISSING="${UVMSIM_REPLAY_MISSING}")

@@ -194,6 +194,51 @@ START_TEST(test_eight_procs)
 }
 END_TEST
 
+/* A static PIE: exec puts it where Valgrind did (UVMSIM_EXEC_PIE_BASE), so every fetch
+ * of its trace lands in its text — none in an auto region — and every load of its data
+ * in its data. */
+START_TEST(test_static_pie)
+{
+    if (!UVMSIM_REPLAY_PIE) {
+        fprintf(stderr, "test_replay_real: no hellopie trace (the compiler cannot link -static-pie)\n");
+        return;
+    }
+    uvmsim_machine *m = vt_machine(64u << 20, vt_backends()[_i]);
+    uvmsim_flashdev *dev;
+    uvmsim_mount *mp;
+    ck_assert_int_eq(uvmsim_flashdev_create_file(m, NULL, UVMSIM_REPLAY_DIR "/busybox.img", &dev), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_mount_ext2(m, dev, "/", UVMSIM_MNT_XIP, &mp), UVMSIM_OK);
+    uvmsim_proc *p;
+    uvmsim_exec_info ei;
+    ck_assert_int_eq(uvmsim_proc_create(m, &p), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_exec(p, "/bin/hellopie", &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.load_base, UVMSIM_EXEC_PIE_BASE);
+    uvmsim_replayer *r;
+    ck_assert_int_eq(uvmsim_replay_open(p, NULL, &r), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_replay_open_file(r, UVMSIM_REPLAY_DIR "/traces/hellopie.trace"), UVMSIM_OK);
+    bool done;
+    int err = uvmsim_replay_run(r, 0, &done);
+    ck_assert_msg(err == UVMSIM_OK, "%s", uvmsim_replay_error(r));
+    uvmsim_replay_stats s;
+    uvmsim_replay_stats_get(r, &s);
+    ck_assert_uint_eq(s.records, count_records(UVMSIM_REPLAY_DIR "/traces/hellopie.trace"));
+    ck_assert_uint_eq(s.auto_exec, 0);         /* no fetch outside the text */
+    /* where the text is: the first fetch of the trace is the entry point */
+    FILE *f = fopen(UVMSIM_REPLAY_DIR "/traces/hellopie.trace", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[256];
+    unsigned long long first = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "I %llx,", &first) == 1)
+            break;
+    fclose(f);
+    ck_assert_uint_eq(first, ei.entry);
+    uvmsim_replay_close(r);
+    VT_CHECK(m);
+    uvmsim_machine_destroy(m);
+}
+END_TEST
+
 int main(void)
 {
     if (!UVMSIM_REPLAY_BUILT) {
@@ -208,6 +253,7 @@ int main(void)
     tcase_add_loop_test(tc, test_fast_path_same, 0, nb);
     tcase_add_loop_test(tc, test_xip_vs_copy, 0, nb);
     tcase_add_loop_test(tc, test_eight_procs, 0, nb);
+    tcase_add_loop_test(tc, test_static_pie, 0, nb);
     suite_add_tcase(s, tc);
     return vt_run(s);
 }
