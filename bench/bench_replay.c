@@ -10,6 +10,8 @@
  *                         repeated into one long file so the time is not noise
  *   replay_over_wc        that replay's time over `wc -l` of the same file, measured side
  *                         by side (best of three each, the file in the page cache)
+ *   replay_over_wc_one_trace  the same on the trace as recorded (3 MB for ls), best of ten:
+ *                         wc's process start is then a fair part of its time
  *   replay_ram_pages_xip / _copy  RAM in use after 8 processes replayed the trace
  *
  * Host memory behind simulated RAM is touched before timing (bench_machine). */
@@ -236,6 +238,17 @@ void bench_replay(bool quick)
     char one[512];
     snprintf(one, sizeof one, "%s/traces/ls.trace", UVMSIM_REPLAY_DIR);
     if (busybox) {
+        best_wc = best_rp = 1e300;
+        for (int k = 0; k < (quick ? 2 : 10); k++) {
+            double w = time_wc(one);
+            if (w >= 0 && w < best_wc)
+                best_wc = w;
+            double t = time_replay(one, true, UVMSIM_MNT_XIP, 1, &records, &ram);
+            if (t < best_rp)
+                best_rp = t;
+        }
+        if (best_wc < 1e300)
+            out("replay", "replay_over_wc_one_trace", best_rp / best_wc, "ratio");
         uint64_t ram_xip, ram_copy;
         time_replay(one, true, UVMSIM_MNT_XIP, 8, &records, &ram_xip);
         time_replay(one, true, 0, 8, &records, &ram_copy);
