@@ -401,6 +401,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "uvmsim help: one command at a time; try uvmsim help\n");
             return UVMSIM_SCN_INPUT;
         }
+        if (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
+            usage_help(stdout);
+            return tool_finish("uvmsim", 0);
+        }
         for (unsigned i = 0; i < NCOMMANDS; i++) {
             if (strcmp(argv[2], commands[i].name) == 0) {
                 commands[i].usage(stdout);
