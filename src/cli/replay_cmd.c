@@ -67,6 +67,8 @@ static void usage(FILE *f)
             "  --trace FILE       write every simulator event as JSON Lines to FILE (slow)\n"
             "  --no-fast-path     send every access through the backend's translate (the counters\n"
             "                     are the same; for timing the inline TLB-hit path)\n"
+            "  --help             this text\n"
+            "  --version          the version\n"
             "Exit status: 0 ok, 2 usage or input error (a malformed record is reported as\n"
             "FILE:LINE: message), 3 simulator error.  See uvmsim(1) and docs/replay.md.\n",
             RP_DEFAULT_QUANTUM);
