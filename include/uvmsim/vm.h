@@ -77,6 +77,24 @@ UVMSIM_API int uvmsim_protect(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, 
 UVMSIM_API int uvmsim_inherit_set(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_inherit inh);
 UVMSIM_API int uvmsim_advise(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_advice adv);
 
+/* ---- SysV shared memory (shmget / shmat / shmctl IPC_RMID) ----
+ * A segment is an anonymous object (uvm_aobj) of whole pages, zero-filled on first
+ * touch; the pager's look-up without I/O (uao_get with PGO_LOCKED) allocates the pages
+ * of the fault window that are not resident.  Attaching maps it shared, inherited
+ * SHARE by fork, with random advice and maxprot == prot (read-only or read-write), as
+ * sys_shmat.  Detach with uvmsim_unmap.  (Shared anonymous mmap memory is not backed by
+ * an object: uvmsim_map with UVMSIM_MAP_SHARED and no vnode gives a shared amap.) */
+typedef struct uvmsim_shmseg uvmsim_shmseg;
+/* shmget: a segment of size bytes (rounded up to pages). */
+UVMSIM_API int uvmsim_shm_create(uvmsim_machine *m, uint64_t size, uvmsim_shmseg **out);
+/* shmat: attach seg at addr (page aligned; 0 lets the map choose), read-only or
+ * read-write; the address in *va_out.  EOVERLAP / ERANGE as uvmsim_map with FIXED. */
+UVMSIM_API int uvmsim_shm_attach(uvmsim_proc *p, uvmsim_shmseg *seg, uvmsim_vaddr_t addr, bool rdonly,
+                                 uvmsim_vaddr_t *va_out);
+/* shmctl(IPC_RMID): the handle is gone; the memory lives until the last detach. */
+UVMSIM_API int uvmsim_shm_remove(uvmsim_shmseg *seg);
+UVMSIM_API uint64_t uvmsim_shm_size(const uvmsim_shmseg *seg);
+
 /* A read-only description of one map entry, for reports and tests. */
 typedef struct uvmsim_entry_info {
     uvmsim_vaddr_t start, end;
@@ -168,7 +186,11 @@ typedef struct uvmsim_vm_stats {
     uint64_t amaps_live;
     uint64_t amap_copies;
     uint64_t objects_live;
-    uint64_t io_requests, io_bytes;   /* issued by pagers */
+    uint64_t io_requests, io_bytes;   /* issued by pagers (faults and read()) */
+    uint64_t pager_gets;              /* pgo_get calls of the fault handler that may do I/O
+                                         (NetBSD uvmexp.fltget) */
+    uint64_t pager_lgets;             /* PGO_LOCKED gets of its lower look-up (fltlget) */
+    uint64_t wired_pages;             /* RAM pages with a wire count (uvm_pagewire) */
     uint64_t forks, exits, procs_live;
     uint64_t accesses, bytes_loaded, bytes_stored, bytes_fetched;
 } uvmsim_vm_stats;

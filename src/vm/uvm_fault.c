@@ -142,7 +142,13 @@ static int fault_check(struct uvm_faultctx *flt)
         if (flt->cow_now || e->object == NULL) {
             bool copied = false;
             unsigned before = e->amap ? e->amap->am_ref : 0;
-            int err = uvmsim_amap_copy(m, e, &copied);
+            vaddr_t e0 = e->start, e1 = e->end;
+            int err = uvmsim_amap_copy(flt->p, &flt->entry, 0, flt->va, flt->va + m->cfg.page_size, &copied);
+            e = flt->entry;
+            if (e->start != e0 || e->end != e1)
+                fault_step(flt, "check", "amap_copy chunking: the %llu-page entry was clipped to [0x%llx-0x%llx) so the new amap covers %llu pages",
+                           (unsigned long long)((e1 - e0) >> m->page_shift), (unsigned long long)e->start,
+                           (unsigned long long)e->end, (unsigned long long)((e->end - e->start) >> m->page_shift));
             if (err)
                 return err;
             flt->out->amap_copied = copied;
@@ -238,7 +244,12 @@ static int fault_promote(struct uvm_faultctx *flt, const struct uvm_pgref *src, 
             uvmsim_emit(m, &ev);
         }
     }
-    uvmsim_amap_add(m, flt->entry, flt->va, an);
+    int err = uvmsim_amap_add(m, flt->entry, flt->va, an);
+    if (err) {
+        an->an_ref = 0;
+        uvmsim_anon_free(m, an);
+        return err;
+    }
     *out = an;
     return UVMSIM_OK;
 }

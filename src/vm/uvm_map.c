@@ -95,8 +95,8 @@ void uvmsim_map_entry_free(struct uvmsim_machine *m, struct uvmsim_proc *p, stru
 }
 
 /* uvm_map_clip_start/end in one: split the entry containing va so that va is a
- * boundary.  Both halves keep the amap (am_ref + 1, slot coverage unchanged) and the
- * object (one more reference). */
+ * boundary.  Both halves keep the amap (amap_splitref: one more reference, per-slot
+ * coverage unchanged), the object (one more reference) and the wiring. */
 int uvmsim_map_clip(struct uvmsim_proc *p, vaddr_t va)
 {
     struct uvmsim_machine *m = p->m;
@@ -109,14 +109,16 @@ int uvmsim_map_clip(struct uvmsim_proc *p, vaddr_t va)
     struct vm_map_entry *ne = malloc(sizeof(*ne));
     if (ne == NULL)
         return UVMSIM_ENOHOST;
-    *ne = *e;
     uint64_t delta = va - e->start;
+    if (e->amap && (err = uvmsim_amap_splitref(m, e, (unsigned)(delta >> m->page_shift))) != UVMSIM_OK) {
+        free(ne);
+        return err;
+    }
+    *ne = *e;
     ne->start = va;
     ne->offset = e->offset + delta;
-    if (e->amap) {
+    if (e->amap)
         ne->slotoff = e->slotoff + (unsigned)(delta >> m->page_shift);
-        e->amap->am_ref++;
-    }
     if (e->object)
         uvmsim_object_reference(e->object);
     e->end = va;
@@ -155,6 +157,47 @@ void uvmsim_map_args_init(uvmsim_map_args *a)
     a->advice = UVMSIM_ADV_NORMAL;
 }
 
+/* Where a mapping of size bytes goes: exactly at addr when fixed (ERANGE outside the
+ * map, EOVERLAP over another mapping), else the first fit at or above addr. */
+static int map_place(struct uvmsim_proc *p, vaddr_t addr, uint64_t size, bool fixed, vaddr_t *va)
+{
+    if (fixed) {
+        if (addr < p->map.min_va || addr + size < addr || addr + size > p->map.max_va)
+            return UVMSIM_ERANGE;
+        if (!range_free(&p->map, addr, addr + size))
+            return UVMSIM_EOVERLAP;
+        *va = addr;
+        return UVMSIM_OK;
+    }
+    return map_findspace(&p->map, addr ? addr : MAP_BASE_DEFAULT, size, va);
+}
+
+int uvmsim_map_object(struct uvmsim_proc *p, vaddr_t addr, uint64_t size, bool fixed, struct uvm_object *uo,
+                      vm_prot_t prot, vm_prot_t maxprot, uvmsim_inherit inh, uvmsim_advice adv, vaddr_t *va_out)
+{
+    vaddr_t va;
+    int err = map_place(p, addr, size, fixed, &va);
+    if (err)
+        return err;
+    struct vm_map_entry *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return UVMSIM_ENOHOST;
+    e->start = va;
+    e->end = va + size;
+    e->object = uo;
+    e->prot = prot;
+    e->maxprot = maxprot;
+    e->inherit = inh;
+    e->advice = adv;
+    e->shared = true;
+    if ((err = uvmsim_map_insert(&p->map, e)) != UVMSIM_OK) {
+        free(e);
+        return err;
+    }
+    *va_out = va;
+    return UVMSIM_OK;
+}
+
 int uvmsim_map(uvmsim_proc *p, const uvmsim_map_args *a, uvmsim_vaddr_t *va_out)
 {
     if (p == NULL || a == NULL)
@@ -175,19 +218,12 @@ int uvmsim_map(uvmsim_proc *p, const uvmsim_map_args *a, uvmsim_vaddr_t *va_out)
         return UVMSIM_ERANGE;
 
     vaddr_t va;
-    if (a->flags & UVMSIM_MAP_FIXED) {
-        va = a->addr;
-        if (va < p->map.min_va || va + a->size < va || va + a->size > p->map.max_va)
-            return UVMSIM_ERANGE;
-        if (!range_free(&p->map, va, va + a->size))
-            return UVMSIM_EOVERLAP;
-    } else {
-        int err = map_findspace(&p->map, a->addr ? a->addr : MAP_BASE_DEFAULT, a->size, &va);
-        if (err)
-            return err;
-    }
+    int perr = map_place(p, a->addr, a->size, (a->flags & UVMSIM_MAP_FIXED) != 0, &va);
+    if (perr)
+        return perr;
 
     struct uvm_object *uo = NULL;
+    struct vm_amap *am = NULL;
     if (a->vnode != NULL) {
         bool rdonly = false;
         int err = uvmsim_vnode_object(m, a->vnode, &uo, &rdonly);
@@ -197,31 +233,41 @@ int uvmsim_map(uvmsim_proc *p, const uvmsim_map_args *a, uvmsim_vaddr_t *va_out)
             uvmsim_object_detach(uo);
             return UVMSIM_ERANGE;
         }
-        /* A shared mapping writes through to the file: impossible on a read-only
-         * medium, so write is not even in its maximum protection. */
+        /* A shared mapping writes through to the file, which could only have been opened
+         * for writing on a writable mount (open(O_RDWR) is where EROFS comes from): like
+         * NetBSD's vn_mmap for a file not open for writing, a shared writable mapping is
+         * EACCES, and write is not even in the maximum protection of a read-only one. */
         if (shared && rdonly) {
             if (a->prot & UVMSIM_PROT_WRITE) {
                 uvmsim_object_detach(uo);
-                return UVMSIM_EROFS;
+                return UVMSIM_EACCES;
             }
             maxprot &= ~UVMSIM_PROT_WRITE;
         }
     } else if (shared) {
-        int err = uvmsim_aobj_create(m, npages, &uo);
-        if (err)
-            return err;
+        /* MAP_ANON|MAP_SHARED: uvm_mmap maps it with UVM_FLAG_OVERLAY, an amap made now
+         * and no object; sharers after fork share the amap (see uvmsim_shm_* for the
+         * anonymous-object backing of SysV segments). */
+        am = uvmsim_amap_alloc(m, (unsigned)npages);
+        if (am == NULL)
+            return UVMSIM_ENOHOST;
     }
 
     struct vm_map_entry *e = calloc(1, sizeof(*e));
     if (e == NULL) {
         if (uo)
             uvmsim_object_detach(uo);
+        if (am) {
+            struct vm_map_entry tmp = {.start = va, .end = va + a->size, .amap = am};
+            uvmsim_amap_unref(m, &tmp);
+        }
         return UVMSIM_ENOHOST;
     }
     e->start = va;
     e->end = va + a->size;
     e->object = uo;
     e->offset = a->vnode ? a->offset : 0;
+    e->amap = am;
     e->prot = a->prot;
     e->maxprot = maxprot;
     e->inherit = a->inherit_set ? a->inherit : (shared ? UVMSIM_INHERIT_SHARE : UVMSIM_INHERIT_COPY);

@@ -360,9 +360,9 @@ START_TEST(test_mappings)
     const char *t =
         "spawn p\n"
         "map p 0x10000000 pages=4 prot=rw shared anon inherit=share advice=sequential\n"
-        "expect entry p 0x10000000 shared=yes cow=no needs-copy=no amap=no object=anon inherit=share advice=sequential prot=rw- maxprot=rwx\n"
+        "expect entry p 0x10000000 shared=yes cow=no needs-copy=no amap=yes amap-refs=1 object=none inherit=share advice=sequential prot=rw- maxprot=rwx\n"
         "store p 0x10000000 \"s\"\n"
-        "expect fault lower-direct\n"
+        "expect fault zero-fill\n"
         "map p 0x20000000 size=16K prot=rx maxprot=rx private\n"
         "expect entry p 0x20003000 prot=rx maxprot=rx cow=yes needs-copy=yes object=none inherit=copy advice=normal\n"
         "fetch p 0x20000000 4\nexpect fault zero-fill\nexpect bytes 0 0 0 0\nexpect prot r-x\nexpect writable no\n"
@@ -384,7 +384,7 @@ START_TEST(test_mappings)
         "unmap p 0x10000000 pages=4\n"
         "load p 0x10000000 1\nexpect error EFAULT\nexpect fault error\nexpect loc none\n";
     ck_assert_int_eq(cu_run(t, &r), UVMSIM_SCN_OK);
-    CU_HAS(r.out, "2: map p 0x10000000 pages=4 prot=rw shared anon inherit=share advice=sequential => p: [0x10000000-0x10004000) rw- shared object anon offset 0x0 inherit share advice sequential");
+    CU_HAS(r.out, "2: map p 0x10000000 pages=4 prot=rw shared anon inherit=share advice=sequential => p: [0x10000000-0x10004000) rw- shared amap(slot 0, refs 1) anon inherit share advice sequential");
     CU_HAS(r.out, "map p 0 pages=1 => p: [0x10004000-0x10005000)");
     CU_HAS(r.out, "inherit p 0x20000000 pages=2 none => p: [0x20000000-0x20002000) inherit none;");
     CU_HAS(r.out, "advise p 0x20002000 size=8K random => p: [0x20002000-0x20004000) advice random;");
@@ -690,7 +690,7 @@ START_TEST(test_images_mounts)
         "map p 0x30000000 pages=1 prot=rw private file=/z/data/sparse\n"
         "expect entry p 0x30000000 object=xip-pager\n"
         "load p 0x30000000 1\nexpect loc nor\nstore p 0x30000000 1\nexpect fault lower-promote\nexpect copied 4K\n"
-        "map p 0x40000000 pages=1 prot=rw shared file=/x/etc/motd\nexpect error EROFS\n"
+        "map p 0x40000000 pages=1 prot=rw shared file=/x/etc/motd\nexpect error EACCES\n"
         "map p 0x40000000 pages=1 file=/x/nonexistent\nexpect error ENOENT\n";
     ck_assert_msg(cu_run_opts(t, "cli-work", &o, &r) == UVMSIM_SCN_OK, "%s%s", r.out, r.err);
     CU_HAS(r.out, "1: image flash.img block=4K => nor0: 4 MiB cli-work/flash.img at 0x40000000, 4096-byte blocks, direct access");
@@ -699,7 +699,7 @@ START_TEST(test_images_mounts)
     CU_HAS(r.out, "mount xip /y => cannot mount nor1 on /y (xip): execute-in-place not possible on this device or filesystem: /y: XIP mount refused: device nor1 offers no direct access");
     CU_HAS(r.out, "mount copy /y => nor1 mounted on /y (copy)");
     CU_HAS(r.out, "mount xip-faultop /z => nor2 mounted on /z (xip-faultop)");
-    CU_HAS(r.out, "map refused: read-only medium");
+    CU_HAS(r.out, "map refused: access not permitted by protection");
     CU_HAS(r.out, "cannot map /x/nonexistent: no such file or directory");
     cu_free(&r);
     /* a missing image file: the step fails (I/O) */

@@ -334,10 +334,10 @@ START_TEST(test_introspect)
     a.size = 64 * 4096;
     a.flags = UVMSIM_MAP_FIXED;
     ck_assert_int_eq(uvmsim_map(p, &a, NULL), UVMSIM_OK);
-    a.addr = 0x20000000;
-    a.size = 2 * 4096;
-    a.flags = UVMSIM_MAP_FIXED | UVMSIM_MAP_SHARED;
-    ck_assert_int_eq(uvmsim_map(p, &a, NULL), UVMSIM_OK);
+    uvmsim_shmseg *seg;                              /* an anonymous object (SysV) */
+    ck_assert_int_eq(uvmsim_shm_create(m, 2 * 4096, &seg), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_shm_attach(p, seg, 0x20000000, false, NULL), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_shm_remove(seg), UVMSIM_OK);
     uint8_t b = 1;
     for (int i = 0; i < 64; i++)
         ck_assert_int_eq(uvmsim_access_mem(p, 0x10000000 + (uvmsim_vaddr_t)i * 4096, UVMSIM_ACCESS_STORE, &b, 1, NULL, NULL), UVMSIM_OK);

@@ -76,28 +76,54 @@ START_TEST(test_cow_fork)
 }
 END_TEST
 
+/* MAP_ANON|MAP_SHARED as NetBSD's uvm_mmap maps it (UVM_FLAG_OVERLAY): a shared amap and
+ * no object.  The first touch is a zero-fill (a promotion with no object below); after
+ * fork the child shares the amap, so its accesses are upper-direct on the very same anon
+ * (one reference: writable, no copy), and each side sees the other's stores. */
 START_TEST(test_shared_anon_fork)
 {
     uvmsim_machine *m = vt_machine(0, backend(_i));
     uvmsim_proc *par, *chi;
     uvmsim_fault_outcome o;
+    uvmsim_entry_info ei;
     uint8_t v;
     ck_assert_int_eq(uvmsim_proc_create(m, &par), UVMSIM_OK);
     uvmsim_vaddr_t va = vt_map_anon(par, 0, 2 * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, true);
+    ck_assert_int_eq(uvmsim_map_lookup(par, va, &ei), UVMSIM_OK);
+    ck_assert(ei.has_amap && !ei.has_object && ei.shared && !ei.copy_on_write && !ei.needs_copy);
+    ck_assert_uint_eq(ei.amap_refs, 1);
     ck_assert_int_eq(vt_store(par, va, 'A', &o, NULL), UVMSIM_OK);
-    ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_DIRECT);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_ZERO_FILL);
+    ck_assert_uint_eq(o.bytes_copied, 0);
+    ck_assert(o.prot_entered & UVMSIM_PROT_WRITE);
     uvmsim_paddr_t pa = o.pa;
-    ck_assert_uint_eq(o.pages_allocated >= 1, 1);
     ck_assert_int_eq(uvmsim_proc_fork(par, &chi), UVMSIM_OK);
-    ck_assert_int_eq(vt_load(chi, va, &v, &o, NULL), UVMSIM_OK);
-    ck_assert_int_eq(v, 'A');
+    ck_assert_int_eq(uvmsim_map_lookup(chi, va, &ei), UVMSIM_OK);
+    ck_assert(ei.has_amap && !ei.has_object && !ei.needs_copy);
+    ck_assert_uint_eq(ei.amap_refs, 2);
     ck_assert_int_eq(vt_store(chi, va, 'B', &o, NULL), UVMSIM_OK);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_UPPER_DIRECT);
+    ck_assert_uint_eq(o.pa, pa);                 /* the same anon, no copy */
+    ck_assert_uint_eq(o.anon_refs, 1);
+    ck_assert_uint_eq(o.amap_refs, 2);
+    ck_assert_uint_eq(o.bytes_copied, 0);
+    ck_assert(o.prot_entered & UVMSIM_PROT_WRITE);
     ck_assert_int_eq(vt_load(par, va, &v, NULL, NULL), UVMSIM_OK);
     ck_assert_int_eq(v, 'B');
-    ck_assert_int_eq(vt_store(par, va + PG, 'x', NULL, NULL), UVMSIM_OK);
-    ck_assert_int_eq(vt_load(chi, va + PG, &v, NULL, NULL), UVMSIM_OK);
+    /* a page first touched after fork: a zero-fill in the shared amap, seen by both */
+    ck_assert_int_eq(vt_store(par, va + PG, 'x', &o, NULL), UVMSIM_OK);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_ZERO_FILL);
+    ck_assert_int_eq(vt_load(chi, va + PG, &v, &o, NULL), UVMSIM_OK);
     ck_assert_int_eq(v, 'x');
     ck_assert_uint_eq(uvmsim_pmap_pv_count(m, pa), 2);
+    uvmsim_vm_stats st;
+    uvmsim_vm_stats_get(m, &st);
+    ck_assert_uint_eq(st.faults[UVMSIM_FAULT_UPPER_PROMOTE] + st.faults[UVMSIM_FAULT_LOWER_DIRECT], 0);
+    ck_assert_uint_eq(st.objects_live, 0);
+    VT_CHECK(m);
+    uvmsim_proc_exit(par);
+    ck_assert_int_eq(vt_load(chi, va, &v, NULL, NULL), UVMSIM_OK);
+    ck_assert_int_eq(v, 'B');
     VT_CHECK(m);
     uvmsim_machine_destroy(m);
 }
@@ -239,7 +265,8 @@ START_TEST(test_unmap_middle_splits)
 }
 END_TEST
 
-/* Fault-ahead: a child sharing a resident anonymous object maps neighbours by advice. */
+/* Fault-ahead: a child sharing a shared anonymous amap maps the resident neighbour anons
+ * by advice (the upper look-up's window). */
 static unsigned neighbours_for(const char *be, uvmsim_advice adv, unsigned page)
 {
     uvmsim_machine *m = vt_machine(0, be);
@@ -254,7 +281,7 @@ static unsigned neighbours_for(const char *be, uvmsim_advice adv, unsigned page)
     ck_assert_int_eq(uvmsim_advise(b, va, 16 * PG, adv), UVMSIM_OK);
     ck_assert_int_eq(vt_load(b, va + page * PG, &v, &o, NULL), UVMSIM_OK);
     ck_assert_int_eq(v, page);
-    ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_DIRECT);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_UPPER_DIRECT);
     VT_CHECK(m);
     /* every neighbour really is mapped: with fault-ahead now off, only the pages not
      * mapped yet fault */

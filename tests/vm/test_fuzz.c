@@ -56,7 +56,7 @@ static void fz_map(struct fz *z, uvmsim_proc *p, uvmsim_vaddr_t va, unsigned len
         a.offset = (uvmsim_off_t)fz_rn(z, 12) * PG;
     }
     int err = uvmsim_map(p, &a, NULL);
-    ALLOW(err, UVMSIM_OK, UVMSIM_EOVERLAP, UVMSIM_EROFS);
+    ALLOW(err, UVMSIM_OK, UVMSIM_EOVERLAP, UVMSIM_EACCES);
 }
 
 static void fz_run(uint64_t seed, unsigned steps, unsigned mode, const char *backend, uint64_t ram)
