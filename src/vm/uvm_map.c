@@ -325,19 +325,14 @@ int uvmsim_unmap(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size)
     return UVMSIM_OK;
 }
 
-/* Is [va, end) covered by entries with no hole? */
-static bool range_covered(struct vm_map *map, vaddr_t va, vaddr_t end)
-{
-    unsigned i = uvmsim_map_index(map, va);
-    vaddr_t at = va;
-    for (; i < map->nents && at < end; i++) {
-        if (map->ents[i]->start > at)
-            return false;
-        at = map->ents[i]->end;
-    }
-    return at >= end;
-}
-
+/* uvm_map_protect: change the protection of the mapped parts of [va, va + size).
+ * 1. refuse before changing anything when some entry's maxprot lacks a right (EACCES);
+ * 2. clip at both ends, set the protection of every entry in the range; lowering takes
+ *    rights away from live mappings now, raising is lazy (the next fault enters the page
+ *    with the new rights).
+ * Holes in the range are skipped, and a range with nothing mapped is no error: NetBSD's
+ * uvm_map_protect has no hole check (Linux's mprotect changes up to the first hole and
+ * then fails with ENOMEM). */
 int uvmsim_protect(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_prot_t prot)
 {
     int err = range_check(p, va, size);
@@ -346,12 +341,11 @@ int uvmsim_protect(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_prot
     if (prot & ~UVMSIM_PROT_ALL)
         return UVMSIM_EINVAL;
     vaddr_t end = va + size;
-    if (!range_covered(&p->map, va, end))
-        return UVMSIM_EFAULT;
-    /* Refuse before changing anything: all or nothing. */
+    /* 1 */
     for (unsigned i = uvmsim_map_index(&p->map, va); i < p->map.nents && p->map.ents[i]->start < end; i++)
         if (prot & ~p->map.ents[i]->maxprot)
             return UVMSIM_EACCES;
+    /* 2 */
     err = map_clip_range(p, va, end);
     if (err)
         return err;
@@ -359,8 +353,6 @@ int uvmsim_protect(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_prot
         struct vm_map_entry *e = p->map.ents[i];
         vm_prot_t old = e->prot;
         e->prot = prot;
-        /* Lowering takes rights away from live mappings now; raising is lazy (the next
-         * fault enters the page with the new rights). */
         if (old & ~prot)
             uvmsim_pmap_protect(p->pmap, e->start, e->end, prot);
     }

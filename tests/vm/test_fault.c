@@ -218,7 +218,61 @@ START_TEST(test_protect_down_store)
     uvmsim_vaddr_t va2;
     ck_assert_int_eq(uvmsim_map(p, &a, &va2), UVMSIM_OK);
     ck_assert_int_eq(uvmsim_protect(p, va2, PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE), UVMSIM_EACCES);
-    ck_assert_int_eq(uvmsim_protect(p, va2 + 16 * PG, PG, UVMSIM_PROT_READ), UVMSIM_EFAULT);
+    /* nothing mapped there: no error (uvm_map_protect has no hole check) */
+    ck_assert_int_eq(uvmsim_protect(p, va2 + 16 * PG, PG, UVMSIM_PROT_READ), UVMSIM_OK);
+    VT_CHECK(m);
+    uvmsim_machine_destroy(m);
+}
+END_TEST
+
+/* protect over a hole: NetBSD's uvm_map_protect changes the mapped parts on both sides
+ * of the hole and returns 0 (Linux would stop at the hole with ENOMEM); a right beyond
+ * one entry's maxprot refuses the whole call before anything changes. */
+START_TEST(test_protect_hole)
+{
+    uvmsim_machine *m = vt_machine(0, backend(_i));
+    uvmsim_proc *p;
+    uvmsim_entry_info ei;
+    uint8_t v = 5;
+    ck_assert_int_eq(uvmsim_proc_create(m, &p), UVMSIM_OK);
+    const uvmsim_vaddr_t base = 0x10000000;
+    vt_map_anon(p, base, 2 * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, false);            /* pages 0-1 */
+    vt_map_anon(p, base + 3 * PG, 2 * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, false);   /* pages 3-4 */
+    for (unsigned i = 0; i < 5; i++)
+        if (i != 2)
+            ck_assert_int_eq(vt_store(p, base + i * PG, v, NULL, NULL), UVMSIM_OK);
+    /* [page 1, page 4): the end of the first entry, the hole, the start of the second */
+    ck_assert_int_eq(uvmsim_protect(p, base + PG, 3 * PG, UVMSIM_PROT_READ), UVMSIM_OK);
+    VT_CHECK(m);
+    ck_assert_uint_eq(uvmsim_map_nentries(p), 4);                /* both entries clipped */
+    ck_assert_int_eq(uvmsim_map_lookup(p, base, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.prot, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE);
+    ck_assert_int_eq(uvmsim_map_lookup(p, base + PG, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.prot, UVMSIM_PROT_READ);
+    ck_assert_int_eq(uvmsim_map_lookup(p, base + 2 * PG, &ei), UVMSIM_EFAULT);   /* the hole stays a hole */
+    ck_assert_int_eq(uvmsim_map_lookup(p, base + 3 * PG, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.prot, UVMSIM_PROT_READ);
+    ck_assert_int_eq(uvmsim_map_lookup(p, base + 4 * PG, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.prot, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE);
+    ck_assert_int_eq(vt_store(p, base + PG, v, NULL, NULL), UVMSIM_EACCES);       /* lowered at once */
+    ck_assert_int_eq(vt_store(p, base + 3 * PG, v, NULL, NULL), UVMSIM_EACCES);
+    ck_assert_int_eq(vt_store(p, base, v, NULL, NULL), UVMSIM_OK);
+    ck_assert_int_eq(vt_store(p, base + 4 * PG, v, NULL, NULL), UVMSIM_OK);
+    /* a range that is all hole: nothing to do, no error */
+    ck_assert_int_eq(uvmsim_protect(p, base + 2 * PG, PG, UVMSIM_PROT_NONE), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_protect(p, 0x70000000, 16 * PG, UVMSIM_PROT_READ), UVMSIM_OK);
+    /* one entry in the range lacks the right in its maxprot: nothing changes anywhere */
+    uvmsim_map_args a;
+    uvmsim_map_args_init(&a);
+    a.addr = base + 2 * PG;
+    a.size = PG;
+    a.prot = UVMSIM_PROT_READ;
+    a.maxprot = UVMSIM_PROT_READ;
+    a.flags = UVMSIM_MAP_FIXED;
+    ck_assert_int_eq(uvmsim_map(p, &a, NULL), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_protect(p, base, 5 * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE), UVMSIM_EACCES);
+    ck_assert_int_eq(uvmsim_map_lookup(p, base + PG, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.prot, UVMSIM_PROT_READ);
     VT_CHECK(m);
     uvmsim_machine_destroy(m);
 }
@@ -567,6 +621,7 @@ int main(void)
     vt_tcase_each_backend(s, "inherit-share-copy", test_inherit_share_then_copy);
     vt_tcase_each_backend(s, "inherit-none", test_inherit_none);
     vt_tcase_each_backend(s, "protect-down", test_protect_down_store);
+    vt_tcase_each_backend(s, "protect-hole", test_protect_hole);
     vt_tcase_each_backend(s, "unmap-split", test_unmap_middle_splits);
     vt_tcase_each_backend(s, "fault-ahead", test_fault_ahead);
     vt_tcase_each_backend(s, "fault-ahead-upper", test_fault_ahead_upper_readonly);

@@ -95,7 +95,7 @@ static void fz_run(uint64_t seed, unsigned steps, unsigned mode, const char *bac
         } else if (op < 18) {
             ALLOW(uvmsim_unmap(p, va, size), UVMSIM_OK);
         } else if (op < 25) {
-            ALLOW(uvmsim_protect(p, va, size, fz_rn(&z, 8)), UVMSIM_OK, UVMSIM_EFAULT, UVMSIM_EACCES);
+            ALLOW(uvmsim_protect(p, va, size, fz_rn(&z, 8)), UVMSIM_OK, UVMSIM_EACCES);
         } else if (op < 30) {
             ALLOW(uvmsim_inherit_set(p, va, size, (uvmsim_inherit)fz_rn(&z, 3)), UVMSIM_OK);
         } else if (op < 32) {
