@@ -76,6 +76,19 @@ UVMSIM_API int uvmsim_unmap(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size);
 UVMSIM_API int uvmsim_protect(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_prot_t prot);
 UVMSIM_API int uvmsim_inherit_set(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_inherit inh);
 UVMSIM_API int uvmsim_advise(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_advice adv);
+/* Wiring (mlock / munlock: NetBSD's uvm_map_pageable).  uvmsim_wire counts one more
+ * wiring on every entry of the range (clipped to it) and, for an entry wired for the
+ * first time, faults every page in with a wire fault: checked against the maximum
+ * protection, copy-on-write resolved now when write is allowed there (a private
+ * writable mapping promotes every page at wire time), the RAM page wired.  EFAULT when
+ * va itself is unmapped, EINVAL when the range has a hole or an entry with protection
+ * none (nothing is wired then); a fault's error (ENOMEM...) undoes the call.  Device
+ * (XIP) pages need no wiring — they are never paged out and have no vm_page to count
+ * in — so wiring them only enters their mappings (docs/vm.md, Wiring).
+ * uvmsim_unwire: one call unwires a range however many times it was wired (POSIX);
+ * EINVAL when some part is not wired or has a hole, EFAULT when va is unmapped. */
+UVMSIM_API int uvmsim_wire(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size);
+UVMSIM_API int uvmsim_unwire(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size);
 
 /* ---- SysV shared memory (shmget / shmat / shmctl IPC_RMID) ----
  * A segment is an anonymous object (uvm_aobj) of whole pages, zero-filled on first
@@ -107,6 +120,7 @@ typedef struct uvmsim_entry_info {
     uvmsim_off_t offset;
     unsigned amap_slot;        /* entry's first slot in its amap */
     unsigned amap_refs;        /* amap reference count (0 without amap) */
+    unsigned wired_count;      /* uvmsim_wire calls covering the entry (0: pageable) */
 } uvmsim_entry_info;
 UVMSIM_API unsigned uvmsim_map_nentries(const uvmsim_proc *p);
 UVMSIM_API int uvmsim_map_entry(const uvmsim_proc *p, unsigned idx, uvmsim_entry_info *out);
@@ -158,6 +172,7 @@ typedef struct uvmsim_fault_outcome {
     unsigned amap_refs;        /* refs of the entry's amap after the fault (0 if none) */
     bool amap_copied;          /* needs-copy was cleared by copying the amap */
     bool xip;                  /* the lower layer was an XIP vnode */
+    bool wired;                /* a wire fault (uvmsim_wire): the page entered was wired */
 } uvmsim_fault_outcome;
 
 /* Run the fault handler for (va, access) in p's address space, as the MMU would. */

@@ -34,10 +34,16 @@ struct uvm_faultctx {
     struct uvmsim_machine *m;
     vaddr_t va;                    /* page-aligned faulting address */
     uvmsim_access access;
-    vm_prot_t access_type;         /* right the access needs */
+    vm_prot_t access_type;         /* rights the access needs (all of them) */
+    bool maxprot;                  /* check access_type against the maximum protection
+                                      (UVM_FAULT_MAXPROT: wiring) */
+    bool narrow;                   /* the faulting page only, no fault-ahead (wiring) */
+    bool wire_paging;              /* wire the page entered (UVM_FAULT_WIRE) */
     uvmsim_fault_outcome *out;
     /* set by fault_check */
     struct vm_map_entry *entry;
+    bool wire_mapping;             /* enter the mapping wired: a wire fault, or a fault on
+                                      a wired entry (VM_MAPENT_ISWIRED) */
     vm_prot_t enter_prot;          /* what we may enter: entry prot, less write while
                                       needs-copy is pending */
     bool cow_now;                  /* a write: must resolve copy-on-write now */
@@ -89,10 +95,30 @@ static uvmsim_page_loc page_loc(const struct uvmsim_machine *m, const struct uvm
     return ref->pg ? UVMSIM_LOC_RAM : UVMSIM_LOC_DEVICE;
 }
 
+/* uvm_pagewire / uvm_pageunwire: a RAM page of an anon or an object gains / loses a
+ * wiring.  Device pages have no vm_page to count in, and the shared zero page is the
+ * machine's own, never paged out: neither is counted (see docs/vm.md, Wiring). */
+static bool wirable(const struct uvm_pgref *ref)
+{
+    return ref->pg != NULL && (ref->pg->owner == PGO_ANON || ref->pg->owner == PGO_OBJECT);
+}
+
+static void uvmsim_pagewire(struct uvmsim_machine *m, const struct uvm_pgref *ref)
+{
+    if (wirable(ref) && ref->pg->wire_count++ == 0)
+        m->vmstats.wired_pages++;
+}
+
+static void uvmsim_pageunwire(struct uvmsim_machine *m, const struct uvm_pgref *ref)
+{
+    if (wirable(ref) && ref->pg->wire_count > 0 && --ref->pg->wire_count == 0)
+        m->vmstats.wired_pages--;
+}
+
 /* Enter one page; device pages are never writable (NOR is read-only). */
 static int fault_pmap_enter(struct uvm_faultctx *flt, vaddr_t va, const struct uvm_pgref *ref, vm_prot_t prot)
 {
-    unsigned flags = PMAP_CANFAIL;
+    unsigned flags = PMAP_CANFAIL | (flt->wire_mapping ? PMAP_WIRED : 0);
     if (ref->pg == NULL) {
         flags |= PMAP_DEVICE;
         prot &= ~UVMSIM_PROT_WRITE;
@@ -103,13 +129,17 @@ static int fault_pmap_enter(struct uvm_faultctx *flt, vaddr_t va, const struct u
 }
 
 /* uvm_fault_check: find the entry, check protection, resolve needs-copy, size window.
- * => flt->va, access set.
+ * => flt->va, access_type set.
  * 1. look the entry up: none → EFAULT.
- * 2. the access needs a right the entry lacks → EACCES.
+ * 2. the access needs a right the entry lacks → EACCES (a wire fault checks against
+ *    the maximum protection); a wired fault (wire fault, or any fault on a wired entry)
+ *    asks for the entry's full protection and resolves copy-on-write now whenever
+ *    write is allowed, as uvm_fault_check does with wire_mapping.
  * 3. needs-copy: a write, or an entry with no object (its amap is all it has), copies
  *    the amap now; a read keeps sharing and maps without write.
- * 4. the fault-ahead window from the entry's advice, clipped to the entry.
- * <= on success: entry, enter_prot, cow_now, startva/npages/centeridx set. */
+ * 4. the fault-ahead window from the entry's advice, clipped to the entry (one page for
+ *    a wire fault).
+ * <= on success: entry, enter_prot, cow_now, wire_mapping, startva/npages/centeridx. */
 static int fault_check(struct uvm_faultctx *flt)
 {
     struct uvmsim_machine *m = flt->m;
@@ -123,15 +153,27 @@ static int fault_check(struct uvm_faultctx *flt)
         return UVMSIM_EFAULT;
     }
     /* 2 */
-    if (flt->access_type & ~e->prot) {
+    vm_prot_t check_prot = flt->maxprot ? e->maxprot : e->prot;
+    if (flt->access_type & ~check_prot) {
         fault_step(flt, "check", "map entry [0x%llx-0x%llx) has protection %s; a %s needs %s: EACCES",
-                   (unsigned long long)e->start, (unsigned long long)e->end, prot_str(e->prot, pb),
+                   (unsigned long long)e->start, (unsigned long long)e->end, prot_str(check_prot, pb),
                    access_name(flt->access), flt->access == UVMSIM_ACCESS_STORE ? "write" :
                    flt->access == UVMSIM_ACCESS_FETCH ? "execute" : "read");
         return UVMSIM_EACCES;
     }
     flt->enter_prot = e->prot;
-    flt->cow_now = flt->access == UVMSIM_ACCESS_STORE;
+    flt->wire_mapping = flt->wire_paging || e->wired_count > 0;
+    if (flt->wire_mapping) {
+        flt->access_type = e->prot;
+        flt->cow_now = (check_prot & UVMSIM_PROT_WRITE) != 0;
+        fault_step(flt, "check", flt->wire_paging ?
+                   "wire fault (uvm_fault_wire): the entry's maximum protection %s is checked; copy-on-write is resolved now%s" :
+                   "the entry is wired: the mapping is entered wired, copy-on-write resolved now%s%s",
+                   flt->wire_paging ? prot_str(check_prot, pb) : "",
+                   flt->cow_now ? " (write is allowed)" : " (no: write is not allowed)");
+    } else {
+        flt->cow_now = (flt->access_type & UVMSIM_PROT_WRITE) != 0;
+    }
     fault_step(flt, "check", "map entry [0x%llx-0x%llx) prot %s, %s%s%s, amap %s, object %s",
                (unsigned long long)e->start, (unsigned long long)e->end, prot_str(e->prot, pb),
                e->shared ? "shared" : "private", (e->etype & UVM_ET_COPYONWRITE) ? " copy-on-write" : "",
@@ -163,6 +205,8 @@ static int fault_check(struct uvm_faultctx *flt)
     }
     /* 4 */
     unsigned nback = fault_advice[e->advice].nback, nforw = fault_advice[e->advice].nforw;
+    if (flt->narrow)
+        nback = nforw = 0;
     uint64_t before = (flt->va - e->start) >> m->page_shift;
     uint64_t after = ((e->end - flt->va) >> m->page_shift) - 1;
     if (nback > before)
@@ -269,8 +313,11 @@ static int fault_enter(struct uvm_faultctx *flt, const struct uvm_pgref *ref, vm
         fault_step(flt, "enter", "pmap_enter failed: %s; nothing left mapped at this address", uvmsim_strerror(err));
         return err;
     }
+    if (flt->wire_paging)
+        uvmsim_pagewire(flt->m, ref);
     uvmsim_fault_outcome *o = flt->out;
     o->cls = cls;
+    o->wired = flt->wire_paging;
     o->pa = ref->pa;
     o->loc = page_loc(flt->m, ref);
     o->prot_entered = prot;
@@ -514,8 +561,13 @@ static int fault_run(struct uvm_faultctx *flt)
     return fault_lower(flt);
 }
 
-int uvmsim_fault_internal(struct uvmsim_proc *p, vaddr_t va, uvmsim_access access,
-                          uvmsim_fault_outcome *out)
+/* flags of fault_do (NetBSD's fault_flag) */
+#define UVM_FAULT_WIRE    0x1      /* wire the page and the mapping; no fault-ahead */
+#define UVM_FAULT_MAXPROT 0x2      /* check against the maximum protection */
+
+/* uvm_fault_internal: one fault, its outcome record, the counters and the trace. */
+static int fault_do(struct uvmsim_proc *p, vaddr_t va, uvmsim_access access, vm_prot_t access_type,
+                    unsigned fflags, uvmsim_fault_outcome *out)
 {
     struct uvmsim_machine *m = p->m;
     struct uvm_faultctx flt;
@@ -525,7 +577,9 @@ int uvmsim_fault_internal(struct uvmsim_proc *p, vaddr_t va, uvmsim_access acces
     flt.m = m;
     flt.va = uvmsim_trunc_page(m, va);
     flt.access = access;
-    flt.access_type = access_prot(access);
+    flt.access_type = access_type;
+    flt.maxprot = (fflags & UVM_FAULT_MAXPROT) != 0;
+    flt.narrow = flt.wire_paging = (fflags & UVM_FAULT_WIRE) != 0;
     flt.out = out;
     flt.allocs_before = m->ram.allocs;
     out->pid = p->pid;
@@ -540,6 +594,7 @@ int uvmsim_fault_internal(struct uvmsim_proc *p, vaddr_t va, uvmsim_access acces
         out->loc = UVMSIM_LOC_NONE;
         out->pa = 0;
         out->prot_entered = 0;
+        out->wired = false;
     }
     out->pages_allocated = (unsigned)(m->ram.allocs - flt.allocs_before);
     out->io_requests = flt.io.io_requests;
@@ -562,6 +617,52 @@ int uvmsim_fault_internal(struct uvmsim_proc *p, vaddr_t va, uvmsim_access acces
         uvmsim_emit(m, &ev);
     }
     return err;
+}
+
+int uvmsim_fault_internal(struct uvmsim_proc *p, vaddr_t va, uvmsim_access access,
+                          uvmsim_fault_outcome *out)
+{
+    return fault_do(p, va, access, access_prot(access), 0, out);
+}
+
+/* uvm_fault_unwire: unwire the pages of [start, end) of entry e.  The page of each
+ * address is the one the VM holds there (anon or resident object page), not whatever the
+ * page tables map: a wired entry protected to none has no translations, yet its pages
+ * stay wired. */
+void uvmsim_fault_unwire(struct uvmsim_machine *m, struct vm_map_entry *e, vaddr_t start, vaddr_t end)
+{
+    for (vaddr_t va = start; va < end; va += m->cfg.page_size) {
+        struct uvm_pgref ref;
+        struct vm_anon *an = uvmsim_amap_lookup(m, e, va);
+        struct uvm_pagerio io = {0};
+        if (an != NULL) {
+            ref.pa = an->an_pa;
+            ref.pg = an->an_page;
+        } else if (e->object == NULL ||
+                   e->object->pgops->pgo_get(e->object, e->offset + (va - e->start), PGO_RESIDENT, &ref, &io)) {
+            continue;
+        }
+        uvmsim_pageunwire(m, &ref);
+    }
+}
+
+/* uvm_fault_wire: fault every page of [start, end) in with a wire fault checked against
+ * access_type (the entry's maximum protection); on a failure the pages wired so far are
+ * unwired again and the error returned. */
+int uvmsim_fault_wire(struct uvmsim_proc *p, struct vm_map_entry *e, vaddr_t start, vaddr_t end, vm_prot_t access_type)
+{
+    uvmsim_access access = (access_type & UVMSIM_PROT_WRITE) ? UVMSIM_ACCESS_STORE :
+                           (access_type & UVMSIM_PROT_READ) ? UVMSIM_ACCESS_LOAD : UVMSIM_ACCESS_FETCH;
+    for (vaddr_t va = start; va < end; va += p->m->cfg.page_size) {
+        uvmsim_fault_outcome o;
+        int err = fault_do(p, va, access, access_type, UVM_FAULT_WIRE | UVM_FAULT_MAXPROT, &o);
+        if (err) {
+            /* (a wire fault never clips: amap_copy was done by uvmsim_wire beforehand) */
+            uvmsim_fault_unwire(p->m, e, start, va);
+            return err;
+        }
+    }
+    return UVMSIM_OK;
 }
 
 int uvmsim_fault(uvmsim_proc *p, uvmsim_vaddr_t va, uvmsim_access access, uvmsim_fault_outcome *out)

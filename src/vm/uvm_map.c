@@ -83,9 +83,13 @@ static void map_remove_index(struct vm_map *map, unsigned i)
     map->hint = 0;
 }
 
-/* Drop an entry's mappings and references, then free it. */
+/* Drop an entry's wiring, mappings and references, then free it. */
 void uvmsim_map_entry_free(struct uvmsim_machine *m, struct uvmsim_proc *p, struct vm_map_entry *e)
 {
+    if (e->wired_count > 0) {
+        uvmsim_fault_unwire(m, e, e->start, e->end);   /* uvm_map_entry_unwire */
+        e->wired_count = 0;
+    }
     if (p != NULL)
         uvmsim_pmap_remove(p->pmap, e->start, e->end);
     uvmsim_amap_unref(m, e);
@@ -359,6 +363,112 @@ int uvmsim_protect(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_prot
     return UVMSIM_OK;
 }
 
+/* ---- wiring: uvm_map_pageable ---- */
+
+/* Entries are found by address while wiring, since clipping moves them in the array. */
+static struct vm_map_entry *entry_at(struct uvmsim_proc *p, vaddr_t va)
+{
+    return uvmsim_map_lookup_entry(&p->map, va);
+}
+
+/* Take back one wiring of every entry in [va, end) (a wire call that failed). */
+static void wire_undo_counts(struct uvmsim_proc *p, vaddr_t va, vaddr_t end)
+{
+    for (struct vm_map_entry *e = entry_at(p, va); e != NULL && e->start < end; e = entry_at(p, e->end))
+        e->wired_count--;
+}
+
+/* uvm_map_pageable(new_pageable = false).
+ * => range page aligned; va mapped (else EFAULT).
+ * 1. per entry: one not yet wired gets its amap now when it will need one (needs-copy
+ *    and writable maximum protection, or no object: amap_copy, chunked to the range);
+ *    clip it to the range and count the wiring; a hole or an entry with protection none
+ *    takes every count back: EINVAL;
+ * 2. every entry wired for the first time is faulted in (uvm_fault_wire with its maximum
+ *    protection); on a failure the entries not reached lose their count, those done are
+ *    unwired again.
+ * <= every page of the range resident, its RAM page wired. */
+int uvmsim_wire(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size)
+{
+    int err = range_check(p, va, size);
+    if (err)
+        return err;
+    vaddr_t end = va + size;
+    if (entry_at(p, va) == NULL)
+        return UVMSIM_EFAULT;
+    /* 1 */
+    for (vaddr_t at = va; at < end;) {
+        struct vm_map_entry *e = entry_at(p, at);
+        if (e == NULL) {
+            wire_undo_counts(p, va, at);
+            return UVMSIM_EINVAL;
+        }
+        if (e->wired_count == 0 && (e->etype & UVM_ET_NEEDSCOPY) &&
+            ((e->maxprot & UVMSIM_PROT_WRITE) || e->object == NULL)) {
+            bool copied;
+            err = uvmsim_amap_copy(p, &e, 0, at, end, &copied);
+            if (err) {
+                wire_undo_counts(p, va, at);
+                return err;
+            }
+        }
+        if ((err = map_clip_range(p, at, end)) != UVMSIM_OK) {
+            wire_undo_counts(p, va, at);
+            return err;
+        }
+        e = entry_at(p, at);
+        e->wired_count++;
+        if (e->prot == UVMSIM_PROT_NONE) {
+            wire_undo_counts(p, va, e->end);
+            return UVMSIM_EINVAL;
+        }
+        at = e->end;
+    }
+    /* 2 */
+    for (vaddr_t at = va; at < end;) {
+        struct vm_map_entry *e = entry_at(p, at);
+        if (e->wired_count == 1 && (err = uvmsim_fault_wire(p, e, e->start, e->end, e->maxprot)) != UVMSIM_OK) {
+            wire_undo_counts(p, at, end);
+            for (vaddr_t b = va; b < at;) {
+                struct vm_map_entry *d = entry_at(p, b);
+                if (--d->wired_count == 0)
+                    uvmsim_fault_unwire(p->m, d, d->start, d->end);
+                b = d->end;
+            }
+            return err;
+        }
+        at = e->end;
+    }
+    return UVMSIM_OK;
+}
+
+/* uvm_map_pageable(new_pageable = true): every entry of the range must be wired, with
+ * no hole (else EINVAL, nothing changed); each is unwired whatever its count. */
+int uvmsim_unwire(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size)
+{
+    int err = range_check(p, va, size);
+    if (err)
+        return err;
+    vaddr_t end = va + size;
+    if (entry_at(p, va) == NULL)
+        return UVMSIM_EFAULT;
+    for (vaddr_t at = va; at < end;) {
+        struct vm_map_entry *e = entry_at(p, at);
+        if (e == NULL || e->wired_count == 0)
+            return UVMSIM_EINVAL;
+        at = e->end;
+    }
+    if ((err = map_clip_range(p, va, end)) != UVMSIM_OK)
+        return err;
+    for (vaddr_t at = va; at < end;) {
+        struct vm_map_entry *e = entry_at(p, at);
+        uvmsim_fault_unwire(p->m, e, e->start, e->end);
+        e->wired_count = 0;
+        at = e->end;
+    }
+    return UVMSIM_OK;
+}
+
 int uvmsim_inherit_set(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_inherit inh)
 {
     int err = range_check(p, va, size);
@@ -419,6 +529,7 @@ static void entry_info(const struct vm_map_entry *e, uvmsim_entry_info *out)
     out->offset = e->offset;
     out->amap_slot = e->slotoff;
     out->amap_refs = e->amap ? e->amap->am_ref : 0;
+    out->wired_count = e->wired_count;
 }
 
 unsigned uvmsim_map_nentries(const uvmsim_proc *p)

@@ -243,6 +243,11 @@ void uvmsim_shm_destroy_all(struct uvmsim_machine *m);
 /* ---- faults (uvm_fault.c) ---- */
 int uvmsim_fault_internal(struct uvmsim_proc *p, vaddr_t va, uvmsim_access access,
                           uvmsim_fault_outcome *out);
+/* uvm_fault_wire: wire faults for every page of [start, end) of entry e, checked against
+ * access_type (its maximum protection); on failure what was wired is unwired. */
+int uvmsim_fault_wire(struct uvmsim_proc *p, struct vm_map_entry *e, vaddr_t start, vaddr_t end, vm_prot_t access_type);
+/* uvm_fault_unwire: unwire the pages [start, end) of e resolve to. */
+void uvmsim_fault_unwire(struct uvmsim_machine *m, struct vm_map_entry *e, vaddr_t start, vaddr_t end);
 
 static inline vaddr_t uvmsim_trunc_page(const struct uvmsim_machine *m, vaddr_t va)
 {

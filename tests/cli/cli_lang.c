@@ -132,7 +132,7 @@ static const struct perr_case perr_cases[] = {
     {"spawn p\nload p 0x1000\nexpect fault\n", "t.scn:3: expect fault: expected a fault class (upper-direct, upper-promote, lower-direct, lower-promote, zero-fill, error) or none"},
     {"spawn p\nload p 0x1000\nexpect fault big\n", "t.scn:3: expect fault: expected a fault class (upper-direct, upper-promote, lower-direct, lower-promote, zero-fill, error) or none, got 'big'"},
     {"spawn p\nload p 0x1000\nexpect fault none x\n", "t.scn:3: expect fault: unexpected 'x'"},
-    {"spawn p\nstore p 0x1000 1\nexpect bytes 1\n", "t.scn:3: expect bytes: the step on line 2 is a store, not a load or fetch"},
+    {"spawn p\nstore p 0x1000 1\nexpect bytes 1\n", "t.scn:3: expect bytes: the step on line 2 is a store, not a load, fetch or read"},
     {"spawn p\nload p 0x1000\nexpect bytes\n", "t.scn:3: expect bytes: expected bytes: a \"string\""},
     {"spawn p\nload p 0x1000\nexpect loc\n", "t.scn:3: expect loc: expected ram, nor, zero or none"},
     {"spawn p\nload p 0x1000\nexpect loc disk\n", "t.scn:3: expect loc: expected ram, nor, zero or none, got 'disk'"},
