@@ -152,7 +152,7 @@ static const struct perr_case perr_cases[] = {
     {"spawn p\nexpect pv 0x1000 many\n", "t.scn:2: expect pv: expected a number"},
     {"spawn p\nexpect entry p 0x1000\n", "t.scn:2: expect entry: expected at least one PROPERTY=VALUE (prot, maxprot"},
     {"spawn p\nexpect entry p 0x1000 cow\n", "t.scn:2: expect entry: expected PROPERTY=VALUE, got 'cow'"},
-    {"spawn p\nexpect entry p 0x1000 colour=red\n", "t.scn:2: expect entry: unknown property 'colour' (expected prot, maxprot, inherit, advice, cow, needs-copy, shared, amap, amap-refs, object, offset, start or end)"},
+    {"spawn p\nexpect entry p 0x1000 colour=red\n", "t.scn:2: expect entry: unknown property 'colour' (expected prot, maxprot, inherit, advice, cow, needs-copy, shared, amap, amap-refs, object, offset, start, end or wired)"},
     {"spawn p\nexpect entry p 0x1000 inherit=maybe\n", "t.scn:2: expect entry: inherit: expected copy, share or none, got 'maybe'"},
     {"spawn p\nexpect entry p 0x1000 advice=fast\n", "t.scn:2: expect entry: advice: expected normal, random or sequential, got 'fast'"},
     {"spawn p\nexpect entry p 0x1000 object=file\n", "t.scn:2: expect entry: object: expected none, anon, vnode, xip-vnode or xip-pager, got 'file'"},
