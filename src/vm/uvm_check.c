@@ -67,6 +67,29 @@ static int check_pte(struct chk *c, struct uvmsim_proc *p, struct vm_map_entry *
     struct uvm_pgref ref;
     struct vm_anon *an;
     bool have = vm_page_at(m, e, va, &ref, &an);
+    /* Device pages are mapped unmanaged (no PV entry) by a pager with a fault op — the
+     * fault-op XIP design — and only by it; everything else is managed. */
+    bool faultop = e->object != NULL && e->object->pgops->pgo_fault != NULL;
+    const struct vm_physseg *seg = uvmsim_phys_lookup(m, pa);
+    bool device = seg != NULL && seg->kind == UVMSIM_SEG_DEVICE;
+    bool managed = uvmsim_pmap_managed(p->pmap, va, pa);
+    if (device && managed == faultop)
+        return fail(c->msg, c->len, "pid %d va 0x%llx: a %s mapping of device page 0x%llx in a %s entry", p->pid,
+                    (unsigned long long)va, managed ? "managed" : "unmanaged", (unsigned long long)pa,
+                    e->object ? e->object->pgops->pgo_name : "anonymous");
+    if (an != NULL && faultop && pa != an->an_pa) {
+        /* The one incoherence that design has: a sharer promoted this page into the
+         * shared amap through pgo_copy_page, with no source page known, so nothing could
+         * find this mapping of the object's page (a device page, unmanaged, or the zero
+         * page of a hole) to remove it.  It must still be the object's page, read-only. */
+        struct uvm_pgref dref;
+        struct uvm_pagerio io = {0};
+        if (e->object->pgops->pgo_get(e->object, e->offset + (va - e->start), PGO_RESIDENT, &dref, &io) ||
+            dref.pa != pa || (prot & UVMSIM_PROT_WRITE))
+            return fail(c->msg, c->len, "pid %d va 0x%llx: PTE maps 0x%llx, neither the anon's page nor the object's",
+                        p->pid, (unsigned long long)va, (unsigned long long)pa);
+        return UVMSIM_OK;
+    }
     if (an != NULL) {
         if (pa != an->an_pa)
             return fail(c->msg, c->len, "pid %d va 0x%llx: PTE maps 0x%llx but the anon's page is 0x%llx",

@@ -122,6 +122,10 @@ static int fault_pmap_enter(struct uvm_faultctx *flt, vaddr_t va, const struct u
     if (ref->pg == NULL) {
         flags |= PMAP_DEVICE;
         prot &= ~UVMSIM_PROT_WRITE;
+        /* a pager with a fault op enters its device pages itself, unmanaged */
+        struct uvm_object *uo = flt->entry->object;
+        if (uo != NULL && uo->pgops->pgo_fault != NULL)
+            flags |= PMAP_UNMANAGED;
     }
     if (ref->pa == flt->m->zero_pa)
         prot &= ~UVMSIM_PROT_WRITE;
@@ -258,21 +262,27 @@ static void fault_upper_lookup(struct uvm_faultctx *flt)
                    e->amap->am_ref, e->slotoff + (unsigned)((flt->va - e->start) >> m->page_shift));
 }
 
-/* Promote: a new anon for the faulting page, filled from src (or zeroed when src is
- * NULL), placed in the amap in place of whatever was there. */
-static int fault_promote(struct uvm_faultctx *flt, const struct uvm_pgref *src, struct vm_anon **out)
+/* How a promotion fills its new anon. */
+enum promote_src {
+    PROMOTE_ZERO,       /* zero-fill: no object below the amap */
+    PROMOTE_COPY,       /* uvm_pagecopy from src (an anon, a cache page, NOR, the zero page) */
+    PROMOTE_PGO_COPY    /* the pager's pgo_copy_page: the fault-op design has no source page */
+};
+
+/* uvmfault_promote: a new anon for the faulting page, filled as `how` says, placed in the
+ * amap in place of whatever was there. */
+static int fault_promote(struct uvm_faultctx *flt, enum promote_src how, const struct uvm_pgref *src,
+                         struct vm_anon **out)
 {
     struct uvmsim_machine *m = flt->m;
-    struct vm_anon *an = uvmsim_anon_alloc(m, src == NULL);
+    struct vm_anon *an = uvmsim_anon_alloc(m, how == PROMOTE_ZERO);
     if (an == NULL)
         return UVMSIM_ENOMEM;
-    if (src != NULL) {
+    if (how != PROMOTE_ZERO) {
         struct uvm_object *uo = flt->entry->object;
-        int err;
-        if (src->pg == NULL && uo && uo->pgops->pgo_copy_page && !flt->shadowed)
-            err = uo->pgops->pgo_copy_page(uo, flt->entry->offset + (flt->va - flt->entry->start), an->an_pa);
-        else
-            err = uvmsim_phys_copy(m, an->an_pa, src->pa, m->cfg.page_size);
+        int err = how == PROMOTE_PGO_COPY ?
+                  uo->pgops->pgo_copy_page(uo, flt->entry->offset + (flt->va - flt->entry->start), an->an_pa) :
+                  uvmsim_phys_copy(m, an->an_pa, src->pa, m->cfg.page_size);
         if (err) {
             an->an_ref = 0;
             uvmsim_anon_free(m, an);
@@ -283,8 +293,9 @@ static int fault_promote(struct uvm_faultctx *flt, const struct uvm_pgref *src, 
         flt->p->st.bytes_copied += m->cfg.page_size;
         if (uvmsim_tracing(m)) {
             uvmsim_event ev = {.type = UVMSIM_EV_PROMOTE, .pid = flt->p->pid, .va = flt->va,
-                               .pa = an->an_pa, .a = src->pa, .b = m->cfg.page_size,
-                               .text = "page copied into a new anon"};
+                               .pa = an->an_pa, .a = src ? src->pa : 0, .b = m->cfg.page_size,
+                               .text = how == PROMOTE_PGO_COPY ? "the pager's pgo_copy_page filled a new anon" :
+                                       "page copied into a new anon"};
             uvmsim_emit(m, &ev);
         }
     }
@@ -339,7 +350,7 @@ static int fault_upper(struct uvm_faultctx *flt)
     if (flt->cow_now && an->an_ref > 1) {
         fault_step(flt, "upper", "upper-promote: a store to an anon with %u references must not be seen by the others; copy it into a new anon", an->an_ref);
         struct vm_anon *nan;
-        int err = fault_promote(flt, &ref, &nan);
+        int err = fault_promote(flt, PROMOTE_COPY, &ref, &nan);
         if (err)
             return err;
         ref.pa = nan->an_pa;
@@ -374,6 +385,7 @@ static void fault_lower_lookup(struct uvm_faultctx *flt)
         vaddr_t va = flt->startva + ((vaddr_t)i << m->page_shift);
         struct uvm_pgref ref;
         struct uvm_pagerio io = {0};
+        m->vmstats.pager_lgets++;
         if (uo->pgops->pgo_get(uo, e->offset + (va - e->start), PGO_LOCKED, &ref, &io) != UVMSIM_OK)
             continue;
         if (i == flt->centeridx) {
@@ -409,7 +421,7 @@ static int fault_lower(struct uvm_faultctx *flt)
     /* 1 */
     if (uo == NULL) {
         fault_step(flt, "lower", "zero-fill: no object below the amap; allocate a zeroed anon");
-        err = fault_promote(flt, NULL, &an);
+        err = fault_promote(flt, PROMOTE_ZERO, NULL, &an);
         if (err)
             return err;
         struct uvm_pgref ref = {.pa = an->an_pa, .pg = an->an_page};
@@ -418,6 +430,7 @@ static int fault_lower(struct uvm_faultctx *flt)
     /* 2 */
     voff_t off = e->offset + (flt->va - e->start);
     if (!flt->uobjpage_valid) {
+        m->vmstats.pager_gets++;
         err = uo->pgops->pgo_get(uo, off, 0, &flt->uobjpage, &flt->io);
         if (err) {
             fault_step(flt, "lower", "%s pager get failed: %s", uo->pgops->pgo_name, uvmsim_strerror(err));
@@ -437,7 +450,7 @@ static int fault_lower(struct uvm_faultctx *flt)
     if (flt->cow_now && (e->etype & UVM_ET_COPYONWRITE)) {
         fault_step(flt, "lower", "lower-promote: a store to a copy-on-write mapping; copy the %s page into a new anon",
                    uvmsim_page_loc_name(page_loc(m, &flt->uobjpage)));
-        err = fault_promote(flt, &flt->uobjpage, &an);
+        err = fault_promote(flt, PROMOTE_COPY, &flt->uobjpage, &an);
         if (err)
             return err;
         /* Sharers of this amap may map the object page at this slot: make them fault
@@ -457,9 +470,11 @@ static int fault_lower(struct uvm_faultctx *flt)
     return fault_enter(flt, &flt->uobjpage, prot, NULL, UVMSIM_FAULT_LOWER_DIRECT);
 }
 
-/* The second XIP design (tech-kern, Matt Thomas): the pager's fault op enters the
- * device page itself; it answers EROFS for a copy-on-write fault, and the generic
- * handler then promotes through pgo_copy_page. */
+/* The second XIP design as Matt Thomas wrote it (tech-kern, "XIP (Rev. 2)"): a pager
+ * whose fault op enters the device page itself with pmap_enter — unmanaged, no vm_page
+ * and no PV entry — and answers EROFS on a copy-on-write fault; UVM then promotes, and
+ * since it knows no source page it asks the pager's pgo_copy_page to fill the anon.
+ * (NetBSD's own device pager, udv_fault, refuses copy-on-write entries with EIO.) */
 static int fault_pgo_fault(struct uvm_faultctx *flt, bool *handled)
 {
     struct uvm_object *uo = flt->entry->object;
@@ -471,6 +486,23 @@ static int fault_pgo_fault(struct uvm_faultctx *flt, bool *handled)
     }
     *handled = true;
     return err;
+}
+
+/* The EROFS answer: lower-promote with pgo_copy_page as the only source (no pgo_get, a
+ * hole too).  The other sharers of an AMAP_SHARED amap cannot be made to refault as the
+ * generic path does (pmap_page_protect of the object page): their mappings of the device
+ * page are unmanaged, so nothing finds them, and they keep reading the device page until
+ * they fault for another reason (docs/xip.md). */
+static int fault_pgo_promote(struct uvm_faultctx *flt)
+{
+    struct vm_anon *an;
+    int err = fault_promote(flt, PROMOTE_PGO_COPY, NULL, &an);
+    if (err)
+        return err;
+    if (flt->entry->amap->am_flags & AMAP_SHARED)
+        fault_step(flt, "lower", "the amap is shared, but other processes' mappings of the device page are unmanaged (no PV entry): nothing can find them to unmap");
+    struct uvm_pgref ref = {.pa = an->an_pa, .pg = an->an_page};
+    return fault_enter(flt, &ref, flt->enter_prot, an, UVMSIM_FAULT_LOWER_PROMOTE);
 }
 
 /* For pagers with a fault op: enter the page they found for this fault (a device page,
@@ -547,14 +579,7 @@ static int fault_run(struct uvm_faultctx *flt)
         err = fault_pgo_fault(flt, &handled);
         if (handled)
             return err;
-        /* EROFS: copy-on-write; fall through to the lower promote path with the
-         * pager's copy_page as the source. */
-        struct uvm_pagerio io = {0};
-        err = uo->pgops->pgo_get(uo, uvmsim_fault_offset(flt), PGO_LOCKED, &flt->uobjpage, &io);
-        if (err)
-            return err;
-        flt->uobjpage_valid = true;
-        return fault_lower(flt);
+        return fault_pgo_promote(flt);   /* EROFS: copy-on-write */
     }
     if (uo != NULL)
         fault_lower_lookup(flt);
