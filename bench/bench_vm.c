@@ -15,6 +15,7 @@
 #include <time.h>
 #include "uvmsim/uvmsim.h"
 #include "uvmsim/builtin.h"
+#include "bench.h"
 
 static bool csv;
 
@@ -278,5 +279,6 @@ int main(int argc, char **argv)
     if (!csv)
         printf("mmu: host time per 1-byte load through the CPU model\n");
     bench_mmu(quick ? 20000 : 2000000);
+    uvmsim_bench_fork(quick, csv, out);
     return 0;
 }
