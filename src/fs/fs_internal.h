@@ -18,9 +18,7 @@ void **uvmsim_vnode_vmslot(uvmsim_vnode *vp);
 /* Called with the slot's value when the vnode is freed (VOP_RECLAIM): the VM frees the
  * object and its page cache there. */
 void uvmsim_vnode_set_vmreclaim(uvmsim_vnode *vp, void (*fn)(void *obj));
-/* read(2) on a regular file, provided by the VM (src/vm/uvm_bio.c, NetBSD's UBC): through
- * the page cache on a copy mount, straight from the device window on an XIP mount. */
-int uvmsim_ubc_read(uvmsim_vnode *vp, uint64_t off, void *buf, size_t len, size_t *nread);
+
 /* Inode number of a vnode (0 for NULL). */
 uint32_t uvmsim_vnode_ino(const uvmsim_vnode *vp);
 

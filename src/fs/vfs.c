@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../vm/uvm_internal.h"
+#include "../machine/machine_internal.h"
 #include "../flashdev/flashdev_internal.h"
 #include "fs_internal.h"
 
@@ -182,18 +182,8 @@ int uvmsim_vnode_getattr(uvmsim_vnode *vp, uvmsim_vattr *out)
     return UVMSIM_OK;
 }
 
-int uvmsim_vnode_read(uvmsim_vnode *vp, uint64_t off, void *buf, size_t len, size_t *nread)
-{
-    if (nread != NULL)
-        *nread = 0;
-    if (vp == NULL || nread == NULL || (buf == NULL && len > 0))
-        return UVMSIM_EINVAL;
-    if (vp->type == UVMSIM_VDIR)
-        return UVMSIM_EISDIR;
-    if (vp->type != UVMSIM_VREG)
-        return UVMSIM_EINVAL;
-    return uvmsim_ubc_read(vp, off, buf, len, nread);
-}
+/* uvmsim_vnode_read (read(2)) is the vm layer's: src/vm/uvm_vnode.c reads through the page
+ * cache on a copy mount (UBC) and from the device window on an XIP mount. */
 
 int uvmsim_vnode_bmap(uvmsim_vnode *vp, uint64_t lbn, uint64_t *pbn)
 {

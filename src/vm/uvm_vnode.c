@@ -405,17 +405,24 @@ static int ubc_copy_read(struct uvmsim_machine *m, uvmsim_vnode *vp, uint64_t of
     return UVMSIM_OK;
 }
 
-int uvmsim_ubc_read(uvmsim_vnode *vp, uint64_t off, void *buf, size_t len, size_t *nread)
+/* read(2) of a vnode (the public uvmsim_vnode_read of fs.h lives here, in the vm layer,
+ * since it reads through the VM's page cache). */
+int uvmsim_vnode_read(uvmsim_vnode *vp, uint64_t off, void *buf, size_t len, size_t *nread)
 {
-    uvmsim_vattr va;
-    int err = uvmsim_vnode_getattr(vp, &va);
-    if (err)
-        return err;
-    *nread = 0;
-    if (off >= va.size || len == 0)
+    if (nread != NULL)
+        *nread = 0;
+    if (vp == NULL || nread == NULL || (buf == NULL && len > 0))
+        return UVMSIM_EINVAL;
+    if (vp->type == UVMSIM_VDIR)
+        return UVMSIM_EISDIR;
+    if (vp->type != UVMSIM_VREG)
+        return UVMSIM_EINVAL;
+    uint64_t size = vp->in.size;
+    int err;
+    if (off >= size || len == 0)
         return UVMSIM_OK;
-    if (len > va.size - off)
-        len = (size_t)(va.size - off);
+    if (len > size - off)
+        len = (size_t)(size - off);
     uvmsim_mount *mp = uvmsim_vnode_mount(vp);
     struct uvmsim_machine *m = uvmsim_flashdev_machine(uvmsim_mount_device(mp));
     if (uvmsim_mount_flags(mp) & UVMSIM_MNT_XIP)
