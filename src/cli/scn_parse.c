@@ -1356,7 +1356,7 @@ static bool parse_line(struct parser *P, const char *line, size_t len)
         free(copy);
         return ok;
     }
-    return perr(P, "unknown command '%s' (expected machine, image, mount, spawn, exec, fork, exit, switch, map, protect, unmap, inherit, advise, fetch, load, store, fault, show or expect)",
+    return perr(P, "unknown command '%s' (expected machine, image, mount, spawn, exec, fork, exit, switch, map, protect, unmap, inherit, advise, wire, unwire, shmget, shmat, shmrm, read, fetch, load, store, fault, show or expect)",
                 P->t[0].raw);
 }
 
