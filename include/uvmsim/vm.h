@@ -36,7 +36,9 @@ typedef enum uvmsim_advice {
 /* A new process with an empty address space. */
 UVMSIM_API int uvmsim_proc_create(uvmsim_machine *m, uvmsim_proc **out);
 /* fork(): share entries share their amap/object, copy entries become needs-copy on both
- * sides with the parent's writable mappings write-protected, none entries are skipped. */
+ * sides with the parent's writable mappings write-protected (the child's amap is copied
+ * at once instead when it is shared by a third process, or the parent entry is wired or
+ * shared: docs/vm.md), none entries are skipped.  Wiring is not inherited. */
 UVMSIM_API int uvmsim_proc_fork(uvmsim_proc *parent, uvmsim_proc **child_out);
 /* exit(): tear the address space down and free the process.  NULL ok. */
 UVMSIM_API void uvmsim_proc_exit(uvmsim_proc *p);

@@ -93,10 +93,12 @@ struct uvm_pagerio {
 };
 
 /* Pager operations (uvm_pagerops).  get() fills *ref with the page at byte offset `off`:
- * a RAM page of the object, a device page, or the zero page.  With PGO_LOCKED it only
- * reports what is resident (UVMSIM_EFAULT when nothing is, which is not an error).
- * The optional fault/copy_page ops are the second XIP design (a dedicated pager whose
- * fault op enters device pages itself and answers EROFS on a copy-on-write fault). */
+ * a RAM page of the object, a device page, or the zero page.  With PGO_LOCKED it does no
+ * I/O: a vnode pager reports what is resident (UVMSIM_EFAULT when nothing is, which is
+ * not an error), the anonymous object makes a zeroed page (uao_get); with PGO_RESIDENT
+ * nothing is made at all.  The optional fault/copy_page ops are the second XIP design (a
+ * dedicated pager whose fault op enters device pages itself, unmanaged, and answers
+ * EROFS on a copy-on-write fault; copy_page then fills the new anon). */
 struct uvm_pagerops {
     const char *pgo_name;          /* "anon", "vnode", "xip-vnode", "xip-pager" */
     void (*pgo_reference)(struct uvm_object *uobj);
