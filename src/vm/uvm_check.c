@@ -281,7 +281,8 @@ static int check_amap(struct chk *c, struct vm_amap *am, const struct aref *g, s
  * holding it. */
 static int check_amaps(struct chk *c, uint64_t *amaps, uint64_t *anons)
 {
-    qsort(c->arefs, c->narefs, sizeof(*c->arefs), cmp_aref);
+    if (c->narefs > 1)
+        qsort(c->arefs, c->narefs, sizeof(*c->arefs), cmp_aref);
     /* zero the anons' scratch counters */
     for (size_t i = 0; i < c->narefs; i++) {
         if (i > 0 && c->arefs[i].am == c->arefs[i - 1].am)
