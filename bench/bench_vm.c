@@ -319,6 +319,8 @@ static void usage(FILE *f)
             "  --procs N   processes of the exec workload, 1..256 (default 8; 2 with --quick)\n"
             "  --csv       group,key,value,unit lines\n"
             "  --json      one object: {\"KEY\": value, ..., \"units\": {\"KEY\": \"unit\", ...}}\n"
+            "  --help      this text\n"
+            "  --version   the version\n"
             "Exit status: 0 ok, 2 usage error, 3 simulator error.  See uvmsim-bench(1).\n");
 }
 

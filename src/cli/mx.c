@@ -684,9 +684,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: uvmsim matrix [--json | --csv] [--backend NAME]... [--only KEY=VALUE[,VALUE...]]...\n"
             "                     [--table FILE] [--excluded]\n"
-            "Runs the fault-handler test matrix: every case of the hand-written table\n"
-            "(tests/matrix/fault-matrix.txt, built in) on every pmap backend, one row per case\n"
-            "with the expected and the observed outcome.\n"
+            "Runs the fault-handler test matrix: every case of the hand-written table (built\n"
+            "in; a copy is installed with the documentation as fault-matrix.txt) on every pmap\n"
+            "backend, one row per case with the expected and the observed outcome.\n"
             "  --json            one JSON object per row, then a summary object\n"
             "  --csv             comma-separated values with a header line\n"
             "  --backend NAME    run on this backend only (repeatable; default: all of them)\n"
@@ -697,7 +697,7 @@ static void usage(FILE *f)
             "Outcome columns: class (or error:NAME), pN pages allocated for data, cN bytes\n"
             "copied, ioN block requests, where the page lives (ram, nor, zero, none), rw or ro.\n"
             "Exit status: 0 every case as expected, 1 a case differs or could not be set up,\n"
-            "2 usage or table error, 3 simulator error.\n");
+            "2 usage or table error, 3 simulator error.  See uvmsim(1).\n");
 }
 
 struct mx_filter {

@@ -166,15 +166,20 @@ static bool lex_line(struct parser *P, const char *line, size_t len, size_t *cmd
 
 /* ---- values ---- */
 
-/* Decimal or 0x hex, with an optional K, M or G suffix (powers of 1024). */
+/* Decimal (leading zeros too: 010 is ten, not C's octal eight) or 0x hex, with an optional
+ * K, M, G or T suffix (powers of 1024). */
 static bool parse_u64(const char *txt, uint64_t *out)
 {
     if (txt == NULL || !isdigit((unsigned char)txt[0]))
         return false;
+    bool hex = txt[0] == '0' && (txt[1] == 'x' || txt[1] == 'X');
+    const char *digits = hex ? txt + 2 : txt;
+    if (!isxdigit((unsigned char)digits[0]) || digits[0] == '+' || digits[0] == '-')
+        return false;
     errno = 0;
     char *end;
-    unsigned long long v = strtoull(txt, &end, 0);
-    if (errno != 0 || end == txt)
+    unsigned long long v = strtoull(digits, &end, hex ? 16 : 10);
+    if (errno != 0 || end == digits)
         return false;
     unsigned shift = 0;
     if (*end == 'K' || *end == 'k')
@@ -183,6 +188,8 @@ static bool parse_u64(const char *txt, uint64_t *out)
         shift = 20, end++;
     else if (*end == 'G' || *end == 'g')
         shift = 30, end++;
+    else if (*end == 'T' || *end == 't')
+        shift = 40, end++;
     if (*end != '\0')
         return false;
     if (shift && (v >> (64 - shift)) != 0)
@@ -195,7 +202,7 @@ static bool need_num(struct parser *P, const char *what, const char *txt, uint64
 {
     if (parse_u64(txt, out))
         return true;
-    return perr(P, "%s: expected a number (decimal or 0x hex, optional K/M/G suffix), got '%s'", what, txt);
+    return perr(P, "%s: expected a number (decimal or 0x hex, optional K/M/G/T suffix), got '%s'", what, txt);
 }
 
 static bool parse_prot(const char *txt, uvmsim_prot_t *out)

@@ -126,8 +126,13 @@ static int step_machine(struct scn_runtime *rt, const struct scn_step *st, struc
     uvmsim_machine_config cfg = st->cfg;
     if (rt->o->pmap)
         cfg.pmap = rt->o->pmap;
-    int err = uvmsim_machine_create(&cfg, &rt->m);
+    char why[256];
+    int err = uvmsim_machine_config_explain(&cfg, why, sizeof(why));
     if (err) {
+        uvmsim_sb_printf(&res->info, "cannot create the machine: %s", why);
+        return err;
+    }
+    if ((err = uvmsim_machine_create(&cfg, &rt->m)) != UVMSIM_OK) {
         uvmsim_sb_printf(&res->info, "cannot create the machine: %s", uvmsim_strerror(err));
         return err;
     }

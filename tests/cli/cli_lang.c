@@ -37,7 +37,9 @@ static const struct perr_case perr_cases[] = {
     {"# only a comment\n\n", "t.scn:2: the scenario has no steps"},
     {"", "t.scn:1: the scenario has no steps"},
     /* numbers, protections, yes/no */
-    {"spawn p\nmap p 0x1000 pages=12Q\n", "t.scn:2: map: pages: expected a number (decimal or 0x hex, optional K/M/G suffix), got '12Q'"},
+    {"spawn p\nmap p 0x1000 pages=12Q\n", "t.scn:2: map: pages: expected a number (decimal or 0x hex, optional K/M/G/T suffix), got '12Q'"},
+    {"spawn p\nmap p 0x1000 pages=0x\n", "t.scn:2: map: pages: expected a number (decimal or 0x hex, optional K/M/G/T suffix), got '0x'"},
+    {"spawn p\nmap p 0x1000 pages=0x-4\n", "t.scn:2: map: pages: expected a number (decimal or 0x hex, optional K/M/G/T suffix), got '0x-4'"},
     {"spawn p\nmap p 0x1000 size=0xffffffffffffffffK\n", "t.scn:2: map: size: expected a number"},
     {"spawn p\nmap p 0x1000 size=99999999999999999999\n", "t.scn:2: map: size: expected a number"},
     {"spawn p\nmap p 0x1000 prot=rwz\n", "t.scn:2: map: prot: expected a protection (none, r, rw, rx, rwx or r-x style), got 'rwz'"},
@@ -286,7 +288,7 @@ START_TEST(test_machine_line)
 }
 END_TEST
 
-/* numbers: decimal, 0x hex, K/M/G suffixes; comments anywhere; blank lines */
+/* numbers: decimal (leading zeros too), 0x hex, K/M/G/T suffixes; comments anywhere; blank lines */
 START_TEST(test_numbers_comments)
 {
     struct cu_run r;
@@ -305,7 +307,10 @@ START_TEST(test_numbers_comments)
         "expect bytes \"#not a comment\"\n"
         "expect ram.total_pages 1K\n"
         "expect ram.total_pages < 1G\n"
-        "expect ram.total_pages < 0x1g\n";
+        "expect ram.total_pages < 0x1g\n"
+        "expect ram.total_pages < 1T\n"
+        "expect ram.total_pages 01024\n"     /* a leading zero is still decimal */
+        "expect ram.total_pages 0x0400\n";
     ck_assert_int_eq(cu_run(t, &r), UVMSIM_SCN_OK);
     CU_HAS(r.out, "5: store p 0x10000fff \"#not a comment\" => p store 14 bytes at 0x10000fff: 2 faults, the last zero-fill");
     cu_free(&r);
