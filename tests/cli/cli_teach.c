@@ -57,6 +57,26 @@ END_TEST
 
 /* ---- explain ---- */
 
+/* The new steps narrate themselves: wiring faults with the maximum protection, and
+ * amap_copy chunking of a large entry. */
+START_TEST(test_explain_wire_chunk)
+{
+    struct cu_run r;
+    ck_assert_int_eq(cu_run_example("wire.scn", UVMSIM_SCN_MODE_EXPLAIN, &r), UVMSIM_SCN_OK);
+    CU_HAS(r.out, "Wiring faults 0x10000000 in (uvm_fault_wire: no CPU access, no TLB)");
+    CU_HAS(r.out, "wire fault (uvm_fault_wire): the entry's maximum protection rwx is checked; copy-on-write is resolved now");
+    CU_HAS(r.out, "lower-promote: a store to a copy-on-write mapping; copy the nor page into a new anon");
+    cu_free(&r);
+    ck_assert_int_eq(cu_run_example("sparse-1tib.scn", UVMSIM_SCN_MODE_EXPLAIN, &r), UVMSIM_SCN_OK);
+    CU_HAS(r.out, "amap_copy chunking: the 268435456-page entry was clipped to [0x8000000000-0x8000010000) so the new amap covers 16 pages");
+    cu_free(&r);
+    ck_assert_int_eq(cu_run_example("xip-faultop-stale.scn", UVMSIM_SCN_MODE_EXPLAIN, &r), UVMSIM_SCN_OK);
+    CU_HAS(r.out, "pgo_fault answered EROFS: a copy-on-write fault, promote with pgo_copy_page");
+    CU_HAS(r.out, "other processes' mappings of the device page are unmanaged (no PV entry): nothing can find them to unmap");
+    cu_free(&r);
+}
+END_TEST
+
 START_TEST(test_explain_cow)
 {
     struct cu_run r;
@@ -414,6 +434,7 @@ int main(void)
     tc = tcase_create("explain");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_explain_cow);
+    tcase_add_test(tc, test_explain_wire_chunk);
     tcase_add_test(tc, test_explain_xip);
     tcase_add_test(tc, test_explain_hole_protect);
     tcase_add_test(tc, test_explain_fault_command);
