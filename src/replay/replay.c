@@ -261,8 +261,17 @@ static int __attribute__((noinline)) rp_slow(struct uvmsim_replayer *r, vaddr_t 
         if ((err = rp_auto_map(r, va, kind)) != UVMSIM_OK)
             return err;
     } else if (kind == UVMSIM_ACCESS_FETCH && !(e->prot & UVMSIM_PROT_EXEC) && rp_in_region(r, va)) {
-        /* code run from the stack or heap (a trampoline, a JIT): that mapping executes */
-        if ((err = uvmsim_protect(r->p, e->start, e->end - e->start, e->prot | UVMSIM_PROT_EXEC)) != UVMSIM_OK)
+        /* code run from the stack or heap (a trampoline, a JIT): that auto mapping — its
+         * granule of the region, which the fault handler may have split into chunks —
+         * executes; the entry alone if the caller has unmapped a part of it */
+        const struct rp_region *rg = &r->reg[rp_region_index(r, va)];
+        vaddr_t lo = va & ~(r->gran - 1), hi = lo + r->gran;
+        if (lo < rg->start)
+            lo = rg->start;
+        if (hi < lo || hi > rg->end)
+            hi = rg->end;
+        if (uvmsim_protect(r->p, lo, hi - lo, UVMSIM_PROT_ALL) != UVMSIM_OK &&
+            (err = uvmsim_protect(r->p, e->start, e->end - e->start, e->prot | UVMSIM_PROT_EXEC)) != UVMSIM_OK)
             return rp_fail(r, err, "fetch at 0x%llx: making the auto mapping executable: %s",
                            (unsigned long long)va, uvmsim_strerror(err));
         r->st.auto_exec++;
