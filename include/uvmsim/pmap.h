@@ -26,6 +26,11 @@ typedef struct uvmsim_tlb_stats {
     uint64_t asid_flushes;        /* flushes of one ASID / domain */
     uint64_t single_invalidations;/* one-entry invalidations */
     uint64_t entries_flushed;     /* valid entries dropped by flushes */
+    /* large pages (docs/superpages.md) */
+    uint64_t large_fills;         /* fills of entries covering a large page */
+    uint64_t large_hits;          /* hits on them */
+    uint64_t large_entries;       /* valid large entries now */
+    uint64_t reach;               /* bytes the valid entries cover now (TLB reach) */
 } uvmsim_tlb_stats;
 
 typedef struct uvmsim_pmap_stats {
@@ -52,6 +57,13 @@ typedef struct uvmsim_pmap_stats {
     uint64_t cache_page_ops;      /* ARM: page-sized cache cleans/flushes done by remove/protect */
     /* generic backend (zero elsewhere) */
     uint64_t asid_rollovers;      /* ASID space exhausted: generation bumped, TLBs flushed */
+    /* large mappings of device memory (docs/superpages.md; zero while superpages are off) */
+    uint64_t large_mappings;      /* large mappings entered (64 KiB, 1 MiB, 2 MiB pages) */
+    uint64_t large_live;          /* large mappings present now */
+    uint64_t large_bytes;         /* bytes they map now */
+    uint64_t demotions;           /* large mappings split back into small pages */
+    uint64_t demotion_drops;      /* ... removed whole instead (no RAM or host memory for the split) */
+    uint64_t tlb_reach;           /* bytes the valid TLB entries cover now, I + D */
 } uvmsim_pmap_stats;
 
 UVMSIM_API void uvmsim_pmap_stats_get(const uvmsim_machine *m, uvmsim_pmap_stats *out);

@@ -154,6 +154,7 @@ static void pv_link(struct pmap_machine *pmm, struct pv_entry *pv)
     pv->pv_next = *head;
     *head = pv;
     pmm->st.pv_entries++;
+    pmm->large_pv += pv->pv_lshift != 0;
     if (dev) {
         unsigned b = pv_bucket(pmm, pv->pv_pa);
         pmm->st.pv_entries_device++;
@@ -165,22 +166,32 @@ static void pv_link(struct pmap_machine *pmm, struct pv_entry *pv)
 static void pv_unlinked(struct pmap_machine *pmm, struct pv_entry *pv, bool dev)
 {
     pmm->st.pv_entries--;
+    pmm->large_pv -= pv->pv_lshift != 0;
     if (dev) {
         pmm->st.pv_entries_device--;
         pmm->pv_hash_len[pv_bucket(pmm, pv->pv_pa)]--;
     }
 }
 
-/* Unlink and free the PV entry (pm, va) of pa; false when there is none (an unmanaged
- * device mapping). */
-static bool pv_remove(struct pmap_machine *pmm, paddr_t pa, struct pmap *pm, vaddr_t va)
+/* A new PV entry for (pm, va) -> pa of 2^lshift pages (not linked); NULL: no host memory. */
+static struct pv_entry *pv_alloc(struct pmap *pm, vaddr_t va, paddr_t pa, unsigned lshift)
+{
+    struct pv_entry *pv = malloc(sizeof(*pv));
+    if (pv != NULL)
+        *pv = (struct pv_entry){.pv_pmap = pm, .pv_va = va, .pv_pa = pa, .pv_lshift = lshift};
+    return pv;
+}
+
+/* Unlink and free the PV entry (pm, va) of pa of 2^lshift pages; false when there is
+ * none (an unmanaged device mapping). */
+static bool pv_remove(struct pmap_machine *pmm, paddr_t pa, struct pmap *pm, vaddr_t va, unsigned lshift)
 {
     bool dev;
     for (struct pv_entry **pp = pv_head(pmm, pa, &dev, true); *pp != NULL; pp = &(*pp)->pv_next) {
         struct pv_entry *pv = *pp;
         if (dev)
             pmm->st.pv_hash_steps++;
-        if (pv->pv_pmap == pm && pv->pv_va == va && pv->pv_pa == pa) {
+        if (pv->pv_pmap == pm && pv->pv_va == va && pv->pv_pa == pa && pv->pv_lshift == lshift) {
             *pp = pv->pv_next;
             pv_unlinked(pmm, pv, dev);
             free(pv);
@@ -190,13 +201,59 @@ static bool pv_remove(struct pmap_machine *pmm, paddr_t pa, struct pmap *pm, vad
     return false;
 }
 
+/* Bytes of a mapping of 2^lshift pages. */
+static uint64_t map_bytes(const struct pmap_machine *pmm, unsigned lshift)
+{
+    return (uint64_t)pmm->m->cfg.page_size << lshift;
+}
+
+/* The large PV entries covering device page pa, one size at a time: *it starts at 0;
+ * returns the next entry (pv_lshift > 0, pv_pa <= pa < pv_pa + its bytes) or NULL.  The
+ * chains are those of pa rounded down to each large size; count says whether the look-up
+ * is an operation (counted) or a query. */
+struct large_iter {
+    unsigned size;                 /* index in pmm->large_lshift */
+    struct pv_entry *pv;           /* the entry returned last, NULL before the first */
+};
+static struct pv_entry *pv_next_large(struct pmap_machine *pmm, paddr_t pa, struct large_iter *it, bool count)
+{
+    if (pmm->large_pv == 0 || uvmsim_phys_to_vm_page(pmm->m, pa) != NULL)
+        return NULL;
+    for (; it->size < pmm->nlarge_sizes; it->size++, it->pv = NULL) {
+        unsigned k = pmm->large_lshift[it->size];
+        paddr_t base = pa & ~(map_bytes(pmm, k) - 1);
+        struct pv_entry *pv;
+        if (it->pv != NULL) {
+            pv = it->pv->pv_next;
+        } else {
+            if (count)
+                pmm->st.pv_hash_lookups++;
+            pv = pmm->pv_hash[pv_bucket(pmm, base)];
+        }
+        for (; pv != NULL; pv = pv->pv_next) {
+            if (count)
+                pmm->st.pv_hash_steps++;
+            if (pv->pv_pa == base && pv->pv_lshift == k) {
+                it->pv = pv;
+                return pv;
+            }
+        }
+    }
+    return NULL;
+}
+
 bool uvmsim_pmap_managed(struct pmap *pm, vaddr_t va, paddr_t pa)
 {
     bool dev;
     if (pm == NULL)
         return false;
-    for (const struct pv_entry *pv = *pv_head(pm->pmm, pa, &dev, false); pv != NULL; pv = pv->pv_next)
-        if (pv->pv_pmap == pm && pv->pv_va == va && pv->pv_pa == pa)
+    struct pmap_machine *pmm = pm->pmm;
+    for (const struct pv_entry *pv = *pv_head(pmm, pa, &dev, false); pv != NULL; pv = pv->pv_next)
+        if (pv->pv_pmap == pm && pv->pv_va == va && pv->pv_pa == pa && pv->pv_lshift == 0)
+            return true;
+    struct large_iter it = {0};
+    for (const struct pv_entry *pv; (pv = pv_next_large(pmm, pa, &it, false)) != NULL;)
+        if (pv->pv_pmap == pm && pv->pv_va == va - (pa - pv->pv_pa))
             return true;
     return false;
 }
@@ -212,9 +269,12 @@ void uvmsim_pmap_pv_foreach(struct uvmsim_machine *m, paddr_t pa,
     for (struct pv_entry *pv = *pv_head(pmm, pa, &dev, true); pv != NULL; pv = pv->pv_next) {
         if (dev)
             pmm->st.pv_hash_steps++;
-        if (pv->pv_pa == pa)
+        if (pv->pv_pa == pa && pv->pv_lshift == 0)
             fn(pv->pv_pmap, pv->pv_va, arg);
     }
+    struct large_iter it = {0};
+    for (struct pv_entry *pv; (pv = pv_next_large(pmm, pa, &it, true)) != NULL;)
+        fn(pv->pv_pmap, pv->pv_va + (pa - pv->pv_pa), arg);
 }
 
 unsigned uvmsim_pmap_pv_count(const uvmsim_machine *m, uvmsim_paddr_t pa)
@@ -226,7 +286,10 @@ unsigned uvmsim_pmap_pv_count(const uvmsim_machine *m, uvmsim_paddr_t pa)
     pa &= ~m->page_mask;
     /* A query, not a pmap operation: the hash counters are left alone. */
     for (struct pv_entry *pv = *pv_head(m->pmm, pa, &dev, false); pv != NULL; pv = pv->pv_next)
-        n += pv->pv_pa == pa;
+        n += pv->pv_pa == pa && pv->pv_lshift == 0;
+    struct large_iter it = {0};
+    while (pv_next_large(m->pmm, pa, &it, false) != NULL)
+        n++;
     return n;
 }
 
@@ -253,13 +316,86 @@ int uvmsim_pmap_create(struct uvmsim_machine *m, int pid, struct pmap **out)
     return UVMSIM_OK;
 }
 
-/* Drop one valid mapping (its PV entry, the PTE, the TLB entry). */
-static void remove_one(struct pmap *pm, vaddr_t va, paddr_t pa)
+/* A backend event of the common layer (promotion to / demotion from a large page). */
+static void pmap_event(struct pmap *pm, const char *tag, vaddr_t va, paddr_t pa, uint64_t bytes, const char *text)
 {
-    if (!pv_remove(pm->pmm, pa, pm, va))
-        pm->unmanaged--;
-    pm->pmm->ops->remove(pm, va);
-    pm->resident--;
+    if (!uvmsim_tracing(pm->pmm->m))
+        return;
+    uvmsim_event ev = {.type = UVMSIM_EV_PMAP, .pid = pm->pid, .va = va, .pa = pa, .step = tag, .text = text,
+                       .a = bytes};
+    uvmsim_emit(pm->pmm->m, &ev);
+}
+
+/* Drop one valid mapping — a page or a whole large mapping starting at va — with its PV
+ * entry, the PTE and the TLB entry. */
+static void remove_one(struct pmap *pm, vaddr_t va, const struct pmap_pte *pte)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    uint64_t npages = 1ull << pte->lshift;
+    if (!pv_remove(pmm, pte->pa, pm, va, pte->lshift))
+        pm->unmanaged -= npages;
+    pmm->ops->remove(pm, va);
+    pm->resident -= npages;
+    if (pte->lshift != 0) {
+        pmm->st.large_live--;
+        pmm->st.large_bytes -= map_bytes(pmm, pte->lshift);
+    }
+}
+
+/* Split the large mapping starting at va (described by pte) into one-page mappings: a
+ * PV entry per page replaces the mapping's one, then the backend rewrites the tables.
+ * Without host memory for the entries or RAM for a table the mapping is removed whole
+ * instead (it maps device pages only, which the VM faults back in). */
+static void demote_at(struct pmap *pm, vaddr_t va, const struct pmap_pte *pte)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    uint64_t npages = 1ull << pte->lshift;
+    size_t pgsz = pmm->m->cfg.page_size;
+    bool managed = uvmsim_pmap_managed(pm, va, pte->pa);
+    struct pv_entry **pvs = managed ? calloc(npages, sizeof(*pvs)) : NULL;
+    bool ok = !managed || pvs != NULL;
+    for (uint64_t i = 0; ok && managed && i < npages; i++)
+        ok = (pvs[i] = pv_alloc(pm, va + i * pgsz, pte->pa + i * pgsz, 0)) != NULL;
+    if (ok && pmm->ops->demote(pm, va) != UVMSIM_OK)
+        ok = false;
+    if (!ok) {
+        for (uint64_t i = 0; managed && pvs != NULL && i < npages; i++)
+            free(pvs[i]);
+        free(pvs);
+        remove_one(pm, va, pte);
+        pmm->st.demotion_drops++;
+        pmap_event(pm, "demote-drop", va, pte->pa, map_bytes(pmm, pte->lshift),
+                   "pmap: no memory to split a large mapping: removed whole");
+        return;
+    }
+    if (managed) {
+        pv_remove(pmm, pte->pa, pm, va, pte->lshift);
+        for (uint64_t i = 0; i < npages; i++)
+            pv_link(pmm, pvs[i]);
+        free(pvs);
+    }
+    pmm->st.large_live--;
+    pmm->st.large_bytes -= map_bytes(pmm, pte->lshift);
+    pmm->st.demotions++;
+    pmap_event(pm, "demote", va, pte->pa, map_bytes(pmm, pte->lshift),
+               "pmap: a large mapping split into one-page mappings");
+}
+
+void uvmsim_pmap_demote(struct pmap *pm, vaddr_t va)
+{
+    if (pm == NULL || pm->pmm->nlarge_sizes == 0 || va >= pm->pmm->va_end)
+        return;
+    struct pmap_machine *pmm = pm->pmm;
+    struct pmap_pte pte;
+    va &= ~pmm->m->page_mask;
+    if (!pmm->ops->walk(pm, va, &pte) || pte.lshift == 0)
+        return;
+    uint64_t mask = map_bytes(pmm, pte.lshift) - 1;
+    if ((va & mask) == 0)
+        return;                     /* va starts it: nothing straddles va */
+    uvmsim_pmap_fast_clear(pmm);
+    pte.pa -= va & mask;
+    demote_at(pm, va & ~mask, &pte);
 }
 
 /* Clip [*sva, *eva) to whole pages inside [0, va_end); false when empty. */
@@ -278,21 +414,30 @@ static bool clip_range(const struct pmap *pm, vaddr_t *sva, vaddr_t *eva)
     return true;
 }
 
-/* Visit the valid PTEs of [sva, eva) one at a time.  The search restarts after each
- * hit so fn may remove the mapping (and the backend free tables) under us. */
+/* Visit the valid mappings of [sva, eva) one at a time.  The search restarts after each
+ * hit so fn may remove the mapping (and the backend free tables) under us.  A large
+ * mapping wholly inside the range is handled whole; one the range cuts is demoted first
+ * and its pages then met one by one. */
 static void range_apply(struct pmap *pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot, bool remove)
 {
     const struct pmap_ops *ops = pm->pmm->ops;
-    size_t pgsz = pm->pmm->m->cfg.page_size;
     struct pmap_pte pte;
     vaddr_t va;
     while (sva < eva && ops->next_valid(pm, sva, eva, &va, &pte)) {
         vm_prot_t np = pte.prot & prot;
+        uint64_t len = map_bytes(pm->pmm, pte.lshift);
+        if (pte.lshift != 0 && (va < sva || va + len > eva)) {
+            if (remove || np != pte.prot)
+                demote_at(pm, va, &pte);
+            else
+                sva = va + len;         /* nothing to change in it */
+            continue;
+        }
         if (remove || np == UVMSIM_PROT_NONE)
-            remove_one(pm, va, pte.pa);
+            remove_one(pm, va, &pte);
         else if (np != pte.prot)
             ops->protect(pm, va, np);
-        sva = va + pgsz;
+        sva = va + len;
     }
 }
 
@@ -339,13 +484,21 @@ int uvmsim_pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u
         if (seg == NULL)
             return UVMSIM_ERANGE;
         if (prot & ~seg->prot)
-            return UVMSIM_EACCES;      /* e.g. a writable mapping of NOR */
+            return UVMSIM_EACCES;      /* e.g. a writable NOR mapping */
         flags |= PMAP_DEVICE;
     }
 
     bool unmanaged = pg == NULL && (flags & PMAP_UNMANAGED);
     struct pmap_pte old;
     bool had = pmm->ops->walk(pm, va, &old);
+    if (had && old.lshift != 0) {
+        /* One page of a large mapping changes (a copy-on-write promotion, a wiring): split
+         * it first, as FreeBSD's pmap_enter demotes a superpage it writes into. */
+        uint64_t mask = map_bytes(pmm, old.lshift) - 1;
+        old.pa -= va & mask;
+        demote_at(pm, va & ~mask, &old);
+        had = pmm->ops->walk(pm, va, &old);
+    }
     if (had && old.pa == pa && uvmsim_pmap_managed(pm, va, pa) == !unmanaged) {
         /* Same page, same management: only the protection changes (the backend
          * invalidates the TLB entry that may carry the old rights); PV is untouched. */
@@ -354,7 +507,7 @@ int uvmsim_pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u
             pmm->st.enters++;
         return err;
     }
-    struct pv_entry *pv = unmanaged ? NULL : malloc(sizeof(*pv));
+    struct pv_entry *pv = unmanaged ? NULL : pv_alloc(pm, va, pa, 0);
     if (!unmanaged && pv == NULL)
         return UVMSIM_ENOHOST;
     int err = pmm->ops->enter(pm, va, pa, prot, flags);
@@ -364,7 +517,7 @@ int uvmsim_pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u
     }
     if (had) {
         /* replaced: the old page loses this mapping */
-        if (!pv_remove(pmm, old.pa, pm, va))
+        if (!pv_remove(pmm, old.pa, pm, va, 0))
             pm->unmanaged--;
     } else {
         pm->resident++;
@@ -374,11 +527,111 @@ int uvmsim_pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u
         pm->unmanaged++;
         return UVMSIM_OK;
     }
-    pv->pv_pmap = pm;
-    pv->pv_va = va;
-    pv->pv_pa = pa;
     pv_link(pmm, pv);
     return UVMSIM_OK;
+}
+
+unsigned uvmsim_pmap_large_sizes(const struct uvmsim_machine *m, unsigned *lshift, unsigned max)
+{
+    if (m == NULL || m->pmm == NULL)
+        return 0;
+    for (unsigned i = 0; i < m->pmm->nlarge_sizes && i < max && lshift != NULL; i++)
+        lshift[i] = m->pmm->large_lshift[i];
+    return m->pmm->nlarge_sizes;
+}
+
+int uvmsim_pmap_enter_large(struct pmap *pm, vaddr_t va, paddr_t pa, unsigned lshift, vm_prot_t prot,
+                            unsigned flags)
+{
+    if (pm == NULL)
+        return UVMSIM_EINVAL;
+    struct pmap_machine *pmm = pm->pmm;
+    struct uvmsim_machine *m = pmm->m;
+    bool size_ok = false;
+    for (unsigned i = 0; i < pmm->nlarge_sizes; i++)
+        size_ok |= pmm->large_lshift[i] == lshift;
+    if (!size_ok || prot == UVMSIM_PROT_NONE || (prot & ~(vm_prot_t)UVMSIM_PROT_ALL))
+        return UVMSIM_EINVAL;
+    uint64_t len = map_bytes(pmm, lshift), npages = 1ull << lshift;
+    if ((va | pa) & (len - 1))
+        return UVMSIM_EALIGN;
+    if (va >= pmm->va_end || pmm->va_end - va < len)
+        return UVMSIM_ERANGE;
+    /* Device memory only: a RAM page has a vm_page of its own to keep PV on. */
+    if (uvmsim_phys_to_vm_page(m, pa) != NULL)
+        return UVMSIM_EINVAL;
+    struct vm_physseg *seg = uvmsim_phys_lookup(m, pa);
+    if (seg == NULL || seg->kind != UVMSIM_SEG_DEVICE || seg->end - pa < len)
+        return UVMSIM_ERANGE;
+    if (prot & ~seg->prot)
+        return UVMSIM_EACCES;
+    flags |= PMAP_DEVICE;
+    bool unmanaged = (flags & PMAP_UNMANAGED) != 0;
+
+    /* 1. What the range maps now: nothing but one-page mappings of these very pages, with
+     *    the same management (a promotion), or this very large mapping (a new protection). */
+    uint64_t had[512 / 64] = {0};              /* bit i: page i was mapped (npages <= 512) */
+    uint64_t nhad = 0;
+    bool same = false;
+    if (npages > 512)
+        return UVMSIM_EINVAL;
+    struct pmap_pte pte;
+    vaddr_t at;
+    for (vaddr_t cur = va; cur < va + len && pmm->ops->next_valid(pm, cur, va + len, &at, &pte);) {
+        if (pte.lshift == lshift && at == va && pte.pa == pa && uvmsim_pmap_managed(pm, va, pa) == !unmanaged) {
+            same = true;
+            break;
+        }
+        if (pte.lshift != 0 || pte.pa != pa + (at - va) || uvmsim_pmap_managed(pm, at, pte.pa) == unmanaged)
+            return UVMSIM_EBUSY;
+        uint64_t i = (at - va) >> m->page_shift;
+        had[i / 64] |= 1ull << (i % 64);
+        nhad++;
+        cur = at + m->cfg.page_size;
+    }
+    uvmsim_pmap_fast_clear(pmm);
+    if (same) {
+        int err = pmm->ops->enter_large(pm, va, pa, lshift, prot, flags);
+        if (err == UVMSIM_OK)
+            pmm->st.enters++;
+        return err;
+    }
+    /* 2. The PV entry first, then the tables (atomic on ENOMEM), then PV of the pages
+     *    replaced. */
+    struct pv_entry *pv = unmanaged ? NULL : pv_alloc(pm, va, pa, lshift);
+    if (!unmanaged && pv == NULL)
+        return UVMSIM_ENOHOST;
+    int err = pmm->ops->enter_large(pm, va, pa, lshift, prot, flags);
+    if (err != UVMSIM_OK) {
+        free(pv);
+        return err;
+    }
+    for (uint64_t i = 0; nhad > 0 && i < npages; i++)
+        if ((had[i / 64] >> (i % 64)) & 1)
+            pv_remove(pmm, pa + (i << m->page_shift), pm, va + (i << m->page_shift), 0);
+    pm->resident += npages - nhad;
+    if (unmanaged)
+        pm->unmanaged += npages - nhad;
+    else
+        pv_link(pmm, pv);
+    pmm->st.enters++;
+    pmm->st.large_mappings++;
+    pmm->st.large_live++;
+    pmm->st.large_bytes += len;
+    pmap_event(pm, "enter-large", va, pa, len, nhad ? "pmap: one large mapping replaces one-page mappings (a promotion)"
+                                                    : "pmap: one large mapping entered");
+    return UVMSIM_OK;
+}
+
+bool uvmsim_pmap_next_page(struct pmap *pm, vaddr_t sva, vaddr_t eva, vaddr_t *va, struct pmap_pte *pte)
+{
+    if (pm == NULL || !pm->pmm->ops->next_valid(pm, sva, eva, va, pte))
+        return false;
+    if (*va < sva) {
+        pte->pa += sva - *va;
+        *va = sva;
+    }
+    return true;
 }
 
 void uvmsim_pmap_remove(struct pmap *pm, vaddr_t sva, vaddr_t eva)
@@ -401,6 +654,23 @@ void uvmsim_pmap_protect(struct pmap *pm, vaddr_t sva, vaddr_t eva, vm_prot_t pr
         range_apply(pm, sva, eva, prot & UVMSIM_PROT_ALL, (prot & UVMSIM_PROT_ALL) == 0);
 }
 
+/* page_protect's first half: every large mapping covering device page pa that the call
+ * would change is split, so the one-page pass that follows finds pa's own PV entry. */
+static void page_protect_large(struct pmap_machine *pmm, paddr_t pa, vm_prot_t prot)
+{
+    struct large_iter it = {0};
+    struct pv_entry *pv;
+    while ((pv = pv_next_large(pmm, pa, &it, true)) != NULL) {
+        struct pmap_pte pte;
+        if (!pmm->ops->walk(pv->pv_pmap, pv->pv_va, &pte))
+            continue;                    /* cannot happen: the checker pairs them */
+        if (prot != UVMSIM_PROT_NONE && (pte.prot & prot) == pte.prot)
+            continue;
+        demote_at(pv->pv_pmap, pv->pv_va, &pte);     /* frees pv: the chain changed */
+        it = (struct large_iter){0};
+    }
+}
+
 void uvmsim_pmap_page_protect(struct uvmsim_machine *m, paddr_t pa, vm_prot_t prot)
 {
     if (m == NULL || m->pmm == NULL)
@@ -412,13 +682,14 @@ void uvmsim_pmap_page_protect(struct uvmsim_machine *m, paddr_t pa, vm_prot_t pr
     uvmsim_pmap_fast_clear(pmm);
     pa &= ~m->page_mask;
     prot &= UVMSIM_PROT_ALL;
+    page_protect_large(pmm, pa, prot);
     /* One pass with a link pointer: entries are unlinked as their mappings go. */
     struct pv_entry **pp = pv_head(pmm, pa, &dev, true);
     while (*pp != NULL) {
         struct pv_entry *pv = *pp;
         if (dev)
             pmm->st.pv_hash_steps++;
-        if (pv->pv_pa != pa) {
+        if (pv->pv_pa != pa || pv->pv_lshift != 0) {
             pp = &pv->pv_next;
             continue;
         }
@@ -488,7 +759,6 @@ static void fast_setup(struct pmap *pm)
     f->tlb[UVMSIM_ACCESS_STORE] = pmm->dtlb;
     f->va_end = pmm->va_end;
     f->shift = pmm->m->page_shift;
-    f->off_mask = pmm->m->page_mask;
     f->dacr = &all_client;
     f->touch = f->touch_store = &f->scratch;
     if (!pmm->ops->fast_setup(pm, f))
@@ -557,6 +827,7 @@ void uvmsim_pmap_stats_get(const uvmsim_machine *m, uvmsim_pmap_stats *out)
     out->dtlb = *uvmsim_tlb_stats_of(pmm->dtlb);
     if (pmm->itlb != NULL)
         out->itlb = *uvmsim_tlb_stats_of(pmm->itlb);
+    out->tlb_reach = out->dtlb.reach + out->itlb.reach;
     out->ptp_pages = m->ram.ptp_pages;
     if (pmm->ops->stats != NULL)
         pmm->ops->stats(pmm, out);
@@ -590,9 +861,28 @@ static int check_pv(struct pmap_machine *pmm, const struct pv_entry *pv, char *m
     if (!pmap_live(pmm, pv->pv_pmap))
         return fail(msg, len, "pmap: PV entry of pa %#llx names a dead pmap",
                     (unsigned long long)pv->pv_pa);
-    if (!pmm->ops->walk(pv->pv_pmap, pv->pv_va, &pte) || pte.pa != pv->pv_pa)
-        return fail(msg, len, "pmap: PV entry (pid %d, va %#llx) -> pa %#llx has no such PTE",
-                    pv->pv_pmap->pid, (unsigned long long)pv->pv_va, (unsigned long long)pv->pv_pa);
+    if (!pmm->ops->walk(pv->pv_pmap, pv->pv_va, &pte) || pte.pa != pv->pv_pa || pte.lshift != pv->pv_lshift)
+        return fail(msg, len, "pmap: PV entry (pid %d, va %#llx) -> pa %#llx (%llu pages) has no such PTE",
+                    pv->pv_pmap->pid, (unsigned long long)pv->pv_va, (unsigned long long)pv->pv_pa,
+                    1ull << pv->pv_lshift);
+    return UVMSIM_OK;
+}
+
+/* A large mapping (va, pte) is one the backend may make: a size it maps, aligned, inside
+ * one device segment. */
+static int check_large(struct pmap_machine *pmm, const struct pmap *pm, vaddr_t va, const struct pmap_pte *pte,
+                       char *msg, size_t len)
+{
+    bool size_ok = false;
+    for (unsigned i = 0; i < pmm->nlarge_sizes; i++)
+        size_ok |= pmm->large_lshift[i] == pte->lshift;
+    uint64_t bytes = map_bytes(pmm, pte->lshift);
+    const struct vm_physseg *s = uvmsim_phys_lookup(pmm->m, pte->pa);
+    if (!size_ok || ((va | pte->pa) & (bytes - 1)) != 0 || s == NULL || s->kind != UVMSIM_SEG_DEVICE ||
+        s->end - pte->pa < bytes)
+        return fail(msg, len, "pmap: pid %d large mapping va %#llx -> pa %#llx (%llu pages) is not an aligned "
+                    "device range of a size the backend maps", pm->pid, (unsigned long long)va,
+                    (unsigned long long)pte->pa, 1ull << pte->lshift);
     return UVMSIM_OK;
 }
 
@@ -617,9 +907,9 @@ int uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen)
                 return fail(msg, msglen, "pmap: page %#llx (owner %u) is mapped",
                             (unsigned long long)pa, pg->owner);
             for (const struct pv_entry *pv = pg->pvlist; pv != NULL; pv = pv->pv_next) {
-                if (pv->pv_pa != pa)
-                    return fail(msg, msglen, "pmap: PV entry on page %#llx says pa %#llx",
-                                (unsigned long long)pa, (unsigned long long)pv->pv_pa);
+                if (pv->pv_pa != pa || pv->pv_lshift != 0)
+                    return fail(msg, msglen, "pmap: PV entry on page %#llx says pa %#llx (%llu pages)",
+                                (unsigned long long)pa, (unsigned long long)pv->pv_pa, 1ull << pv->pv_lshift);
                 if ((err = check_pv(pmm, pv, msg, msglen)) != UVMSIM_OK)
                     return err;
                 n_pv++;
@@ -627,6 +917,7 @@ int uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen)
         }
     }
     /* PV → PTE, device side. */
+    uint64_t n_large_pv = 0;
     for (unsigned b = 0; b < pmm->pv_hash_buckets; b++) {
         unsigned chain = 0;
         for (const struct pv_entry *pv = pmm->pv_hash[b]; pv != NULL; pv = pv->pv_next) {
@@ -636,6 +927,7 @@ int uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen)
                             (unsigned long long)pv->pv_pa);
             if ((err = check_pv(pmm, pv, msg, msglen)) != UVMSIM_OK)
                 return err;
+            n_large_pv += pv->pv_lshift != 0;
             chain++;
         }
         if (chain != pmm->pv_hash_len[b])
@@ -644,15 +936,15 @@ int uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen)
         n_dev += chain;
     }
     n_pv += n_dev;
-    if (n_pv != pmm->st.pv_entries || n_dev != pmm->st.pv_entries_device)
-        return fail(msg, msglen, "pmap: PV counters %llu/%llu, real %llu/%llu",
+    if (n_pv != pmm->st.pv_entries || n_dev != pmm->st.pv_entries_device || n_large_pv != pmm->large_pv)
+        return fail(msg, msglen, "pmap: PV counters %llu/%llu/%llu large, real %llu/%llu/%llu",
                     (unsigned long long)pmm->st.pv_entries,
-                    (unsigned long long)pmm->st.pv_entries_device,
-                    (unsigned long long)n_pv, (unsigned long long)n_dev);
+                    (unsigned long long)pmm->st.pv_entries_device, (unsigned long long)pmm->large_pv,
+                    (unsigned long long)n_pv, (unsigned long long)n_dev, (unsigned long long)n_large_pv);
 
     /* PTE → exactly one PV entry; resident counts; PTP sums.  With PV → PTE above this
      * makes PV and valid PTEs a bijection. */
-    uint64_t ptp_sum = pmm->ptp_shared;
+    uint64_t ptp_sum = pmm->ptp_shared, n_large = 0, large_bytes = 0;
     bool active_live = pmm->active == NULL;
     for (struct pmap *pm = pmm->pmaps; pm != NULL; pm = pm->pm_next) {
         uint64_t res = 0, unmanaged = 0;
@@ -663,23 +955,36 @@ int uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen)
         while (sva < pmm->va_end && pmm->ops->next_valid(pm, sva, pmm->va_end, &va, &pte)) {
             bool dev;
             unsigned hits = 0;
+            uint64_t npages = 1ull << pte.lshift;
+            if (pte.lshift != 0) {
+                if (va < sva || (err = check_large(pmm, pm, va, &pte, msg, msglen)) != UVMSIM_OK)
+                    return va < sva ? fail(msg, msglen, "pmap: pid %d large mapping at va %#llx overlaps the one "
+                                           "before it", pm->pid, (unsigned long long)va) : err;
+                n_large++;
+                large_bytes += map_bytes(pmm, pte.lshift);
+            }
             for (const struct pv_entry *pv = *pv_head(pmm, pte.pa, &dev, false); pv != NULL; pv = pv->pv_next)
-                hits += pv->pv_pmap == pm && pv->pv_va == va && pv->pv_pa == pte.pa;
+                hits += pv->pv_pmap == pm && pv->pv_va == va && pv->pv_pa == pte.pa && pv->pv_lshift == pte.lshift;
             if (hits == 0 && dev)
-                unmanaged++;             /* an unmanaged device mapping (PMAP_UNMANAGED) */
+                unmanaged += npages;     /* an unmanaged device mapping (PMAP_UNMANAGED) */
             else if (hits != 1)
-                return fail(msg, msglen, "pmap: PTE (pid %d, va %#llx) -> pa %#llx has %u PV entries",
-                            pm->pid, (unsigned long long)va, (unsigned long long)pte.pa, hits);
-            res++;
-            sva = va + m->cfg.page_size;
+                return fail(msg, msglen, "pmap: PTE (pid %d, va %#llx) -> pa %#llx (%llu pages) has %u PV entries",
+                            pm->pid, (unsigned long long)va, (unsigned long long)pte.pa,
+                            (unsigned long long)npages, hits);
+            res += npages;
+            sva = va + map_bytes(pmm, pte.lshift);
         }
         if (res != pm->resident)
-            return fail(msg, msglen, "pmap: pid %d has %llu valid PTEs, resident says %llu",
+            return fail(msg, msglen, "pmap: pid %d maps %llu pages, resident says %llu",
                         pm->pid, (unsigned long long)res, (unsigned long long)pm->resident);
         if (unmanaged != pm->unmanaged)
-            return fail(msg, msglen, "pmap: pid %d has %llu device PTEs without PV entry, unmanaged says %llu",
+            return fail(msg, msglen, "pmap: pid %d has %llu device pages mapped without PV entry, unmanaged says %llu",
                         pm->pid, (unsigned long long)unmanaged, (unsigned long long)pm->unmanaged);
     }
+    if (n_large != pmm->st.large_live || large_bytes != pmm->st.large_bytes)
+        return fail(msg, msglen, "pmap: %llu large mappings of %llu bytes, counters say %llu of %llu",
+                    (unsigned long long)n_large, (unsigned long long)large_bytes,
+                    (unsigned long long)pmm->st.large_live, (unsigned long long)pmm->st.large_bytes);
     if (!active_live)
         return fail(msg, msglen, "pmap: the active pmap is not live");
     if (n_ptp_pages != m->ram.ptp_pages || ptp_sum != n_ptp_pages)
@@ -693,6 +998,10 @@ int uvmsim_pmap_check_tlbs(struct pmap_machine *pmm, void (*fn)(const struct tlb
                            char *msg, size_t msglen)
 {
     struct pmap_tlbcheck c = {.pmm = pmm, .msg = msg, .len = msglen, .err = UVMSIM_OK};
+    /* the structure first: sizes, sets, no two entries for one page */
+    if ((c.err = uvmsim_tlb_check(pmm->dtlb, msg, msglen)) != UVMSIM_OK ||
+        (pmm->itlb != NULL && (c.err = uvmsim_tlb_check(pmm->itlb, msg, msglen)) != UVMSIM_OK))
+        return c.err;
     c.tlbname = pmm->itlb ? "dtlb" : "tlb";
     uvmsim_tlb_foreach(pmm->dtlb, fn, &c);
     if (pmm->itlb != NULL && c.err == UVMSIM_OK) {

@@ -109,20 +109,55 @@ static void pte_clear(struct pmap_pte *pte)
     pte->pa = 0;
     pte->prot = UVMSIM_PROT_NONE;
     pte->domain = 0;
+    pte->lshift = 0;
 }
 
-/* Decode entry i of a coarse table (hardware + shadow). */
+/* Decode entry i of a coarse table (hardware + shadow): a small page, or one of the 16
+ * copies of a large page (pa: the frame of page i within it). */
 static bool l2_decode(const uint8_t *t, unsigned i, unsigned domain, struct pmap_pte *pte)
 {
     uint32_t hw = rd32(t + (size_t)i * 4);
     uint32_t sh = rd32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4);
     pte_clear(pte);
-    if ((hw & L2_TYPE_MASK) != L2_TYPE_SMALL || !(sh & SH_VALID))
+    if (!(sh & SH_VALID))
         return false;
+    if ((hw & L2_TYPE_MASK) == L2_TYPE_SMALL && !(sh & SH_LARGE)) {
+        pte->pa = hw & L2_FRAME;
+    } else if ((hw & L2_TYPE_MASK) == L2_TYPE_LARGE && (sh & SH_LARGE)) {
+        pte->pa = (hw & L2_LARGE_BASE) | (paddr_t)(i & ((1u << ARM_LARGE_LSHIFT) - 1)) << ARM_PAGE_SHIFT;
+        pte->lshift = ARM_LARGE_LSHIFT;
+    } else {
+        return false;
+    }
     pte->valid = true;
-    pte->pa = hw & L2_FRAME;
     pte->prot = (vm_prot_t)((sh >> SH_PROT_SHIFT) & UVMSIM_PROT_ALL);
     pte->domain = domain;
+    return true;
+}
+
+/* The section shadow byte of first-level index idx (0 without a shadow page). */
+static uint8_t sect_shadow_get(const struct pmap_machine *pmm, const struct arm_l1 *l1, unsigned idx)
+{
+    const uint8_t *p = l1->sect_shadow ? uvmsim_phys_ptr(pmm->m, l1->sect_shadow, ARM_PAGE_SIZE) : NULL;
+    return p ? p[idx] : 0;
+}
+
+static void sect_shadow_set(struct pmap_machine *pmm, struct arm_l1 *l1, unsigned idx, uint8_t v)
+{
+    uvmsim_phys_ptr(pmm->m, l1->sect_shadow, ARM_PAGE_SIZE)[idx] = v;
+}
+
+/* Decode a section descriptor with its shadow byte. */
+static bool sect_decode(uint32_t desc, uint8_t sh, vaddr_t va, struct pmap_pte *pte)
+{
+    pte_clear(pte);
+    if (!uvmsim_arm_is_section(desc) || !(sh & SH_VALID))
+        return false;
+    pte->valid = true;
+    pte->pa = (desc & L1_SECT_BASE) | (va & (ARM_SECTION_SIZE - 1) & ~(vaddr_t)(ARM_PAGE_SIZE - 1));
+    pte->prot = (vm_prot_t)((sh >> SH_PROT_SHIFT) & UVMSIM_PROT_ALL);
+    pte->domain = (desc & L1_DOMAIN_MASK) >> L1_DOMAIN_SHIFT;
+    pte->lshift = ARM_SECTION_LSHIFT;
     return true;
 }
 
@@ -135,11 +170,24 @@ bool uvmsim_arm_l2_lookup(const struct pmap_machine *pmm, uint32_t desc, vaddr_t
     return l2_decode(t, l2_index(va), (desc & L1_DOMAIN_MASK) >> L1_DOMAIN_SHIFT, pte);
 }
 
+bool uvmsim_arm_desc_lookup(const struct pmap_machine *pmm, uint32_t desc, const struct arm_l1 *owner,
+                            unsigned src, vaddr_t va, struct pmap_pte *pte)
+{
+    if (uvmsim_arm_is_section(desc))
+        return sect_decode(desc, sect_shadow_get(pmm, owner, src), va, pte);
+    return uvmsim_arm_l2_lookup(pmm, desc, va, pte);
+}
+
 /* AP for all four subpages: user RW when writable, else user read-only (reads and
  * fetches; the shadow entry decides EXEC). */
+static uint32_t ap_of(vm_prot_t prot)
+{
+    return (prot & UVMSIM_PROT_WRITE) ? ARM_AP_USER_RW : ARM_AP_USER_RO;
+}
+
 static uint32_t ap_bits(vm_prot_t prot)
 {
-    uint32_t ap = (prot & UVMSIM_PROT_WRITE) ? ARM_AP_USER_RW : ARM_AP_USER_RO;
+    uint32_t ap = ap_of(prot);
     return ap << L2_AP_SHIFT | ap << (L2_AP_SHIFT + 2) | ap << (L2_AP_SHIFT + 4) | ap << (L2_AP_SHIFT + 6);
 }
 
@@ -148,6 +196,17 @@ static uint32_t hw_small(paddr_t pa, vm_prot_t prot)
     /* Every page is cacheable write-back (C|B), device pages too: NOR is read-only, and
      * the XIP design maps it cacheable. */
     return (uint32_t)pa | ap_bits(prot) | L2_CACHEABLE | L2_BUFFERABLE | L2_TYPE_SMALL;
+}
+
+static uint32_t hw_large(paddr_t pa, vm_prot_t prot)
+{
+    return ((uint32_t)pa & L2_LARGE_BASE) | ap_bits(prot) | L2_CACHEABLE | L2_BUFFERABLE | L2_TYPE_LARGE;
+}
+
+static uint32_t hw_section(paddr_t pa, vm_prot_t prot)
+{
+    return ((uint32_t)pa & L1_SECT_BASE) | ap_of(prot) << L1_SECT_AP_SHIFT | ARM_DOMAIN_USER << L1_DOMAIN_SHIFT |
+           L1_SECT_BIT4 | L1_SECT_C | L1_SECT_B | L1_TYPE_SECTION;
 }
 
 static uint32_t shadow(vm_prot_t prot, unsigned flags)
@@ -160,19 +219,16 @@ static uint32_t shadow(vm_prot_t prot, unsigned flags)
     return sh;
 }
 
-int uvmsim_arm_pt_enter(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *ptp_pages, vaddr_t va,
-                        paddr_t pa, vm_prot_t prot, unsigned flags, struct arm_pt_result *r)
+/* The coarse table of first-level entry idx, made when missing (ENOMEM: nothing made). */
+static uint8_t *coarse_get(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *ptp_pages, unsigned idx,
+                           uint32_t *descp, struct arm_pt_result *r)
 {
-    memset(r, 0, sizeof(*r));
-    if (va >= ARM_VA_END || pa >= ARM_PA_END)
-        return UVMSIM_ERANGE;
-    unsigned idx = (unsigned)(va >> ARM_SECTION_SHIFT);
     uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
     uint8_t *t = coarse_of(pmm, desc);
     if (t == NULL) {
         struct vm_page *pg = uvmsim_pagealloc(pmm->m, PGO_PTP, true);
         if (pg == NULL)
-            return UVMSIM_ENOMEM;
+            return NULL;
         pg->offset = 0;
         paddr_t tpa = uvmsim_vm_page_to_phys(pmm->m, pg);
         desc = (uint32_t)tpa | ARM_DOMAIN_USER << L1_DOMAIN_SHIFT | L1_TYPE_COARSE;
@@ -181,12 +237,151 @@ int uvmsim_arm_pt_enter(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *p
         r->table_added = true;
         t = coarse_of(pmm, desc);
     }
+    *descp = desc;
+    return t;
+}
+
+int uvmsim_arm_pt_enter(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *ptp_pages, vaddr_t va,
+                        paddr_t pa, vm_prot_t prot, unsigned flags, struct arm_pt_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (va >= ARM_VA_END || pa >= ARM_PA_END)
+        return UVMSIM_ERANGE;
+    unsigned idx = (unsigned)(va >> ARM_SECTION_SHIFT);
+    if (uvmsim_arm_is_section(uvmsim_arm_l1_get(pmm, l1, idx)))
+        return UVMSIM_EBUSY;           /* the common layer demotes first: a bug */
+    uint32_t desc;
+    uint8_t *t = coarse_get(pmm, l1, ptp_pages, idx, &desc, r);
+    if (t == NULL)
+        return UVMSIM_ENOMEM;
     unsigned i = l2_index(va);
     r->was_valid = l2_decode(t, i, 0, &r->old);
+    if (r->was_valid && r->old.lshift != 0)
+        return UVMSIM_EBUSY;           /* likewise: one copy of a large page */
     wr32(t + (size_t)i * 4, hw_small(pa, prot));
     wr32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4, shadow(prot, flags));
     if (!r->was_valid)
         uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE)->offset++;
+    return UVMSIM_OK;
+}
+
+/* The section shadow page exists (made now if not: ENOMEM). */
+static int sect_shadow_need(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *ptp_pages)
+{
+    if (l1->sect_shadow != 0)
+        return UVMSIM_OK;
+    struct vm_page *pg = uvmsim_pagealloc(pmm->m, PGO_PTP, true);
+    if (pg == NULL)
+        return UVMSIM_ENOMEM;
+    pg->offset = 0;
+    l1->sect_shadow = uvmsim_vm_page_to_phys(pmm->m, pg);
+    (*ptp_pages)++;
+    return UVMSIM_OK;
+}
+
+/* A section went away from index idx: its shadow byte, and the page with the last. */
+static void sect_gone(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *ptp_pages, unsigned idx)
+{
+    sect_shadow_set(pmm, l1, idx, 0);
+    if (--l1->nsections == 0) {
+        uvmsim_pagefree(pmm->m, uvmsim_phys_to_vm_page(pmm->m, l1->sect_shadow));
+        l1->sect_shadow = 0;
+        (*ptp_pages)--;
+    }
+}
+
+int uvmsim_arm_pt_enter_large(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *ptp_pages, vaddr_t va,
+                              paddr_t pa, unsigned lshift, vm_prot_t prot, unsigned flags, struct arm_pt_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (va >= ARM_VA_END || pa >= ARM_PA_END)
+        return UVMSIM_ERANGE;
+    unsigned idx = (unsigned)(va >> ARM_SECTION_SHIFT);
+    uint32_t sh = shadow(prot, flags);
+    if (lshift == ARM_SECTION_LSHIFT) {
+        int err = sect_shadow_need(pmm, l1, ptp_pages);
+        if (err != UVMSIM_OK)
+            return err;
+        uint32_t old = uvmsim_arm_l1_get(pmm, l1, idx);
+        uint8_t *t = coarse_of(pmm, old);
+        if (uvmsim_arm_is_section(old)) {
+            r->was_valid = sect_decode(old, sect_shadow_get(pmm, l1, idx), va, &r->old);
+            r->replaced[0] = 1;                        /* the section itself */
+        } else if (t != NULL) {
+            /* a promotion: the table's translations (pages of this very range) go with it */
+            struct pmap_pte pte;
+            for (unsigned i = 0; i < ARM_L2_ENTRIES; i++)
+                if (l2_decode(t, i, 0, &pte) && (pte.lshift == 0 || i % (1u << ARM_LARGE_LSHIFT) == 0))
+                    r->replaced[i / 64] |= 1ull << (i % 64);   /* a large page: its first copy */
+            uvmsim_pagefree(pmm->m, uvmsim_phys_to_vm_page(pmm->m, old & L1_COARSE_BASE));
+            (*ptp_pages)--;
+            r->table_freed = true;
+        }
+        if (!uvmsim_arm_is_section(old))
+            l1->nsections++;
+        uvmsim_arm_l1_set(pmm, l1, idx, hw_section(pa, prot));
+        sect_shadow_set(pmm, l1, idx, (uint8_t)sh);
+        r->l1_changed = true;
+        return UVMSIM_OK;
+    }
+    if (uvmsim_arm_is_section(uvmsim_arm_l1_get(pmm, l1, idx)))
+        return UVMSIM_EBUSY;
+    uint32_t desc;
+    uint8_t *t = coarse_get(pmm, l1, ptp_pages, idx, &desc, r);
+    if (t == NULL)
+        return UVMSIM_ENOMEM;
+    unsigned i0 = l2_index(va), n = 1u << ARM_LARGE_LSHIFT, had = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct pmap_pte pte;
+        if (l2_decode(t, i0 + i, 0, &pte)) {
+            had++;
+            if (pte.lshift == 0 || i == 0)
+                r->replaced[0] |= 1ull << i;       /* this very large page: once */
+            r->was_valid = true;
+        }
+        wr32(t + (size_t)(i0 + i) * 4, hw_large(pa, prot));
+        wr32(t + ARM_L2_SHADOW_OFF + (size_t)(i0 + i) * 4, sh | SH_LARGE);
+    }
+    uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE)->offset += n - had;
+    return UVMSIM_OK;
+}
+
+int uvmsim_arm_pt_demote(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *ptp_pages, vaddr_t va,
+                         struct arm_pt_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (va >= ARM_VA_END || !uvmsim_arm_pt_walk(pmm, l1, va, &r->old) || r->old.lshift == 0)
+        return UVMSIM_EINVAL;
+    r->was_valid = true;
+    unsigned idx = (unsigned)(va >> ARM_SECTION_SHIFT);
+    uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
+    if (r->old.lshift == ARM_SECTION_LSHIFT) {
+        uint8_t sh = sect_shadow_get(pmm, l1, idx);
+        struct vm_page *pg = uvmsim_pagealloc(pmm->m, PGO_PTP, true);
+        if (pg == NULL)
+            return UVMSIM_ENOMEM;
+        paddr_t tpa = uvmsim_vm_page_to_phys(pmm->m, pg);
+        uint8_t *t = uvmsim_phys_ptr(pmm->m, tpa, ARM_PAGE_SIZE);
+        for (unsigned i = 0; i < ARM_L2_ENTRIES; i++) {
+            wr32(t + (size_t)i * 4, hw_small((desc & L1_SECT_BASE) + ((paddr_t)i << ARM_PAGE_SHIFT), r->old.prot));
+            wr32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4, sh);
+        }
+        pg->offset = ARM_L2_ENTRIES;
+        (*ptp_pages)++;
+        uvmsim_arm_l1_set(pmm, l1, idx, (uint32_t)tpa | ARM_DOMAIN_USER << L1_DOMAIN_SHIFT | L1_TYPE_COARSE);
+        sect_gone(pmm, l1, ptp_pages, idx);
+        r->table_added = true;
+        r->l1_changed = true;
+        return UVMSIM_OK;
+    }
+    uint8_t *t = coarse_of(pmm, desc);
+    unsigned i0 = l2_index(va) & ~((1u << ARM_LARGE_LSHIFT) - 1);
+    uint32_t hw = rd32(t + (size_t)i0 * 4);
+    uint32_t sh = rd32(t + ARM_L2_SHADOW_OFF + (size_t)i0 * 4) & ~SH_LARGE;
+    for (unsigned i = 0; i < (1u << ARM_LARGE_LSHIFT); i++) {
+        wr32(t + (size_t)(i0 + i) * 4, hw_small((hw & L2_LARGE_BASE) + ((paddr_t)i << ARM_PAGE_SHIFT), r->old.prot));
+        wr32(t + ARM_L2_SHADOW_OFF + (size_t)(i0 + i) * 4, sh);
+    }
     return UVMSIM_OK;
 }
 
@@ -198,6 +393,16 @@ void uvmsim_arm_pt_remove(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t 
         return;
     unsigned idx = (unsigned)(va >> ARM_SECTION_SHIFT);
     uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
+    if (uvmsim_arm_is_section(desc)) {
+        if (!sect_decode(desc, sect_shadow_get(pmm, l1, idx), va, &r->old))
+            return;
+        r->old.pa = desc & L1_SECT_BASE;
+        r->was_valid = true;
+        uvmsim_arm_l1_set(pmm, l1, idx, 0);
+        sect_gone(pmm, l1, ptp_pages, idx);
+        r->l1_changed = true;
+        return;
+    }
     uint8_t *t = coarse_of(pmm, desc);
     if (t == NULL)
         return;
@@ -205,14 +410,21 @@ void uvmsim_arm_pt_remove(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t 
     if (!l2_decode(t, i, 0, &r->old))
         return;
     r->was_valid = true;
-    wr32(t + (size_t)i * 4, 0);
-    wr32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4, 0);
+    unsigned n = 1u << r->old.lshift;                       /* a large page: its 16 copies */
+    i &= ~(n - 1);
+    r->old.pa &= ~(((paddr_t)n << ARM_PAGE_SHIFT) - 1);
+    for (unsigned k = 0; k < n; k++) {
+        wr32(t + (size_t)(i + k) * 4, 0);
+        wr32(t + ARM_L2_SHADOW_OFF + (size_t)(i + k) * 4, 0);
+    }
     struct vm_page *pg = uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE);
-    if (--pg->offset == 0) {
+    pg->offset -= n;
+    if (pg->offset == 0) {
         uvmsim_pagefree(pmm->m, pg);
         uvmsim_arm_l1_set(pmm, l1, idx, 0);
         (*ptp_pages)--;
         r->table_freed = true;
+        r->l1_changed = true;
     }
 }
 
@@ -222,16 +434,35 @@ void uvmsim_arm_pt_protect(struct pmap_machine *pmm, struct arm_l1 *l1, vaddr_t 
     memset(r, 0, sizeof(*r));
     if (va >= ARM_VA_END)
         return;
-    uint8_t *t = coarse_of(pmm, uvmsim_arm_l1_get(pmm, l1, (unsigned)(va >> ARM_SECTION_SHIFT)));
+    unsigned idx = (unsigned)(va >> ARM_SECTION_SHIFT);
+    uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
+    if (uvmsim_arm_is_section(desc)) {
+        uint8_t sh = sect_shadow_get(pmm, l1, idx);
+        if (!sect_decode(desc, sh, va, &r->old))
+            return;
+        r->was_valid = true;
+        vm_prot_t np = r->old.prot & prot;
+        sh = (uint8_t)((sh & ~((uint32_t)UVMSIM_PROT_ALL << SH_PROT_SHIFT)) | (uint32_t)np << SH_PROT_SHIFT);
+        uvmsim_arm_l1_set(pmm, l1, idx, hw_section(desc & L1_SECT_BASE, np));
+        sect_shadow_set(pmm, l1, idx, sh);
+        r->l1_changed = true;
+        return;
+    }
+    uint8_t *t = coarse_of(pmm, desc);
     unsigned i = l2_index(va);
     if (t == NULL || !l2_decode(t, i, 0, &r->old))
         return;
     r->was_valid = true;
     vm_prot_t np = r->old.prot & prot;
-    uint32_t sh = rd32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4);
-    sh = (sh & ~((uint32_t)UVMSIM_PROT_ALL << SH_PROT_SHIFT)) | (uint32_t)np << SH_PROT_SHIFT;
-    wr32(t + (size_t)i * 4, hw_small(r->old.pa, np));
-    wr32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4, sh);
+    unsigned n = 1u << r->old.lshift;
+    i &= ~(n - 1);
+    for (unsigned k = 0; k < n; k++) {
+        uint32_t sh = rd32(t + ARM_L2_SHADOW_OFF + (size_t)(i + k) * 4);
+        uint32_t hw = rd32(t + (size_t)(i + k) * 4);
+        sh = (sh & ~((uint32_t)UVMSIM_PROT_ALL << SH_PROT_SHIFT)) | (uint32_t)np << SH_PROT_SHIFT;
+        wr32(t + (size_t)(i + k) * 4, r->old.lshift ? hw_large(hw & L2_LARGE_BASE, np) : hw_small(r->old.pa, np));
+        wr32(t + ARM_L2_SHADOW_OFF + (size_t)(i + k) * 4, sh);
+    }
 }
 
 bool uvmsim_arm_pt_walk(const struct pmap_machine *pmm, const struct arm_l1 *l1, vaddr_t va, struct pmap_pte *pte)
@@ -239,7 +470,8 @@ bool uvmsim_arm_pt_walk(const struct pmap_machine *pmm, const struct arm_l1 *l1,
     pte_clear(pte);
     if (va >= ARM_VA_END)
         return false;
-    return uvmsim_arm_l2_lookup(pmm, uvmsim_arm_l1_get(pmm, l1, (unsigned)(va >> ARM_SECTION_SHIFT)), va, pte);
+    unsigned idx = (unsigned)(va >> ARM_SECTION_SHIFT);
+    return uvmsim_arm_desc_lookup(pmm, uvmsim_arm_l1_get(pmm, l1, idx), l1, idx, va, pte);
 }
 
 bool uvmsim_arm_pt_next_valid(const struct pmap_machine *pmm, const struct arm_l1 *l1, vaddr_t sva, vaddr_t eva,
@@ -254,12 +486,19 @@ bool uvmsim_arm_pt_next_valid(const struct pmap_machine *pmm, const struct arm_l
         if ((vaddr_t)idx << ARM_SECTION_SHIFT > at)
             at = (vaddr_t)idx << ARM_SECTION_SHIFT;     /* absent regions skipped wholesale */
         uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
+        vaddr_t sec = (vaddr_t)idx << ARM_SECTION_SHIFT;
+        if (uvmsim_arm_is_section(desc) && sect_decode(desc, sect_shadow_get(pmm, l1, idx), sec, pte)) {
+            *va = sec;                                  /* the whole section */
+            return true;
+        }
         const uint8_t *t = coarse_of(pmm, desc);
         vaddr_t next_sec = (at | (ARM_SECTION_SIZE - 1)) + 1;
         if (t != NULL) {
             for (; at < next_sec && at < eva; at += ARM_PAGE_SIZE) {
                 if (l2_decode(t, l2_index(at), (desc & L1_DOMAIN_MASK) >> L1_DOMAIN_SHIFT, pte)) {
-                    *va = at;
+                    vaddr_t first = at & ~((((vaddr_t)1 << pte->lshift) << ARM_PAGE_SHIFT) - 1);
+                    pte->pa -= at - first;              /* a large page: its first page */
+                    *va = first;
                     return true;
                 }
             }
@@ -274,6 +513,8 @@ void uvmsim_arm_pt_free(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *p
     for (unsigned idx = uvmsim_arm_l1_next(l1, 0); idx < ARM_L1_ENTRIES; idx = uvmsim_arm_l1_next(l1, idx + 1)) {
         uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
         uvmsim_arm_l1_set(pmm, l1, idx, 0);
+        if (uvmsim_arm_is_section(desc))
+            sect_gone(pmm, l1, ptp_pages, idx);
         if (coarse_of(pmm, desc) == NULL)
             continue;
         uvmsim_pagefree(pmm->m, uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE));
@@ -311,6 +552,7 @@ int uvmsim_arm_pt_check(const struct pmap_machine *pmm, const struct arm_l1 *l1,
     }
     const uint8_t *fptr = NULL;
     const uint8_t *zero = uvmsim_phys_ptr(pmm->m, pmm->m->zero_pa, ARM_PAGE_SIZE);
+    unsigned long long nsect = 0;
     for (unsigned idx = 0; idx < ARM_L1_ENTRIES; idx++) {
         if (idx % ARM_L1_PER_PAGE == 0 && summary_empty(l1, idx, ARM_L1_PER_PAGE) &&
             memcmp(uvmsim_phys_ptr(pmm->m, l1->frame[idx / ARM_L1_PER_PAGE], ARM_PAGE_SIZE), zero,
@@ -327,6 +569,24 @@ int uvmsim_arm_pt_check(const struct pmap_machine *pmm, const struct arm_l1 *l1,
                        pid, idx, desc);
         if (desc == 0)
             continue;
+        if (uvmsim_arm_is_section(desc)) {
+            /* a section: the real format, its shadow byte agreeing, device memory */
+            uint8_t sh = sect_shadow_get(pmm, l1, idx);
+            vm_prot_t prot = (vm_prot_t)((sh >> SH_PROT_SHIFT) & UVMSIM_PROT_ALL);
+            const struct vm_physseg *seg = uvmsim_phys_lookup(pmm->m, desc & L1_SECT_BASE);
+            if (!(sh & SH_VALID) || (sh & SH_LARGE) || prot == UVMSIM_PROT_NONE ||
+                desc != hw_section(desc & L1_SECT_BASE, prot))
+                return bad(msg, len, "arm: pid %d section of L1 entry %llu (%#llx) disagrees with its shadow", pid,
+                           idx, desc);
+            if (seg == NULL || seg->kind != UVMSIM_SEG_DEVICE || seg->end - (desc & L1_SECT_BASE) < ARM_SECTION_SIZE)
+                return bad(msg, len, "arm: pid %d section of L1 entry %llu (%#llx) maps no 1 MiB of device memory",
+                           pid, idx, desc);
+            nsect++;
+            continue;
+        }
+        if (l1->sect_shadow != 0 && sect_shadow_get(pmm, l1, idx) != 0)
+            return bad(msg, len, "arm: pid %d L1 entry %llu (%#llx) is no section but has a section shadow", pid,
+                       idx, desc);
         const struct vm_page *pg = uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE);
         if ((desc & L1_TYPE_MASK) != L1_TYPE_COARSE || pg == NULL || pg->owner != PGO_PTP ||
             (desc & ~L1_COARSE_BASE) != (ARM_DOMAIN_USER << L1_DOMAIN_SHIFT | L1_TYPE_COARSE))
@@ -340,17 +600,47 @@ int uvmsim_arm_pt_check(const struct pmap_machine *pmm, const struct arm_l1 *l1,
                 continue;
             vm_prot_t prot = (vm_prot_t)((sh >> SH_PROT_SHIFT) & UVMSIM_PROT_ALL);
             vaddr_t va = ((vaddr_t)idx << ARM_SECTION_SHIFT) | ((vaddr_t)i << ARM_PAGE_SHIFT);
-            if (!(sh & SH_VALID) || prot == UVMSIM_PROT_NONE || hw != hw_small(hw & L2_FRAME, prot))
+            bool large = (sh & SH_LARGE) != 0;
+            paddr_t frame = large ? hw & L2_LARGE_BASE : hw & L2_FRAME;
+            if (!(sh & SH_VALID) || prot == UVMSIM_PROT_NONE ||
+                hw != (large ? hw_large(frame, prot) : hw_small(frame, prot)))
                 return bad(msg, len, "arm: pid %d va %#llx: hardware entry %#llx disagrees with its shadow",
                            pid, (unsigned long long)va, hw);
-            if (uvmsim_phys_lookup(pmm->m, hw & L2_FRAME) == NULL)
+            if (large) {
+                /* the 16 copies: the first at a multiple of 16, the others equal to it */
+                unsigned i0 = i & ~((1u << ARM_LARGE_LSHIFT) - 1);
+                const struct vm_physseg *seg = uvmsim_phys_lookup(pmm->m, frame);
+                if (rd32(t + (size_t)i0 * 4) != hw || rd32(t + ARM_L2_SHADOW_OFF + (size_t)i0 * 4) != sh)
+                    return bad(msg, len, "arm: pid %d va %#llx: a copy of a large-page entry differs from the "
+                               "first (%#llx)", pid, (unsigned long long)va, hw);
+                if (seg == NULL || seg->kind != UVMSIM_SEG_DEVICE || seg->end - frame < (1ull << ARM_LARGE_SHIFT))
+                    return bad(msg, len, "arm: pid %d va %#llx: large page %#llx is not 64 KiB of device memory",
+                               pid, (unsigned long long)va, frame);
+            }
+            if (uvmsim_phys_lookup(pmm->m, frame) == NULL)
                 return bad(msg, len, "arm: pid %d va %#llx maps %#llx, in no segment", pid,
-                           (unsigned long long)va, hw & L2_FRAME);
+                           (unsigned long long)va, frame);
             used++;
         }
         if (used == 0 || used != pg->offset)
             return bad(msg, len, "arm: pid %d coarse table of L1 entry %llu has %llu entries, count says "
                        "otherwise", pid, idx, used);
+    }
+    if (nsect != l1->nsections || (nsect != 0) != (l1->sect_shadow != 0))
+        return bad(msg, len, "arm: pid %d has %llu sections, count says %llu (or a section shadow page "
+                   "without sections)", pid, nsect, l1->nsections);
+    if (l1->sect_shadow != 0) {
+        const struct vm_page *sp = uvmsim_phys_to_vm_page(pmm->m, l1->sect_shadow);
+        if (sp == NULL || sp->owner != PGO_PTP)
+            return bad(msg, len, "arm: pid %d section shadow %#llx is not a PTP page%.0llu", pid,
+                       (unsigned long long)l1->sect_shadow, 0);
+        const uint8_t *shp = uvmsim_phys_ptr(pmm->m, l1->sect_shadow, ARM_PAGE_SIZE);
+        unsigned long long used = 0;
+        for (unsigned idx = 0; idx < ARM_L1_ENTRIES; idx++)
+            used += shp[idx] != 0;
+        if (used != nsect)
+            return bad(msg, len, "arm: pid %d has %llu section shadow entries for %llu sections", pid, used, nsect);
+        (*ntables)++;
     }
     return UVMSIM_OK;
 }
@@ -408,6 +698,10 @@ int uvmsim_arm_machine_setup(struct pmap_machine *pmm)
         m->cfg.tlb = sa;          /* the machine reports the TLB it really has */
     }
     pmm->va_end = ARM_VA_END;
+    /* large mappings: 1 MiB sections and 64 KiB large pages (docs/superpages.md) */
+    pmm->large_lshift[0] = ARM_SECTION_LSHIFT;
+    pmm->large_lshift[1] = ARM_LARGE_LSHIFT;
+    pmm->nlarge_sizes = 2;
     return UVMSIM_OK;
 }
 
@@ -436,8 +730,8 @@ struct range_pick {
 static void pick_in_range(const struct tlb_entry *e, void *arg)
 {
     struct range_pick *r = arg;
-    if (e->vpn < r->lo || e->vpn >= r->hi)
-        return;
+    if (e->vpn >= r->hi || e->vpn + ((vaddr_t)1 << e->lshift) <= r->lo)
+        return;                   /* covers no page of the range */
     if (r->n < sizeof(r->vpn) / sizeof(r->vpn[0]))
         r->vpn[r->n++] = e->vpn;
     else
@@ -520,10 +814,32 @@ bool uvmsim_arm_op_next_valid(struct pmap *pm, vaddr_t sva, vaddr_t eva, vaddr_t
     return uvmsim_arm_pt_next_valid(pm->pmm, pm_l1(pm), sva, eva, va, pte);
 }
 
-void uvmsim_arm_op_protect(struct pmap *pm, vaddr_t va, vm_prot_t prot, arm_shootdown_fn shootdown)
+void uvmsim_arm_op_protect(struct pmap *pm, vaddr_t va, vm_prot_t prot, arm_shootdown_fn shootdown,
+                           struct arm_pt_result *r)
 {
-    struct arm_pt_result r;
-    uvmsim_arm_pt_protect(pm->pmm, pm_l1(pm), va, prot, &r);
-    if (r.was_valid)
-        shootdown(pm, va, false, (r.old.prot & UVMSIM_PROT_WRITE) && !(prot & UVMSIM_PROT_WRITE));
+    uvmsim_arm_pt_protect(pm->pmm, pm_l1(pm), va, prot, r);
+    if (r->was_valid)
+        shootdown(pm, va, r->old.lshift, false, (r->old.prot & UVMSIM_PROT_WRITE) && !(prot & UVMSIM_PROT_WRITE));
+}
+
+int uvmsim_arm_op_enter_large(struct pmap *pm, vaddr_t va, paddr_t pa, unsigned lshift, vm_prot_t prot,
+                              unsigned flags, arm_shootdown_fn shootdown, struct arm_pt_result *r)
+{
+    int err = uvmsim_arm_pt_enter_large(pm->pmm, pm_l1(pm), &pm->ptp_pages, va, pa, lshift, prot, flags, r);
+    if (err != UVMSIM_OK)
+        return err;
+    /* The pages stay where they were (a promotion maps the same frames), so only the old
+     * translations go: no cache maintenance beyond what losing write asks for. */
+    for (unsigned i = 0; i < 256; i++)
+        if ((r->replaced[i / 64] >> (i % 64)) & 1)
+            shootdown(pm, va + ((vaddr_t)i << ARM_PAGE_SHIFT), 0, false, false);
+    return UVMSIM_OK;
+}
+
+int uvmsim_arm_op_demote(struct pmap *pm, vaddr_t va, arm_shootdown_fn shootdown, struct arm_pt_result *r)
+{
+    int err = uvmsim_arm_pt_demote(pm->pmm, pm_l1(pm), &pm->ptp_pages, va, r);
+    if (err == UVMSIM_OK)
+        shootdown(pm, va, r->old.lshift, false, false);   /* the large TLB entry */
+    return err;
 }

@@ -69,7 +69,7 @@ static void v5_destroy(struct pmap *pm)
 
 /* A PTE of pm changed or went away: drop what the TLB and the cache may hold for it.
  * Only the active pmap can have any. */
-static void v5_shootdown(struct pmap *pm, vaddr_t va, bool page_gone, bool write_lost)
+static void v5_shootdown(struct pmap *pm, vaddr_t va, unsigned lshift, bool page_gone, bool write_lost)
 {
     struct pmap_machine *pmm = pm->pmm;
     struct v5_machine *v = VM5(pmm);
@@ -81,9 +81,9 @@ static void v5_shootdown(struct pmap *pm, vaddr_t va, bool page_gone, bool write
     /* VIVT: lines of a page that leaves the address space must go (cleaned first when
      * they may be dirty); a page losing write only needs its dirty lines written back. */
     if (page_gone)
-        uvmsim_arm_cache_op(pmm, "page", "unmap", va, v->dirty_lines, true);
+        uvmsim_arm_cache_op(pmm, uvmsim_arm_extent(lshift), "unmap", va, v->dirty_lines, true);
     else if (write_lost && v->dirty_lines)
-        uvmsim_arm_cache_op(pmm, "page", "write-protect", va, true, false);
+        uvmsim_arm_cache_op(pmm, uvmsim_arm_extent(lshift), "write-protect", va, true, false);
 }
 
 static int v5_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
@@ -91,7 +91,7 @@ static int v5_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, uns
     struct arm_pt_result r;
     int err = uvmsim_arm_pt_enter(pm->pmm, &VP5(pm)->l1, &pm->ptp_pages, va, pa, prot, flags, &r);
     if (err == UVMSIM_OK && r.was_valid)
-        v5_shootdown(pm, va, r.old.pa != pa, (r.old.prot & UVMSIM_PROT_WRITE) && !(prot & UVMSIM_PROT_WRITE));
+        v5_shootdown(pm, va, 0, r.old.pa != pa, (r.old.prot & UVMSIM_PROT_WRITE) && !(prot & UVMSIM_PROT_WRITE));
     return err;
 }
 
@@ -100,12 +100,25 @@ static void v5_remove(struct pmap *pm, vaddr_t va)
     struct arm_pt_result r;
     uvmsim_arm_pt_remove(pm->pmm, &VP5(pm)->l1, &pm->ptp_pages, va, &r);
     if (r.was_valid)
-        v5_shootdown(pm, va, true, false);
+        v5_shootdown(pm, va, r.old.lshift, true, false);
 }
 
 static void v5_protect(struct pmap *pm, vaddr_t va, vm_prot_t prot)
 {
-    uvmsim_arm_op_protect(pm, va, prot, v5_shootdown);
+    struct arm_pt_result r;
+    uvmsim_arm_op_protect(pm, va, prot, v5_shootdown, &r);
+}
+
+static int v5_enter_large(struct pmap *pm, vaddr_t va, paddr_t pa, unsigned lshift, vm_prot_t prot, unsigned flags)
+{
+    struct arm_pt_result r;
+    return uvmsim_arm_op_enter_large(pm, va, pa, lshift, prot, flags, v5_shootdown, &r);
+}
+
+static int v5_demote(struct pmap *pm, vaddr_t va)
+{
+    struct arm_pt_result r;
+    return uvmsim_arm_op_demote(pm, va, v5_shootdown, &r);
 }
 
 static void v5_activate(struct pmap *pm)
@@ -138,7 +151,7 @@ static int v5_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t
     struct pmap_pte pte;
     struct tlb_entry *e = uvmsim_tlb_lookup(t, 0, vpn);
     if (e != NULL) {
-        pte.pa = e->pfn_pa;
+        pte.pa = e->pfn_pa + ((va & e->off_mask) & ~(vaddr_t)(ARM_PAGE_SIZE - 1));
         pte.prot = e->prot;
         pte.domain = e->domain;
     } else {
@@ -150,7 +163,10 @@ static int v5_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t
             uvmsim_pmap_ev_walk(pm, va, kind, &pte);
         if (!pte.valid)
             return UVMSIM_EFAULT;
-        uvmsim_tlb_insert(t, 0, vpn, pte.pa, pte.prot, pte.domain);
+        /* a section or a large page fills one entry for all of it */
+        vaddr_t first = vpn & ~(((vaddr_t)1 << pte.lshift) - 1);
+        uvmsim_tlb_insert_sized(t, 0, first, pte.lshift, pte.pa - ((vpn - first) << ARM_PAGE_SHIFT), pte.prot,
+                                pte.domain);
     }
     /* Every user mapping is in the user domain, a client: the AP (and shadow X) bits
      * decide.  A domain fault cannot happen here. */
@@ -168,7 +184,6 @@ static bool v5_fast_setup(struct pmap *pm, struct pmap_fast *f)
 {
     struct v5_machine *v = VM5(pm->pmm);
     f->shift = ARM_PAGE_SHIFT;
-    f->off_mask = ARM_PAGE_SIZE - 1;
     f->dacr = &v->dacr;
     f->touch = &v->lines;
     f->touch_store = &v->dirty_lines;
@@ -190,10 +205,10 @@ static void v5_tlb_entry_check(const struct tlb_entry *e, void *arg)
                  (unsigned long long)va);
         c->err = UVMSIM_ESTATE;
     } else if (e->asid != 0 || e->domain != ARM_DOMAIN_USER || !uvmsim_arm_op_walk(act, va, &pte) ||
-               pte.pa != e->pfn_pa || (e->prot & ~pte.prot)) {
-        snprintf(c->msg, c->len, "armv5: %s entry va %#llx -> %#llx prot %u domain %u exceeds the tables "
-                 "of pid %d", c->tlbname, (unsigned long long)va, (unsigned long long)e->pfn_pa, e->prot,
-                 e->domain, act->pid);
+               pte.pa != e->pfn_pa || pte.lshift != e->lshift || (e->prot & ~pte.prot)) {
+        snprintf(c->msg, c->len, "armv5: %s entry va %#llx (%llu pages) -> %#llx prot %u domain %u exceeds the "
+                 "tables of pid %d", c->tlbname, (unsigned long long)va, 1ull << e->lshift,
+                 (unsigned long long)e->pfn_pa, e->prot, e->domain, act->pid);
         c->err = UVMSIM_ESTATE;
     }
 }
@@ -241,6 +256,8 @@ const struct pmap_ops uvmsim_pmap_armv5_ops = {
     .activate = v5_activate,
     .translate = v5_translate,
     .fast_setup = v5_fast_setup,
+    .enter_large = v5_enter_large,
+    .demote = v5_demote,
     .check = v5_check,
     .stats = v5_stats,
 };

@@ -210,7 +210,7 @@ static bool cpd_load(struct pmap *pm, vaddr_t va, vaddr_t mva)
     struct fass_pmap *fp = FP(pm);
     unsigned src = (unsigned)(va >> ARM_SECTION_SHIFT), mi = (unsigned)(mva >> ARM_SECTION_SHIFT);
     uint32_t pgd = uvmsim_arm_l1_get(pmm, &fp->l1, src);
-    if ((pgd & L1_TYPE_MASK) != L1_TYPE_COARSE)
+    if ((pgd & L1_TYPE_MASK) != L1_TYPE_COARSE && !uvmsim_arm_is_section(pgd))
         return false;
     if (f->meta[mi].domain >= 0) {
         uvmsim_arm_event(pmm, pm->pid, "cpd-collision", (vaddr_t)mi << ARM_SECTION_SHIFT,
@@ -412,7 +412,7 @@ static void fass_destroy(struct pmap *pm)
 /* A PTE of pm changed or went away.  Its TLB entry and lines can exist only if pm's
  * domain ran since the last flush and the CPD entry is still pm's (a collision or a
  * recycle that took it flushed them already). */
-static void fass_shootdown(struct pmap *pm, vaddr_t va, bool page_gone, bool write_lost)
+static void fass_shootdown(struct pmap *pm, vaddr_t va, unsigned lshift, bool page_gone, bool write_lost)
 {
     struct pmap_machine *pmm = pm->pmm;
     struct fass_machine *f = FM(pmm);
@@ -426,9 +426,23 @@ static void fass_shootdown(struct pmap *pm, vaddr_t va, bool page_gone, bool wri
     uvmsim_arm_tlb_inval(pmm, mva);
     bool wrote = f->dom[fp->domain].wrote;
     if (page_gone)
-        uvmsim_arm_cache_op(pmm, "page", "unmap", mva, wrote, true);
+        uvmsim_arm_cache_op(pmm, uvmsim_arm_extent(lshift), "unmap", mva, wrote, true);
     else if (write_lost && wrote)
-        uvmsim_arm_cache_op(pmm, "page", "write-protect", mva, true, false);
+        uvmsim_arm_cache_op(pmm, uvmsim_arm_extent(lshift), "write-protect", mva, true, false);
+}
+
+/* pm's first-level entry for va changed (a table freed, a section entered, changed or
+ * removed): the CPD must not keep a stale copy of it.  Its TLB entries went with the
+ * shootdowns already, so nothing is flushed. */
+static void cpd_forget(struct pmap *pm, vaddr_t va, const char *why)
+{
+    struct fass_machine *f = FM(pm->pmm);
+    struct fass_pmap *fp = FP(pm);
+    if (fp->domain < 0)
+        return;
+    unsigned mi = (unsigned)(pm_mva(pm, va) >> ARM_SECTION_SHIFT);
+    if (f->meta[mi].domain == fp->domain && f->meta[mi].src == (va >> ARM_SECTION_SHIFT))
+        cpd_drop(pm->pmm, mi, false, why);
 }
 
 static int fass_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
@@ -440,7 +454,7 @@ static int fass_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u
     if (err != UVMSIM_OK)
         return err;
     if (r.was_valid)
-        fass_shootdown(pm, va, r.old.pa != pa, (r.old.prot & UVMSIM_PROT_WRITE) && !(prot & UVMSIM_PROT_WRITE));
+        fass_shootdown(pm, va, 0, r.old.pa != pa, (r.old.prot & UVMSIM_PROT_WRITE) && !(prot & UVMSIM_PROT_WRITE));
     if (va < ARM_FCSE_SIZE && fp->slot < 0)
         slot_set(pm, FM(pmm)->ppol->pick(FM(pmm), pm));       /* a program linked low */
     else if (va >= ARM_FCSE_SIZE && fp->slot > 0 && (va >> ARM_FCSE_SHIFT) == (vaddr_t)fp->slot)
@@ -451,24 +465,42 @@ static int fass_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u
 static void fass_remove(struct pmap *pm, vaddr_t va)
 {
     struct pmap_machine *pmm = pm->pmm;
-    struct fass_machine *f = FM(pmm);
     struct fass_pmap *fp = FP(pm);
     struct arm_pt_result r;
     uvmsim_arm_pt_remove(pmm, &fp->l1, &pm->ptp_pages, va, &r);
     if (!r.was_valid)
         return;
-    fass_shootdown(pm, va, true, false);
-    if (r.table_freed && fp->domain >= 0) {
-        /* The CPD must not point at a freed table. */
-        unsigned mi = (unsigned)(pm_mva(pm, va) >> ARM_SECTION_SHIFT);
-        if (f->meta[mi].domain == fp->domain && f->meta[mi].src == (va >> ARM_SECTION_SHIFT))
-            cpd_drop(pmm, mi, false, "table-freed");
-    }
+    fass_shootdown(pm, va, r.old.lshift, true, false);
+    if (r.l1_changed)     /* the CPD must not point at a freed table or a gone section */
+        cpd_forget(pm, va, r.table_freed ? "table-freed" : "section-removed");
 }
 
 static void fass_protect(struct pmap *pm, vaddr_t va, vm_prot_t prot)
 {
-    uvmsim_arm_op_protect(pm, va, prot, fass_shootdown);
+    struct arm_pt_result r;
+    uvmsim_arm_op_protect(pm, va, prot, fass_shootdown, &r);
+    if (r.l1_changed)
+        cpd_forget(pm, va, "section-protect");
+}
+
+/* Large mappings (docs/superpages.md): sections live in the first-level table, so the
+ * CPD's copy of a replaced or split entry goes (it reloads on the next access). */
+static int fass_enter_large(struct pmap *pm, vaddr_t va, paddr_t pa, unsigned lshift, vm_prot_t prot, unsigned flags)
+{
+    struct arm_pt_result r;
+    int err = uvmsim_arm_op_enter_large(pm, va, pa, lshift, prot, flags, fass_shootdown, &r);
+    if (err == UVMSIM_OK && r.l1_changed)
+        cpd_forget(pm, va, "section-entered");
+    return err;
+}
+
+static int fass_demote(struct pmap *pm, vaddr_t va)
+{
+    struct arm_pt_result r;
+    int err = uvmsim_arm_op_demote(pm, va, fass_shootdown, &r);
+    if (err == UVMSIM_OK && r.l1_changed)
+        cpd_forget(pm, va, "section-demoted");
+    return err;
 }
 
 static void fass_activate(struct pmap *pm)
@@ -513,7 +545,7 @@ static int fass_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr
                 continue;
             }
             pte.valid = true;
-            pte.pa = e->pfn_pa;
+            pte.pa = e->pfn_pa + ((va & e->off_mask) & ~(vaddr_t)(ARM_PAGE_SIZE - 1));
             pte.prot = e->prot;
             pte.domain = e->domain;
         } else {
@@ -537,12 +569,16 @@ static int fass_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr
                     return UVMSIM_EFAULT;
                 continue;
             }
-            uvmsim_arm_l2_lookup(pmm, desc, mva - off, &pte);
+            /* an accessible entry is pm's own (only its domain is on): a section takes
+             * its rights from pm's shadow */
+            uvmsim_arm_desc_lookup(pmm, desc, &fp->l1, f->meta[mi].src, mva - off, &pte);
             if (uvmsim_tracing(pmm->m))
                 uvmsim_pmap_ev_walk(pm, va, kind, &pte);
             if (!pte.valid)
                 return UVMSIM_EFAULT;
-            uvmsim_tlb_insert(t, 0, vpn, pte.pa, pte.prot, dd);
+            vaddr_t first = vpn & ~(((vaddr_t)1 << pte.lshift) - 1);
+            uvmsim_tlb_insert_sized(t, 0, first, pte.lshift, pte.pa - ((vpn - first) << ARM_PAGE_SHIFT), pte.prot,
+                                    dd);
         }
         if (arm_dacr_get(f->dacr, pte.domain) != ARM_DACC_MANAGER && !uvmsim_pmap_access_ok(pte.prot, kind))
             return UVMSIM_EACCES;
@@ -564,7 +600,6 @@ static bool fass_fast_setup(struct pmap *pm, struct pmap_fast *f)
     if (fp->domain < 0)
         return false;
     f->shift = ARM_PAGE_SHIFT;
-    f->off_mask = ARM_PAGE_SIZE - 1;
     f->dacr = &fm->dacr;
     f->touch_store = &fm->dom[fp->domain].wrote;
     if (fp->slot > 0) {
@@ -601,9 +636,11 @@ static void fass_tlb_entry_check(const struct tlb_entry *e, void *arg)
         return;
     }
     vaddr_t va = ((vaddr_t)cm->src << ARM_SECTION_SHIFT) | (mva & (ARM_SECTION_SIZE - 1));
-    if (!uvmsim_arm_op_walk(d->owner, va, &pte) || pte.pa != e->pfn_pa || (e->prot & ~pte.prot)) {
-        snprintf(c->msg, c->len, "fass: %s entry mva %#llx -> %#llx prot %u exceeds the tables of pid %d",
-                 c->tlbname, (unsigned long long)mva, (unsigned long long)e->pfn_pa, e->prot, d->owner->pid);
+    if (!uvmsim_arm_op_walk(d->owner, va, &pte) || pte.pa != e->pfn_pa || pte.lshift != e->lshift ||
+        (e->prot & ~pte.prot)) {
+        snprintf(c->msg, c->len, "fass: %s entry mva %#llx (%llu pages) -> %#llx prot %u exceeds the tables of "
+                 "pid %d", c->tlbname, (unsigned long long)mva, 1ull << e->lshift, (unsigned long long)e->pfn_pa,
+                 e->prot, d->owner->pid);
         c->err = UVMSIM_ESTATE;
     }
 }
@@ -637,7 +674,7 @@ static int check_cpd(struct pmap_machine *pmm, char *msg, size_t len)
             return cfail(msg, len, "fass: CPD entry %lld tagged with domain %lld that no pmap owns%.0lld", mi,
                          cm->domain, 0);
         uint32_t pgd = uvmsim_arm_l1_get(pmm, &FP(q)->l1, cm->src);
-        if ((pgd & L1_TYPE_MASK) != L1_TYPE_COARSE ||
+        if (((pgd & L1_TYPE_MASK) != L1_TYPE_COARSE && !uvmsim_arm_is_section(pgd)) ||
             desc != ((pgd & ~L1_DOMAIN_MASK) | (uint32_t)cm->domain << L1_DOMAIN_SHIFT) ||
             (pm_mva(q, (vaddr_t)cm->src << ARM_SECTION_SHIFT) >> ARM_SECTION_SHIFT) != mi)
             return cfail(msg, len, "fass: CPD entry %lld (%#llx) is not pid %lld's first-level entry", mi, desc,
@@ -720,6 +757,8 @@ const struct pmap_ops uvmsim_pmap_fass_ops = {
     .activate = fass_activate,
     .translate = fass_translate,
     .fast_setup = fass_fast_setup,
+    .enter_large = fass_enter_large,
+    .demote = fass_demote,
     .check = fass_check,
     .stats = fass_stats,
 };

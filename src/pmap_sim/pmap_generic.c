@@ -12,7 +12,12 @@
  * table is allocated by enter when first needed and freed by remove as soon as its last
  * valid entry goes (cascading up to, not including, the root).  The number of valid
  * entries of a table is kept in its vm_page's offset field (free for PTP pages, like
- * NetBSD's wire_count on x86 PTPs) and verified by the checker. */
+ * NetBSD's wire_count on x86 PTPs) and verified by the checker.
+ *
+ * Large pages (docs/superpages.md): with three levels or more, an entry of the level
+ * above the leaves may itself be a leaf (PTE_PS, x86's page-size bit) mapping the span a
+ * leaf table would cover — 2 MiB with 4 KiB pages, as an x86-64 PDE or an AArch64 level-2
+ * block does.  No leaf table hangs below it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +35,7 @@
 #define PTE_WIRED  0x10ull
 #define PTE_DEV    0x20ull        /* maps a device page (informative) */
 #define PTE_TABLE  0x40ull        /* non-leaf: points at the next-level table */
+#define PTE_PS     0x80ull        /* a leaf one level above the leaves: a large page */
 #define PTE_PROT_SHIFT 1
 
 struct gen_machine {
@@ -49,6 +55,7 @@ struct gen_pmap {
 };
 
 static struct gen_machine *GM(const struct pmap *pm) { return pm->pmm->be; }
+static unsigned GM_bits(const struct pmap_machine *pmm) { return ((const struct gen_machine *)pmm->be)->bits; }
 static struct gen_pmap *GP(const struct pmap *pm) { return pm->be; }
 
 static unsigned level_shift(const struct pmap_machine *pmm, unsigned level)
@@ -101,7 +108,7 @@ static struct vm_page *ptp_page(const struct pmap_machine *pmm, paddr_t tpa)
  * must not dereference garbage, so such an entry reads as absent. */
 static bool next_table(const struct pmap_machine *pmm, uint64_t e, paddr_t *tpa)
 {
-    if (!(e & PTE_V) || table(pmm, pte_frame(pmm, e)) == NULL)
+    if (!(e & PTE_V) || !(e & PTE_TABLE) || table(pmm, pte_frame(pmm, e)) == NULL)
         return false;
     *tpa = pte_frame(pmm, e);
     return true;
@@ -128,6 +135,30 @@ static void fill_pte(const struct pmap_machine *pmm, uint64_t e, struct pmap_pte
     pte->pa = pte_frame(pmm, e);
     pte->prot = (vm_prot_t)((e >> PTE_PROT_SHIFT) & UVMSIM_PROT_ALL);
     pte->domain = 0;
+    pte->lshift = 0;
+}
+
+/* A large page: the level above the leaves (levels >= 3), 2^bits pages. */
+static bool is_large(const struct pmap_machine *pmm, unsigned level, uint64_t e)
+{
+    const struct gen_machine *g = pmm->be;
+    return (e & (PTE_V | PTE_PS | PTE_TABLE)) == (PTE_V | PTE_PS) && g->levels >= 3 && level + 2 == g->levels;
+}
+
+static uint64_t large_bytes(const struct pmap_machine *pmm)
+{
+    return (uint64_t)pmm->m->cfg.page_size << GM_bits(pmm);
+}
+
+/* Where va's large entry would live: the table of level levels-2 (path[levels-2]) when
+ * descend got that far; its entry through *e.  False when the path stops above. */
+static bool large_slot(const struct pmap *pm, vaddr_t va, paddr_t path[GEN_MAX_LEVELS], unsigned have, uint64_t *e)
+{
+    unsigned n = GM(pm)->levels;
+    if (n < 3 || have < n - 1)
+        return false;
+    *e = pte_rd(table(pm->pmm, path[n - 2]), level_index(pm->pmm, n - 2, va));
+    return true;
 }
 
 /* Drop any TLB entry for (pm, va) in both TLBs.  A pmap without a live ASID cannot have
@@ -186,6 +217,11 @@ static int gen_init(struct pmap_machine *pmm)
     g->next_asid = 1;
     g->asid_max = GEN_ASID_MAX;
     pmm->be = g;
+    if (g->levels >= 3) {
+        /* a leaf one level up maps what a leaf table would: 2 MiB with 4 KiB pages */
+        pmm->large_lshift[0] = g->bits;
+        pmm->nlarge_sizes = 1;
+    }
     pmm->va_end = 1ull << GEN_VA_BITS;
     return UVMSIM_OK;
 }
@@ -230,6 +266,9 @@ static int gen_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, un
     unsigned n = GM(pm)->levels;
     paddr_t path[GEN_MAX_LEVELS];
     unsigned have = descend(pm, va, path);      /* va < va_end: the common layer checked */
+    uint64_t big;
+    if (have < n && large_slot(pm, va, path, have, &big) && is_large(pmm, n - 2, big))
+        return UVMSIM_EBUSY;                    /* the common layer demotes first: a bug */
 
     /* Get every missing table before touching anything, so ENOMEM leaves no trace. */
     struct vm_page *fresh[GEN_MAX_LEVELS];
@@ -268,22 +307,13 @@ static int gen_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, un
     return UVMSIM_OK;
 }
 
-static void gen_remove(struct pmap *pm, vaddr_t va)
+/* Entry idx of the level-l table of path went invalid: count it, and free the tables
+ * that became empty, bottom up; the root stays. */
+static void entry_cleared(struct pmap *pm, vaddr_t va, paddr_t path[GEN_MAX_LEVELS], unsigned l)
 {
     struct pmap_machine *pmm = pm->pmm;
-    unsigned n = GM(pm)->levels;
-    paddr_t path[GEN_MAX_LEVELS];
-    if (descend(pm, va, path) != n)
-        return;
-    uint8_t *leaf = table(pmm, path[n - 1]);
-    unsigned idx = level_index(pmm, n - 1, va);
-    if (!(pte_rd(leaf, idx) & PTE_V))
-        return;
-    pte_wr(leaf, idx, 0);
-    tlb_shootdown(pm, va);
-    ptp_page(pmm, path[n - 1])->offset--;
-    /* Free tables that just became empty, bottom up; the root stays. */
-    for (unsigned l = n - 1; l > 0; l--) {
+    ptp_page(pmm, path[l])->offset--;
+    for (; l > 0; l--) {
         struct vm_page *pg = ptp_page(pmm, path[l]);
         if (pg->offset != 0)
             break;
@@ -294,37 +324,156 @@ static void gen_remove(struct pmap *pm, vaddr_t va)
     }
 }
 
+/* The entry mapping va (a leaf, or the large entry of its span) and its level; false
+ * when there is none. */
+static bool mapping_slot(const struct pmap *pm, vaddr_t va, paddr_t path[GEN_MAX_LEVELS], unsigned *level,
+                         uint64_t *e)
+{
+    const struct pmap_machine *pmm = pm->pmm;
+    unsigned n = GM(pm)->levels;
+    unsigned have = descend(pm, va, path);
+    if (have == n) {
+        *level = n - 1;
+        *e = pte_rd(table(pmm, path[n - 1]), level_index(pmm, n - 1, va));
+        return (*e & PTE_V) != 0;
+    }
+    if (large_slot(pm, va, path, have, e) && is_large(pmm, n - 2, *e)) {
+        *level = n - 2;
+        return true;
+    }
+    return false;
+}
+
+static void gen_remove(struct pmap *pm, vaddr_t va)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    paddr_t path[GEN_MAX_LEVELS];
+    unsigned l;
+    uint64_t e;
+    if (!mapping_slot(pm, va, path, &l, &e))
+        return;
+    pte_wr(table(pmm, path[l]), level_index(pmm, l, va), 0);
+    tlb_shootdown(pm, va);
+    entry_cleared(pm, va, path, l);
+}
+
 static void gen_protect(struct pmap *pm, vaddr_t va, vm_prot_t prot)
 {
     struct pmap_machine *pmm = pm->pmm;
-    unsigned n = GM(pm)->levels;
     paddr_t path[GEN_MAX_LEVELS];
-    if (descend(pm, va, path) != n)
-        return;
-    uint8_t *leaf = table(pmm, path[n - 1]);
-    unsigned idx = level_index(pmm, n - 1, va);
-    uint64_t e = pte_rd(leaf, idx);
-    if (!(e & PTE_V))
+    unsigned l;
+    uint64_t e;
+    if (!mapping_slot(pm, va, path, &l, &e))
         return;
     uint64_t keep = (e >> PTE_PROT_SHIFT) & prot & UVMSIM_PROT_ALL;
     e = (e & ~((uint64_t)UVMSIM_PROT_ALL << PTE_PROT_SHIFT)) | (keep << PTE_PROT_SHIFT);
-    pte_wr(leaf, idx, e);
+    pte_wr(table(pmm, path[l]), level_index(pmm, l, va), e);
     tlb_shootdown(pm, va);
 }
 
 static bool gen_walk(struct pmap *pm, vaddr_t va, struct pmap_pte *pte)
 {
     const struct pmap_machine *pmm = pm->pmm;
-    unsigned n = GM(pm)->levels;
     paddr_t path[GEN_MAX_LEVELS];
+    unsigned l;
+    uint64_t e;
     pte->valid = false;
     pte->pa = 0;
     pte->prot = UVMSIM_PROT_NONE;
     pte->domain = 0;
-    if (va >= pmm->va_end || descend(pm, va, path) != n)
+    pte->lshift = 0;
+    if (va >= pmm->va_end || !mapping_slot(pm, va, path, &l, &e))
         return false;
-    fill_pte(pmm, pte_rd(table(pmm, path[n - 1]), level_index(pmm, n - 1, va)), pte);
+    fill_pte(pmm, e, pte);
+    if (l + 1 < GM(pm)->levels) {
+        pte->lshift = GM(pm)->bits;
+        pte->pa += (va & (large_bytes(pmm) - 1)) & ~pmm->m->page_mask;
+    }
     return pte->valid;
+}
+
+/* The large entry for [va, va + 2 MiB): the tables down to the level above the leaves
+ * are found or made (all of them before anything is written, so ENOMEM changes
+ * nothing); a leaf table there (one-page mappings of the same pages, the common layer
+ * checked) gives way: its TLB entries are invalidated and it is freed. */
+static int gen_enter_large(struct pmap *pm, vaddr_t va, paddr_t pa, unsigned lshift, vm_prot_t prot, unsigned flags)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    unsigned n = GM(pm)->levels;
+    paddr_t path[GEN_MAX_LEVELS];
+    unsigned have = descend(pm, va, path);
+    (void)lshift;                              /* the one size: checked by the common layer */
+    unsigned need = n - 1;                     /* tables of levels 0 .. n-2 */
+    unsigned missing = have < need ? need - have : 0;
+    struct vm_page *fresh[GEN_MAX_LEVELS];
+    for (unsigned i = 0; i < missing; i++) {
+        fresh[i] = uvmsim_pagealloc(pmm->m, PGO_PTP, true);
+        if (fresh[i] == NULL) {
+            while (i-- > 0)
+                uvmsim_pagefree(pmm->m, fresh[i]);
+            return UVMSIM_ENOMEM;
+        }
+    }
+    for (unsigned i = 0; i < missing; i++) {
+        unsigned l = have - 1 + i;
+        paddr_t tpa = uvmsim_vm_page_to_phys(pmm->m, fresh[i]);
+        fresh[i]->offset = 0;
+        pte_wr(table(pmm, path[l]), level_index(pmm, l, va), tpa | PTE_TABLE | PTE_V);
+        ptp_page(pmm, path[l])->offset++;
+        path[l + 1] = tpa;
+        pm->ptp_pages++;
+    }
+    uint8_t *t = table(pmm, path[n - 2]);
+    unsigned idx = level_index(pmm, n - 2, va);
+    uint64_t old = pte_rd(t, idx);
+    uint64_t e = pa | PTE_V | PTE_PS | ((uint64_t)prot << PTE_PROT_SHIFT);
+    if (flags & PMAP_WIRED)
+        e |= PTE_WIRED;
+    if (flags & PMAP_DEVICE)
+        e |= PTE_DEV;
+    paddr_t leaf;
+    if (next_table(pmm, old, &leaf)) {
+        /* a promotion: the one-page PTEs go with their table */
+        const uint8_t *lt = table(pmm, leaf);
+        size_t pgsz = pmm->m->cfg.page_size;
+        for (unsigned i = 0; i < (1u << GM(pm)->bits); i++)
+            if (pte_rd(lt, i) & PTE_V)
+                tlb_shootdown(pm, va + i * pgsz);
+        uvmsim_pagefree(pmm->m, ptp_page(pmm, leaf));
+        pm->ptp_pages--;
+    } else if (old & PTE_V) {
+        tlb_shootdown(pm, va);                 /* the same large page, new rights */
+    } else {
+        ptp_page(pmm, path[n - 2])->offset++;
+    }
+    pte_wr(t, idx, e);
+    return UVMSIM_OK;
+}
+
+/* Split the large entry at va into a leaf table of one-page PTEs (same frames, rights
+ * and flags); ENOMEM when the table cannot be had. */
+static int gen_demote(struct pmap *pm, vaddr_t va)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    paddr_t path[GEN_MAX_LEVELS];
+    unsigned l;
+    uint64_t e;
+    if (!mapping_slot(pm, va, path, &l, &e) || l + 1 == GM(pm)->levels)
+        return UVMSIM_EINVAL;
+    struct vm_page *pg = uvmsim_pagealloc(pmm->m, PGO_PTP, true);
+    if (pg == NULL)
+        return UVMSIM_ENOMEM;
+    paddr_t tpa = uvmsim_vm_page_to_phys(pmm->m, pg);
+    uint8_t *lt = table(pmm, tpa);
+    uint64_t flagbits = e & pmm->m->page_mask & ~PTE_PS;
+    unsigned nent = 1u << GM(pm)->bits;
+    for (unsigned i = 0; i < nent; i++)
+        pte_wr(lt, i, (pte_frame(pmm, e) + ((uint64_t)i << pmm->m->page_shift)) | flagbits);
+    pg->offset = nent;
+    pm->ptp_pages++;
+    pte_wr(table(pmm, path[l]), level_index(pmm, l, va), tpa | PTE_TABLE | PTE_V);
+    tlb_shootdown(pm, va);                     /* by address: drops the large entry */
+    return UVMSIM_OK;
 }
 
 /* Depth-first search of table tpa (level l, covering VAs from base) for the first valid
@@ -346,9 +495,10 @@ static bool scan(const struct pmap *pm, paddr_t tpa, unsigned l, vaddr_t base,
         uint64_t e = pte_rd(t, (unsigned)i);
         if (!(e & PTE_V))
             continue;
-        if (l + 1 == g->levels) {
-            *va = at;
+        if (l + 1 == g->levels || is_large(pmm, l, e)) {
+            *va = at;                  /* a large page's first page: below sva if sva is inside */
             fill_pte(pmm, e, pte);
+            pte->lshift = l + 1 == g->levels ? 0 : g->bits;
             return true;
         }
         paddr_t next;
@@ -386,7 +536,7 @@ static int gen_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_
     if (e != NULL) {
         if (!uvmsim_pmap_access_ok(e->prot, kind))
             return UVMSIM_EACCES;
-        *pa = e->pfn_pa | off;
+        *pa = e->pfn_pa | (va & e->off_mask);
         return UVMSIM_OK;
     }
     if (uvmsim_tracing(pmm->m))
@@ -398,7 +548,9 @@ static int gen_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_
         uvmsim_pmap_ev_walk(pm, va, kind, &pte);
     if (!pte.valid)
         return UVMSIM_EFAULT;
-    uvmsim_tlb_insert(t, gp->asid, vpn, pte.pa, pte.prot, 0);
+    /* one entry for the whole mapping: a large page fills a large entry */
+    vaddr_t first = vpn & ~(((vaddr_t)1 << pte.lshift) - 1);
+    uvmsim_tlb_insert_sized(t, gp->asid, first, pte.lshift, pte.pa - ((vpn - first) << pmm->m->page_shift), pte.prot, 0);
     if (!uvmsim_pmap_access_ok(pte.prot, kind))
         return UVMSIM_EACCES;
     *pa = pte.pa | off;
@@ -428,10 +580,11 @@ static void tlb_entry_check(const struct tlb_entry *e, void *arg)
         snprintf(c->msg, c->len, "generic: %s entry va %#llx has ASID %u owned by no pmap",
                  c->tlbname, (unsigned long long)va, (unsigned)e->asid);
         c->err = UVMSIM_ESTATE;
-    } else if (!gen_walk(owner, va, &pte) || pte.pa != e->pfn_pa || (e->prot & ~pte.prot)) {
-        snprintf(c->msg, c->len, "generic: %s entry (asid %u, va %#llx) -> %#llx prot %u "
+    } else if (!gen_walk(owner, va, &pte) || pte.pa != e->pfn_pa || pte.lshift != e->lshift ||
+               (e->prot & ~pte.prot)) {
+        snprintf(c->msg, c->len, "generic: %s entry (asid %u, va %#llx, %llu pages) -> %#llx prot %u "
                  "exceeds the tables", c->tlbname, (unsigned)e->asid, (unsigned long long)va,
-                 (unsigned long long)e->pfn_pa, e->prot);
+                 1ull << e->lshift, (unsigned long long)e->pfn_pa, e->prot);
         c->err = UVMSIM_ESTATE;
     }
 }
@@ -470,14 +623,17 @@ static int check_table(const struct pmap *pm, paddr_t tpa, unsigned l, uint64_t 
         if (!(e & PTE_V))
             continue;
         used++;
-        if (leaf != !(e & PTE_TABLE)) {
+        /* a leaf, a large leaf (the level above the leaves only) or a table */
+        bool big = (e & PTE_PS) != 0;
+        if (big ? (!is_large(pmm, l, e) || (pte_frame(pmm, e) & (large_bytes(pmm) - 1)) != 0)
+                : leaf != !(e & PTE_TABLE)) {
             snprintf(msg, len, "generic: pid %d table %#llx entry %u has the wrong kind",
                      pm->pid, (unsigned long long)tpa, i);
             return UVMSIM_ESTATE;
         }
         /* Leaf frames need no check here: the common checker matched each with a PV
          * entry, whose pa enter validated. */
-        if (!leaf) {
+        if (!leaf && !big) {
             int err = check_table(pm, pte_frame(pmm, e), l + 1, ntables, msg, len);
             if (err != UVMSIM_OK)
                 return err;
@@ -546,6 +702,8 @@ const struct pmap_ops uvmsim_pmap_generic_ops = {
     .activate = gen_activate,
     .translate = gen_translate,
     .fast_setup = gen_fast_setup,
+    .enter_large = gen_enter_large,
+    .demote = gen_demote,
     .check = gen_check,
     .stats = NULL,
 };

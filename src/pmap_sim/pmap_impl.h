@@ -19,20 +19,27 @@
                                  mapping cannot be found from its physical page */
 
 /* One (pmap, va) mapping of a physical page.  On a RAM page's pvlist or in a device PV
- * hash chain (then pv_pa says which page the chain entry is for). */
+ * hash chain (then pv_pa says which page the chain entry is for).  A large mapping of
+ * device memory (pv_lshift > 0) has one entry, for its first page: filed on the chain of
+ * pv_pa, which is aligned to the mapping's size, as is pv_va (FreeBSD keeps a 2 MiB
+ * mapping's PV entry with the superpage's first page the same way). */
 struct pv_entry {
     struct pv_entry *pv_next;
     struct pmap *pv_pmap;
     vaddr_t pv_va;
     paddr_t pv_pa;            /* used by device hash chains */
+    unsigned pv_lshift;       /* 0: one page; else the mapping covers 2^pv_lshift pages */
 };
 
-/* The result of a page-table walk. */
+/* The result of a page-table walk.  walk(va) describes the page at va; when va lies in
+ * a large mapping, pa is that page's frame and lshift the mapping's size.  next_valid
+ * describes a whole mapping: *va and pa are its first page. */
 struct pmap_pte {
     bool valid;
     paddr_t pa;               /* page frame address */
     vm_prot_t prot;           /* what the tables grant */
     unsigned domain;          /* ARM domain, 0 elsewhere */
+    unsigned lshift;          /* 0: a one-page mapping; else 2^lshift pages (a large page) */
 };
 
 struct tlb;
@@ -59,18 +66,32 @@ struct pmap_ops {
     void (*destroy)(struct pmap *pm);         /* all mappings already removed */
     /* Set the PTE for va (replacing any old one) and make the TLB coherent.  ENOMEM when
      * a PTP cannot be had: then nothing may have changed.  The common layer fixes PV
-     * after a successful call (so a failed enter needs no PV undo). */
+     * after a successful call (so a failed enter needs no PV undo).  va never lies in a
+     * large mapping (the common layer demotes it first). */
     int  (*enter)(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags);
-    /* Clear the PTE of one page; invalidate any TLB entry for it. */
+    /* Clear the mapping at va — one page, or the whole large mapping va is the first page
+     * of; invalidate any TLB entry for it. */
     void (*remove)(struct pmap *pm, vaddr_t va);
-    /* Reduce one page's PTE to prot (never adds rights); invalidate its TLB entry. */
+    /* Reduce the mapping at va (one page, or the large mapping it starts) to prot (never
+     * adds rights); invalidate its TLB entry. */
     void (*protect)(struct pmap *pm, vaddr_t va, vm_prot_t prot);
     /* Walk the tables as the MMU would (no TLB, no counters), for va as the VM sees it. */
     bool (*walk)(struct pmap *pm, vaddr_t va, struct pmap_pte *pte);
-    /* The first valid PTE with va in [sva, eva), skipping absent tables wholesale so a
-     * sparse 64-bit range costs what is mapped, not its size.  Range operations loop
-     * on it, restarting after each hit, so the backend may free tables in between. */
+    /* The first valid mapping overlapping [sva, eva), skipping absent tables wholesale so
+     * a sparse 64-bit range costs what is mapped, not its size (*va: its first page, which
+     * is below sva when sva falls inside a large mapping).  Range operations loop on it,
+     * restarting after each hit, so the backend may free tables in between. */
     bool (*next_valid)(struct pmap *pm, vaddr_t sva, vaddr_t eva, vaddr_t *va, struct pmap_pte *pte);
+    /* Optional (both or neither; the sizes are pmm->large_lshift): map 2^lshift pages from
+     * va (aligned) to the device range from pa (aligned) with one large entry.  The range
+     * holds nothing but one-page mappings of those same pages (or this very large
+     * mapping, whose protection then changes): they are replaced and their TLB entries
+     * invalidated.  ENOMEM (a table cannot be had) with nothing changed. */
+    int  (*enter_large)(struct pmap *pm, vaddr_t va, paddr_t pa, unsigned lshift, vm_prot_t prot, unsigned flags);
+    /* Split the large mapping whose first page is va into one-page PTEs with the same
+     * frames, rights and flags, and invalidate its TLB entry.  ENOMEM with nothing
+     * changed. */
+    int  (*demote)(struct pmap *pm, vaddr_t va);
     /* Context switch to pm (pmap_activate): counts its cost, flushes what it must. */
     void (*activate)(struct pmap *pm);
     /* MMU translation for the current pmap: TLB look-up, walk on miss (and the backend's
@@ -104,8 +125,8 @@ struct pmap_fast {
     vaddr_t va_end;                 /* va >= va_end: never fast */
     vaddr_t hole_lo, hole_len;      /* va - hole_lo < hole_len: never fast (FASS own slot) */
     vaddr_t reloc_end, reloc_add;   /* va < reloc_end looks up va + reloc_add (FCSE) */
-    unsigned shift;                 /* vpn = va >> shift */
-    vaddr_t off_mask;               /* byte offset within a page */
+    unsigned shift;                 /* vpn = va >> shift (the offset comes from the entry:
+                                       it may be a large page) */
     uint32_t asid;                  /* tag of pm's entries */
     const uint32_t *dacr;           /* 2 bits per entry domain: 0 slow path, 3 no check,
                                        else the entry's prot decides */
@@ -145,6 +166,12 @@ struct pmap_machine {
     unsigned *pv_hash_len;
     unsigned pv_hash_buckets;
     uvmsim_pmap_stats st;           /* common counters; backend adds its own */
+    /* Large mappings (docs/superpages.md): the sizes the backend maps, largest first
+     * (set by ops->init; none without enter_large), and the live large PV entries (while
+     * there are none, a look-up by physical page searches its own chain only). */
+    unsigned large_lshift[2];
+    unsigned nlarge_sizes;
+    uint64_t large_pv;
     struct pmap_fast fast;          /* inline TLB-hit path (see struct pmap_fast) */
     bool fast_disabled;             /* uvmsim_pmap_set_fast_path(m, false) */
 };
@@ -156,8 +183,9 @@ struct pmap {
     struct pmap_machine *pmm;
     struct pmap *pm_next;
     int pid;                        /* owner, for traces */
-    uint64_t resident;              /* valid PTEs == PV entries naming this pmap + unmanaged */
-    uint64_t unmanaged;             /* valid PTEs of device pages with no PV entry */
+    uint64_t resident;              /* pages mapped: one per one-page PTE, 2^lshift per large
+                                       mapping (whose PV entry is one) */
+    uint64_t unmanaged;             /* pages mapped unmanaged: device pages with no PV entry */
     uint64_t ptp_pages;             /* RAM pages holding this pmap's tables (backend) */
     void *be;                       /* backend per-pmap state */
 };
@@ -188,9 +216,31 @@ int  uvmsim_pmap_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, padd
 int  uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen);
 /* Does the mapping (pm, va) of pa have a PV entry?  (false for an unmanaged one) */
 bool uvmsim_pmap_managed(struct pmap *pm, vaddr_t va, paddr_t pa);
-/* Visit every PV entry of page pa.  fn must not enter or remove mappings of pa. */
+/* Visit every PV entry of page pa (a large mapping covering pa: with the va of pa in it).
+ * fn must not enter or remove mappings of pa. */
 void uvmsim_pmap_pv_foreach(struct uvmsim_machine *m, paddr_t pa,
                             void (*fn)(struct pmap *pm, vaddr_t va, void *arg), void *arg);
+/* ---- large mappings of device memory (docs/superpages.md) ----
+ * The sizes the machine's backend can map with one entry, as lshift (2^lshift pages),
+ * largest first; returns how many (0: none) and fills up to max of them. */
+unsigned uvmsim_pmap_large_sizes(const struct uvmsim_machine *m, unsigned *lshift, unsigned max);
+/* Map [va, va + 2^lshift pages) to the device range from pa with one entry.  EINVAL (a
+ * size the backend does not map, prot NONE, RAM), EALIGN (va or pa not aligned to the
+ * size), ERANGE (va range past va_end, or the pa range not inside one device segment),
+ * EACCES (prot beyond the segment's), EBUSY (the range maps other pages, or part of
+ * another large mapping), ENOMEM, ENOHOST; on any error nothing has changed.  One-page
+ * mappings of the same pages in the range are replaced (a promotion). */
+int  uvmsim_pmap_enter_large(struct pmap *pm, vaddr_t va, paddr_t pa, unsigned lshift, vm_prot_t prot,
+                             unsigned flags);
+/* If va lies inside a large mapping (not at its first page), split it into one-page
+ * mappings (counted in demotions; without RAM or host memory for the split the mapping
+ * is removed whole instead, counted in demotion_drops: it maps device pages only, which
+ * fault back in). */
+void uvmsim_pmap_demote(struct pmap *pm, vaddr_t va);
+/* Page-by-page iteration for the VM's checker and pictures: the first mapped page in
+ * [sva, eva) (sva page aligned), with the frame of that page; pte->lshift tells whether
+ * it lies in a large mapping. */
+bool uvmsim_pmap_next_page(struct pmap *pm, vaddr_t sva, vaddr_t eva, vaddr_t *va, struct pmap_pte *pte);
 
 /* ---- helpers for backends (pmap.c) ---- */
 /* Does prot allow an access of this kind? (fetch: EXEC, load: READ, store: WRITE) */
@@ -213,12 +263,22 @@ void uvmsim_pmap_ev_walk(struct pmap *pm, vaddr_t va, uvmsim_access kind, const 
  * A fill prefers an invalid way; otherwise the victim is the least recently used (LRU),
  * the oldest fill (FIFO: per-set round robin) or a uvmsim_rand() pick (RANDOM).
  * entries == 0 models "no TLB": every look-up misses, insert/flush/invalidate do
- * nothing and count nothing. */
+ * nothing and count nothing.
+ *
+ * Entries of mixed sizes: an entry covers 2^lshift pages from its vpn (aligned to that
+ * many pages): one page, or a large page (64 KiB, 1 MiB, 2 MiB ...).  A large entry
+ * lives in the set of vpn >> lshift, so a look-up probes the page's own set and then,
+ * while the TLB holds large entries, the set each large size in use gives (a hardware
+ * TLB with several page sizes probes them in parallel; the model counts one look-up
+ * either way).  Invariant kept by the backends and verified by the checker: at most
+ * one valid entry of a TLB matches any (asid, va). */
 struct tlb_entry {
     bool valid;
+    uint8_t lshift;           /* log2 of the pages covered: 0 for one page */
     uint32_t asid;            /* tag (generic: pmap ASID; ARM: 0, or FCSE-relocated va) */
-    vaddr_t vpn;              /* va >> page_shift */
-    paddr_t pfn_pa;           /* physical page address */
+    vaddr_t vpn;              /* va >> page_shift of the first page covered */
+    vaddr_t off_mask;         /* byte offset within what the entry maps: (page << lshift) - 1 */
+    paddr_t pfn_pa;           /* physical address of the first page covered */
     vm_prot_t prot;
     unsigned domain;
     uint64_t stamp;           /* LRU: last use; FIFO: fill time */
@@ -236,16 +296,22 @@ struct tlb {
     uint64_t clock;                 /* advances on every use/fill; feeds the stamps */
     uint64_t gen;                   /* advances whenever an entry changes (fill, replace,
                                        invalidate, flush); starts at 1 */
+    unsigned nlarge;                /* valid entries with lshift > 0 */
+    uint64_t large_shifts;          /* bit k set: an entry of lshift k was ever filled */
     struct tlb_entry *e;            /* set s occupies e[s*ways .. s*ways+ways-1] */
     uvmsim_tlb_stats st;            /* lookups is kept as hits + misses by stats_of */
 };
-/* First way of vpn's set: vpn % nsets, by a mask when nsets is a power of two. */
-static inline struct tlb_entry *uvmsim_tlb_set(const struct tlb *t, vaddr_t vpn)
+/* First way of the set of index key (vpn >> lshift): key % nsets, by a mask when nsets
+ * is a power of two. */
+static inline struct tlb_entry *uvmsim_tlb_set(const struct tlb *t, vaddr_t key)
 {
-    size_t set = t->sets_pow2 ? (size_t)(vpn & t->set_mask) : (size_t)(vpn % t->nsets);
+    size_t set = t->sets_pow2 ? (size_t)(key & t->set_mask) : (size_t)(key % t->nsets);
     return &t->e[set * t->ways];
 }
-/* The entry matching (asid, vpn), counting nothing; NULL when none (or no TLB). */
+/* The large entry covering (asid, vpn), for the probe below. */
+struct tlb_entry *uvmsim_tlb_probe_large(const struct tlb *t, uint32_t asid, vaddr_t vpn);
+/* The entry covering (asid, vpn), counting nothing; NULL when none (or no TLB).  A
+ * one-page entry is found in vpn's set; any entry whose first page is vpn covers it. */
 static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_tlb_probe(const struct tlb *t, uint32_t asid, vaddr_t vpn)
 {
     if (t->entries == 0)
@@ -254,23 +320,28 @@ static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_tlb_probe(
     for (unsigned w = 0; w < t->ways; w++)
         if (s[w].vpn == vpn && s[w].valid && s[w].asid == asid)
             return &s[w];
-    return NULL;
+    return t->nlarge != 0 ? uvmsim_tlb_probe_large(t, asid, vpn) : NULL;
 }
 /* Count a hit on e exactly as uvmsim_tlb_lookup does. */
 static inline void uvmsim_tlb_count_hit(struct tlb *t, struct tlb_entry *e)
 {
     t->st.hits++;
+    t->st.large_hits += e->lshift != 0;
     if (t->repl == UVMSIM_TLB_LRU)
         e->stamp = ++t->clock;
 }
 /* NULL when host memory runs out.  name ("itlb", "dtlb", "tlb") is kept, not copied. */
 struct tlb *uvmsim_tlb_create(struct uvmsim_machine *m, const uvmsim_tlb_config *cfg, const char *name);
 void uvmsim_tlb_destroy(struct tlb *t);
-/* NULL on miss (counted).  Entries are matched on (asid, vpn). */
+/* NULL on miss (counted).  Entries are matched on (asid, vpn), each by its own size. */
 struct tlb_entry *uvmsim_tlb_lookup(struct tlb *t, uint32_t asid, vaddr_t vpn);
+/* Fill one page (lshift 0), or 2^lshift pages from vpn (aligned) to pa (aligned). */
 void uvmsim_tlb_insert(struct tlb *t, uint32_t asid, vaddr_t vpn, paddr_t pa, vm_prot_t prot, unsigned domain);
+void uvmsim_tlb_insert_sized(struct tlb *t, uint32_t asid, vaddr_t vpn, unsigned lshift, paddr_t pa,
+                             vm_prot_t prot, unsigned domain);
 /* Counted as a single invalidation whether or not an entry matched (the instruction is
- * issued either way); a dropped entry also counts in entries_flushed. */
+ * issued either way); the entry covering vpn, whatever its size, is dropped and counts
+ * in entries_flushed. */
 void uvmsim_tlb_invalidate(struct tlb *t, uint32_t asid, vaddr_t vpn);
 void uvmsim_tlb_flush_all(struct tlb *t, const char *why);
 void uvmsim_tlb_flush_asid(struct tlb *t, uint32_t asid, const char *why);
@@ -290,6 +361,10 @@ struct pmap_tlbcheck {
 };
 int uvmsim_pmap_check_tlbs(struct pmap_machine *pmm, void (*fn)(const struct tlb_entry *e, void *arg),
                            char *msg, size_t msglen);
+/* Mixed sizes: every valid entry is aligned to its size, nlarge matches, and no two valid
+ * entries cover the same (asid, page).  UVMSIM_ESTATE with a sentence in msg. */
+int uvmsim_tlb_check(const struct tlb *t, char *msg, size_t msglen);
+/* lookups = hits + misses; reach and large_entries describe the valid entries now. */
 const uvmsim_tlb_stats *uvmsim_tlb_stats_of(struct tlb *t);
 /* A table walk was done because of a miss in t. */
 void uvmsim_tlb_count_walk(struct tlb *t);
@@ -325,7 +400,7 @@ static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit_in(struct
     uvmsim_tlb_count_hit(t, e);
     *f->touch = true;
     *f->touch_kind[kind] = true;
-    *pa = e->pfn_pa | (va & f->off_mask);
+    *pa = e->pfn_pa | (va & e->off_mask);
     return true;
 }
 /* The same, finding the description from pm (f: &pm->pmm->fast, which a caller running

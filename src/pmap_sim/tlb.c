@@ -1,7 +1,9 @@
 /* uvmsim — the TLB model: a set-associative cache of translations tagged by (asid, vpn),
  * with LRU, FIFO or seeded-random replacement and the counters the pmap statistics
- * report.  Backends own the policy (which tag, when to flush); this file only models
- * the hardware structure.  Everything is deterministic for a given machine seed. */
+ * report.  An entry maps one page or a large page (2^lshift pages, docs/superpages.md).
+ * Backends own the policy (which tag, when to flush); this file only models the hardware
+ * structure.  Everything is deterministic for a given machine seed. */
+#include <stdio.h>
 #include <stdlib.h>
 #include "pmap_impl.h"
 
@@ -40,6 +42,19 @@ void uvmsim_tlb_destroy(struct tlb *t)
     free(t);
 }
 
+struct tlb_entry *uvmsim_tlb_probe_large(const struct tlb *t, uint32_t asid, vaddr_t vpn)
+{
+    for (uint64_t ks = t->large_shifts; ks != 0; ks &= ks - 1) {
+        unsigned k = (unsigned)__builtin_ctzll(ks);
+        vaddr_t base = vpn & ~(((vaddr_t)1 << k) - 1);
+        struct tlb_entry *s = uvmsim_tlb_set(t, base >> k);
+        for (unsigned w = 0; w < t->ways; w++)
+            if (s[w].vpn == base && s[w].lshift == k && s[w].valid && s[w].asid == asid)
+                return &s[w];
+    }
+    return NULL;
+}
+
 struct tlb_entry *uvmsim_tlb_lookup(struct tlb *t, uint32_t asid, vaddr_t vpn)
 {
     struct tlb_entry *e = uvmsim_tlb_probe(t, asid, vpn);
@@ -69,25 +84,59 @@ static struct tlb_entry *victim(struct tlb *t, struct tlb_entry *s)
     return v;
 }
 
-void uvmsim_tlb_insert(struct tlb *t, uint32_t asid, vaddr_t vpn, paddr_t pa, vm_prot_t prot, unsigned domain)
+/* The entry tagged exactly (asid, vpn, lshift), for a refill in place. */
+static struct tlb_entry *probe_exact(const struct tlb *t, uint32_t asid, vaddr_t vpn, unsigned lshift)
+{
+    struct tlb_entry *s = uvmsim_tlb_set(t, vpn >> lshift);
+    for (unsigned w = 0; w < t->ways; w++)
+        if (s[w].vpn == vpn && s[w].lshift == lshift && s[w].valid && s[w].asid == asid)
+            return &s[w];
+    return NULL;
+}
+
+/* An entry stops being valid (invalidation, flush, replacement). */
+static void entry_gone(struct tlb *t, struct tlb_entry *e)
+{
+    e->valid = false;
+    t->nlarge -= e->lshift != 0;
+}
+
+void uvmsim_tlb_insert_sized(struct tlb *t, uint32_t asid, vaddr_t vpn, unsigned lshift, paddr_t pa,
+                             vm_prot_t prot, unsigned domain)
 {
     if (t->entries == 0)
         return;
-    struct tlb_entry *e = uvmsim_tlb_probe(t, asid, vpn);
+    struct tlb_entry *e = probe_exact(t, asid, vpn, lshift);
     if (e == NULL) {
-        e = victim(t, uvmsim_tlb_set(t, vpn));
-        if (e->valid)
+        e = victim(t, uvmsim_tlb_set(t, vpn >> lshift));
+        if (e->valid) {
             t->st.evictions++;
+            entry_gone(t, e);
+        }
+    } else {
+        entry_gone(t, e);
     }
     t->gen++;
     e->valid = true;
+    e->lshift = (uint8_t)lshift;
     e->asid = asid;
     e->vpn = vpn;
+    e->off_mask = ((vaddr_t)1 << (t->m->page_shift + lshift)) - 1;
     e->pfn_pa = pa;
     e->prot = prot;
     e->domain = domain;
     e->stamp = ++t->clock;
     t->st.fills++;
+    if (lshift != 0) {
+        t->nlarge++;
+        t->large_shifts |= 1ull << lshift;
+        t->st.large_fills++;
+    }
+}
+
+void uvmsim_tlb_insert(struct tlb *t, uint32_t asid, vaddr_t vpn, paddr_t pa, vm_prot_t prot, unsigned domain)
+{
+    uvmsim_tlb_insert_sized(t, asid, vpn, 0, pa, prot, domain);
 }
 
 void uvmsim_tlb_invalidate(struct tlb *t, uint32_t asid, vaddr_t vpn)
@@ -95,15 +144,19 @@ void uvmsim_tlb_invalidate(struct tlb *t, uint32_t asid, vaddr_t vpn)
     if (t->entries == 0)
         return;
     t->st.single_invalidations++;
-    struct tlb_entry *e = uvmsim_tlb_probe(t, asid, vpn);
-    if (e != NULL) {
+    /* By address, as the MMU's "invalidate entry by VA" does: whatever entry covers vpn,
+     * a page or a large page, goes (and any other, should a bug have made two). */
+    struct tlb_entry *e, *first = NULL;
+    while ((e = uvmsim_tlb_probe(t, asid, vpn)) != NULL) {
+        if (first == NULL)
+            first = e;
         t->gen++;
-        e->valid = false;
+        entry_gone(t, e);
         t->st.entries_flushed++;
     }
     if (uvmsim_tracing(t->m)) {
         uvmsim_event ev = {.type = UVMSIM_EV_TLB_INVAL, .va = vpn << t->m->page_shift,
-                           .pa = e ? e->pfn_pa : 0, .step = t->name, .a = asid, .b = e != NULL};
+                           .pa = first ? first->pfn_pa : 0, .step = t->name, .a = asid, .b = first != NULL};
         uvmsim_emit(t->m, &ev);
     }
 }
@@ -119,7 +172,7 @@ static uint64_t drop(struct tlb *t, int what, uint32_t key)
             continue;
         if ((what == 1 && e->asid != key) || (what == 2 && e->domain != key))
             continue;
-        e->valid = false;
+        entry_gone(t, e);
         n++;
     }
     t->gen++;
@@ -170,7 +223,50 @@ void uvmsim_tlb_foreach(struct tlb *t, void (*fn)(const struct tlb_entry *e, voi
 const uvmsim_tlb_stats *uvmsim_tlb_stats_of(struct tlb *t)
 {
     t->st.lookups = t->st.hits + t->st.misses;
+    t->st.large_entries = t->nlarge;
+    t->st.reach = 0;
+    for (unsigned i = 0; i < t->entries; i++)
+        if (t->e[i].valid)
+            t->st.reach += (uint64_t)t->e[i].off_mask + 1;
     return &t->st;
+}
+
+static int tfail(char *msg, size_t len, const struct tlb *t, const struct tlb_entry *e, const char *why)
+{
+    if (msg != NULL && len > 0)
+        snprintf(msg, len, "tlb: %s entry (asid %u, va %#llx, %llu pages): %s", t->name, (unsigned)e->asid,
+                 (unsigned long long)(e->vpn << t->m->page_shift), 1ull << e->lshift, why);
+    return UVMSIM_ESTATE;
+}
+
+int uvmsim_tlb_check(const struct tlb *t, char *msg, size_t msglen)
+{
+    unsigned nlarge = 0;
+    for (unsigned i = 0; i < t->entries; i++) {
+        const struct tlb_entry *e = &t->e[i];
+        if (!e->valid)
+            continue;
+        vaddr_t npg = (vaddr_t)1 << e->lshift;
+        if (e->lshift >= 32 || (e->vpn & (npg - 1)) != 0 || (e->pfn_pa & (((paddr_t)npg << t->m->page_shift) - 1)) != 0 ||
+            e->off_mask != ((vaddr_t)npg << t->m->page_shift) - 1)
+            return tfail(msg, msglen, t, e, "not aligned to its size, or its offset mask disagrees");
+        if (e->lshift != 0 && !((t->large_shifts >> e->lshift) & 1))
+            return tfail(msg, msglen, t, e, "a size the look-up never probes");
+        if ((size_t)(uvmsim_tlb_set(t, e->vpn >> e->lshift) - t->e) != (size_t)(i / t->ways) * t->ways)
+            return tfail(msg, msglen, t, e, "in the wrong set for its size");
+        nlarge += e->lshift != 0;
+        for (unsigned j = i + 1; j < t->entries; j++) {
+            const struct tlb_entry *f = &t->e[j];
+            if (f->valid && f->asid == e->asid && f->vpn < e->vpn + npg && e->vpn < f->vpn + ((vaddr_t)1 << f->lshift))
+                return tfail(msg, msglen, t, e, "overlaps another valid entry with the same tag");
+        }
+    }
+    if (nlarge != t->nlarge) {
+        if (msg != NULL && msglen > 0)
+            snprintf(msg, msglen, "tlb: %s holds %u large entries, its count says %u", t->name, nlarge, t->nlarge);
+        return UVMSIM_ESTATE;
+    }
+    return UVMSIM_OK;
 }
 
 void uvmsim_tlb_count_walk(struct tlb *t)
