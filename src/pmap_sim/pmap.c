@@ -883,6 +883,9 @@ static int check_large(struct pmap_machine *pmm, const struct pmap *pm, vaddr_t 
         return fail(msg, len, "pmap: pid %d large mapping va %#llx -> pa %#llx (%llu pages) is not an aligned "
                     "device range of a size the backend maps", pm->pid, (unsigned long long)va,
                     (unsigned long long)pte->pa, 1ull << pte->lshift);
+    if (pte->prot & ~s->prot)
+        return fail(msg, len, "pmap: pid %d large mapping va %#llx grants %u, more than the segment allows (%u)",
+                    pm->pid, (unsigned long long)va, pte->prot, s->prot);
     return UVMSIM_OK;
 }
 

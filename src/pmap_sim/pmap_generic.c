@@ -716,10 +716,15 @@ bool uvmsim_pmap_generic_pte_pa(struct pmap *pm, vaddr_t va, paddr_t *pte_pa)
         return false;
     unsigned n = GM(pm)->levels;
     paddr_t path[GEN_MAX_LEVELS];
-    if (descend(pm, va, path) != n)
-        return false;
+    unsigned have = descend(pm, va, path), l = n - 1;
+    uint64_t e;
+    if (have != n) {
+        if (!large_slot(pm, va, path, have, &e) || !is_large(pm->pmm, n - 2, e))
+            return false;
+        l = n - 2;                  /* the large entry that maps va */
+    }
     if (pte_pa != NULL)
-        *pte_pa = path[n - 1] + (paddr_t)level_index(pm->pmm, n - 1, va) * 8;
+        *pte_pa = path[l] + (paddr_t)level_index(pm->pmm, l, va) * 8;
     return true;
 }
 

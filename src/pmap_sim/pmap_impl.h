@@ -422,8 +422,9 @@ extern const struct pmap_ops uvmsim_pmap_armv5_ops;     /* pmap_armv5.c */
 extern const struct pmap_ops uvmsim_pmap_fass_ops;      /* pmap_fass.c */
 const struct pmap_ops *uvmsim_pmap_ops_find(const char *name);
 
-/* Generic backend introspection (tests, tools): physical address of the leaf PTE of
- * va, false when its leaf table does not exist; the ASID now held (0: none). */
+/* Generic backend introspection (tests, tools): physical address of the PTE that maps va
+ * (the leaf, or the large entry one level up), false when there is no table for it; the
+ * ASID now held (0: none). */
 bool uvmsim_pmap_generic_pte_pa(struct pmap *pm, vaddr_t va, paddr_t *pte_pa);
 uint32_t uvmsim_pmap_generic_asid(const struct pmap *pm);
 

@@ -249,6 +249,87 @@ START_TEST(test_asid_tags_and_flushes)
 }
 END_TEST
 
+/* Entries of mixed sizes (docs/superpages.md): a 16-page entry in a 4-set, 2-way TLB
+ * lives in the set of vpn >> 4, serves every page it covers whatever set that page's
+ * own entries use, is dropped by an invalidation of any of its pages, is evicted by its
+ * own set's fills only, and counts in reach.  The structural check catches a misaligned
+ * entry, two entries for one page and a wrong count. */
+START_TEST(test_mixed_sizes)
+{
+    uvmsim_machine *m = mk(64, 4, UVMSIM_TLB_LRU, false, 1);
+    struct tlb *t = mktlb(m, 8, 2, UVMSIM_TLB_LRU);
+    char msg[200];
+    uvmsim_tlb_insert_sized(t, 1, 0x120, 4, 0x80120000, UVMSIM_PROT_READ, 0);   /* set (0x12) & 3 = 2 */
+    uvmsim_tlb_insert(t, 1, 0x200, 0x200000, UVMSIM_PROT_READ, 0);              /* set 0 */
+    ck_assert_uint_eq(t->nlarge, 1);
+    for (vaddr_t v = 0x120; v < 0x130; v++) {
+        struct tlb_entry *e = uvmsim_tlb_lookup(t, 1, v);
+        ck_assert_ptr_nonnull(e);
+        ck_assert_uint_eq(e->lshift, 4);
+        ck_assert_uint_eq(e->pfn_pa | ((v << 12) & e->off_mask), 0x80000000 + (v << 12));
+    }
+    ck_assert_ptr_null(uvmsim_tlb_lookup(t, 1, 0x130));
+    ck_assert_ptr_null(uvmsim_tlb_lookup(t, 1, 0x11f));
+    ck_assert_ptr_null(uvmsim_tlb_lookup(t, 2, 0x125));                         /* another tag */
+    const uvmsim_tlb_stats *s = uvmsim_tlb_stats_of(t);
+    ck_assert_uint_eq(s->hits, 16);
+    ck_assert_uint_eq(s->large_hits, 16);
+    ck_assert_uint_eq(s->large_fills, 1);
+    ck_assert_uint_eq(s->large_entries, 1);
+    ck_assert_uint_eq(s->reach, 17 * 4096);
+    ck_assert_int_eq(uvmsim_tlb_check(t, msg, sizeof msg), UVMSIM_OK);
+    /* a one-page entry for a page the large one covers: the check sees two for one page */
+    uvmsim_tlb_insert(t, 1, 0x12c, 0x8012c000, UVMSIM_PROT_READ, 0);
+    ck_assert_int_eq(uvmsim_tlb_check(t, msg, sizeof msg), UVMSIM_ESTATE);
+    ck_assert_ptr_nonnull(strstr(msg, "overlaps"));
+    /* an invalidation by one page drops every entry covering it, counted once */
+    uint64_t inv0 = s->single_invalidations, fl0 = s->entries_flushed;
+    uvmsim_tlb_invalidate(t, 1, 0x12c);
+    s = uvmsim_tlb_stats_of(t);
+    ck_assert_uint_eq(s->single_invalidations - inv0, 1);
+    ck_assert_uint_eq(s->entries_flushed - fl0, 2);
+    ck_assert_uint_eq(t->nlarge, 0);
+    ck_assert_ptr_null(uvmsim_tlb_lookup(t, 1, 0x121));
+    ck_assert_int_eq(uvmsim_tlb_check(t, msg, sizeof msg), UVMSIM_OK);
+    /* a large entry is evicted by fills of its own set (LRU), not of the page's set */
+    uvmsim_tlb_insert_sized(t, 1, 0x120, 4, 0x80120000, UVMSIM_PROT_READ, 0);
+    uvmsim_tlb_insert(t, 1, 0x121, 0x121000, UVMSIM_PROT_READ, 1);   /* set 1: elsewhere */
+    uvmsim_tlb_insert(t, 1, 0x122, 0x122000, UVMSIM_PROT_READ, 1);   /* set 2, way 2 */
+    ck_assert_uint_eq(t->nlarge, 1);
+    uvmsim_tlb_insert(t, 1, 0x126, 0x126000, UVMSIM_PROT_READ, 1);   /* set 2: evicts the oldest, the large one */
+    ck_assert_uint_eq(t->nlarge, 0);
+    ck_assert_uint_eq(uvmsim_tlb_stats_of(t)->evictions, 1);
+    ck_assert_int_eq(uvmsim_tlb_check(t, msg, sizeof msg), UVMSIM_OK);
+    /* flushes count large entries out too */
+    uvmsim_tlb_insert_sized(t, 3, 0x300, 4, 0x80300000, UVMSIM_PROT_READ, 0);
+    uvmsim_tlb_flush_asid(t, 3, "test");
+    ck_assert_uint_eq(t->nlarge, 0);
+    uvmsim_tlb_insert_sized(t, 3, 0x300, 4, 0x80300000, UVMSIM_PROT_READ, 0);
+    uvmsim_tlb_flush_all(t, "test");
+    ck_assert_uint_eq(t->nlarge, 0);
+    ck_assert_uint_eq(uvmsim_tlb_stats_of(t)->reach, 0);
+    /* corruptions the check must catch */
+    uvmsim_tlb_insert_sized(t, 1, 0x120, 4, 0x80120000, UVMSIM_PROT_READ, 0);
+    struct tlb_entry *e = uvmsim_tlb_probe(t, 1, 0x125);
+    ck_assert_ptr_nonnull(e);
+    e->vpn = 0x121;
+    ck_assert_int_eq(uvmsim_tlb_check(t, msg, sizeof msg), UVMSIM_ESTATE);
+    ck_assert_ptr_nonnull(strstr(msg, "aligned"));
+    e->vpn = 0x120;
+    t->nlarge = 2;
+    ck_assert_int_eq(uvmsim_tlb_check(t, msg, sizeof msg), UVMSIM_ESTATE);
+    ck_assert_ptr_nonnull(strstr(msg, "large entries"));
+    t->nlarge = 1;
+    e->vpn = 0x130;             /* aligned, but (0x13) & 3 = 3 is not the set it sits in */
+    ck_assert_int_eq(uvmsim_tlb_check(t, msg, sizeof msg), UVMSIM_ESTATE);
+    ck_assert_ptr_nonnull(strstr(msg, "wrong set"));
+    e->vpn = 0x120;
+    ck_assert_int_eq(uvmsim_tlb_check(t, msg, sizeof msg), UVMSIM_OK);
+    uvmsim_tlb_destroy(t);
+    uvmsim_machine_destroy(m);
+}
+END_TEST
+
 START_TEST(test_no_tlb)
 {
     uvmsim_machine *m = mk(0, 0, UVMSIM_TLB_LRU, false, 1);
@@ -449,6 +530,7 @@ int main(void)
     tcase_add_test(tc, test_set_associative);
     tcase_add_test(tc, test_random_deterministic);
     tcase_add_test(tc, test_asid_tags_and_flushes);
+    tcase_add_test(tc, test_mixed_sizes);
     tcase_add_test(tc, test_no_tlb);
     tcase_add_test(tc, test_odd_shape);
     tcase_add_test(tc, test_tlb_events);
