@@ -21,16 +21,20 @@ typedef struct uvmsim_vnode uvmsim_vnode;
 enum {
     UVMSIM_MNT_RDONLY = 0x1,   /* always implied: the driver is read-only */
     UVMSIM_MNT_XIP = 0x2,      /* execute in place: needs direct access and block == page */
-    UVMSIM_MNT_XIP_FAULTOP = 0x4 /* with XIP: use the dedicated XIP pager whose fault op
+    UVMSIM_MNT_XIP_FAULTOP = 0x4, /* with XIP: use the dedicated XIP pager whose fault op
                                     enters device pages itself and copy_page fills COW
                                     anons (the tech-kern alternative design), instead of
                                     device pages returned by the vnode pager's get */
+    UVMSIM_MNT_SUPERPAGES = 0x8,  /* with XIP: map file ranges with large pages where the
+                                    blocks allow, whatever the machine's superpages says */
+    UVMSIM_MNT_NOSUPERPAGES = 0x10 /* with XIP: never, whatever the machine says */
 };
 
 /* Mount the ext2 filesystem on dev at path (absolute, e.g. "/" or "/flash").
  * XIP mounts fail with UVMSIM_ENOXIP when the device has no direct access or the
  * filesystem block size differs from the page size; the reason is available from
- * uvmsim_fs_last_error(m).  Unsupported features → UVMSIM_ENOTSUP, corrupt → ECORRUPT. */
+ * uvmsim_fs_last_error(m).  Unsupported features → UVMSIM_ENOTSUP, corrupt → ECORRUPT.
+ * The superpage flags need XIP and exclude each other (UVMSIM_EINVAL). */
 UVMSIM_API int uvmsim_mount_ext2(uvmsim_machine *m, uvmsim_flashdev *dev, const char *path,
                                  unsigned flags, uvmsim_mount **out);
 /* Unmount; UVMSIM_EBUSY while any vnode of the mount is referenced. */

@@ -39,6 +39,10 @@ typedef struct uvmsim_machine_config {
     uvmsim_tlb_config tlb;    /* default: 64 entries, 4 ways, LRU, unified */
     unsigned pv_hash_buckets; /* device-page PV hash size; default 1024 */
     uint64_t seed;            /* seeds every random choice; default 1 */
+    bool superpages;          /* map XIP file ranges with large pages where the file's
+                                 blocks allow (docs/superpages.md); a mount can say
+                                 otherwise (UVMSIM_MNT_SUPERPAGES / _NOSUPERPAGES);
+                                 default false */
 } uvmsim_machine_config;
 
 /* The library's version, "MAJOR.MINOR.PATCH" (the CMake project version). */

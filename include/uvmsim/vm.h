@@ -175,6 +175,8 @@ typedef struct uvmsim_fault_outcome {
     bool amap_copied;          /* needs-copy was cleared by copying the amap */
     bool xip;                  /* the lower layer was an XIP vnode */
     bool wired;                /* a wire fault (uvmsim_wire): the page entered was wired */
+    uint64_t large_bytes;      /* superpages: the page was entered in a large mapping of
+                                  this many bytes (0: one page) */
 } uvmsim_fault_outcome;
 
 /* Run the fault handler for (va, access) in p's address space, as the MMU would. */

@@ -57,6 +57,9 @@ static void usage(FILE *f)
             "  --page SIZE        page size (default 4096; the ARM backends need 4096)\n"
             "  --ram SIZE         simulated RAM (K/M/G suffixes; default 256M)\n"
             "  --seed N           machine seed (random TLB replacement)\n"
+            "  --superpages on|off  map the program's XIP text and data with large pages where\n"
+            "                     the image's blocks allow (64 KiB and 1 MiB on ARM, 2 MiB on\n"
+            "                     generic; docs/superpages.md); default off\n"
             "  --procs N          run N processes of the program, each replaying a trace (the\n"
             "                     TRACEs are cycled over them); default 1\n"
             "  --quantum K        with --procs: switch to the next process every K records\n"
@@ -91,6 +94,7 @@ static void free_args(struct rp_args *a)
 }
 
 static const char *const mount_names[] = {"xip", "copy", "xip-faultop", NULL};
+static const char *const onoff_names[] = {"off", "on", NULL};
 static const unsigned mount_flags[] = {UVMSIM_MNT_XIP, 0, UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP};
 
 /* Returns TOOL_PARSE_OK, or the exit status (0 after --help / --version). */
@@ -106,7 +110,7 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         fprintf(err, "uvmsim replay: out of host memory\n");
         return TOOL_EXIT_SIMERR;
     }
-    int mount = 0, pmap = -1;
+    int mount = 0, pmap = -1, superpages = 0;
     uint64_t page = 0;
     const struct tool_opt opts[] = {
         {"image", 0, TOOL_STR, &a->image, 0, 0, NULL, NULL},
@@ -117,6 +121,7 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         {"page", 0, TOOL_SIZE, &page, 512, 1u << 20, NULL, NULL},
         {"ram", 0, TOOL_SIZE, &a->cfg.ram_size, 1u << 20, 1ull << 36, NULL, NULL},
         {"seed", 0, TOOL_U64, &a->cfg.seed, 0, UINT64_MAX, NULL, NULL},
+        {"superpages", 0, TOOL_CHOICE, &superpages, 0, 0, onoff_names, NULL},
         {"procs", 0, TOOL_U64, &a->procs, 1, RP_MAX_PROCS, NULL, NULL},
         {"quantum", 0, TOOL_U64, &a->quantum, 1, 1ull << 40, NULL, NULL},
         {"lenient", 0, TOOL_FLAG, &a->lenient, 0, 0, NULL, NULL},
@@ -132,6 +137,7 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         return rc;
     a->mount_flags = mount_flags[mount];
     a->mount_name = mount_names[mount];
+    a->cfg.superpages = superpages == 1;
     if (pmap >= 0)
         a->cfg.pmap = uvmsim_pmap_backends()[pmap];
     if (page) {
@@ -426,6 +432,9 @@ static void json_tlb(struct tool_json *j, const char *key, const uvmsim_tlb_stat
     tj_u64(j, "fills", t->fills);
     tj_u64(j, "evictions", t->evictions);
     tj_u64(j, "flushed", t->entries_flushed);
+    tj_u64(j, "large_fills", t->large_fills);
+    tj_u64(j, "large_hits", t->large_hits);
+    tj_u64(j, "reach", t->reach);
     tj_end(j);
 }
 
@@ -443,6 +452,7 @@ static void print_json(struct rp_run *run, const struct rp_report *r, FILE *out)
     tj_str(&j, "mount", a->mount_name);
     tj_str(&j, "pmap", r->ps.backend);
     tj_u64(&j, "page_size", uvmsim_page_size(run->m));
+    tj_str(&j, "superpages", a->cfg.superpages ? "on" : "off");
     tj_u64(&j, "procs", a->procs);
     tj_u64(&j, "quantum", a->quantum);
     tj_u64(&j, "records", r->rs.records);
@@ -480,6 +490,12 @@ static void print_json(struct rp_run *run, const struct rp_report *r, FILE *out)
     tj_end(&j);
     tj_u64(&j, "pv_entries", r->ps.pv_entries);
     tj_u64(&j, "pv_entries_device", r->ps.pv_entries_device);
+    tj_u64(&j, "large_mappings", r->ps.large_mappings);
+    tj_u64(&j, "large_live", r->ps.large_live);
+    tj_u64(&j, "large_bytes", r->ps.large_bytes);
+    tj_u64(&j, "demotions", r->ps.demotions);
+    tj_u64(&j, "demotion_drops", r->ps.demotion_drops);
+    tj_u64(&j, "tlb_reach", r->ps.tlb_reach);
     tj_u64(&j, "auto_regions", r->rs.auto_regions);
     tj_u64(&j, "auto_maps", r->rs.auto_maps);
     tj_u64(&j, "auto_bytes", r->rs.auto_bytes);
@@ -527,6 +543,9 @@ static void print_csv(struct rp_run *run, const struct rp_report *r, FILE *out)
     ROW("ram_pages.used", r->ram.used_pages);
     ROW("pv_entries", r->ps.pv_entries);
     ROW("pv_entries_device", r->ps.pv_entries_device);
+    ROW("large_mappings", r->ps.large_mappings);
+    ROW("demotions", r->ps.demotions);
+    ROW("tlb_reach", r->ps.tlb_reach);
     ROW("auto_regions", r->rs.auto_regions);
     ROW("folded", r->rs.folded);
     ROW("io_requests", r->vs.io_requests);
@@ -576,6 +595,11 @@ static void print_table(struct rp_run *run, const struct rp_report *r, FILE *out
             (unsigned long long)r->ram.object_pages, (unsigned long long)r->ram.ptp_pages);
     fprintf(out, "  %-16s %llu (on device pages %llu)\n", "PV entries", (unsigned long long)r->ps.pv_entries,
             (unsigned long long)r->ps.pv_entries_device);
+    if (a->cfg.superpages)
+        fprintf(out, "  %-16s %llu made (%llu live, %llu KiB), %llu demoted; TLB reach %llu KiB\n", "large mappings",
+                (unsigned long long)r->ps.large_mappings, (unsigned long long)r->ps.large_live,
+                (unsigned long long)(r->ps.large_bytes >> 10), (unsigned long long)r->ps.demotions,
+                (unsigned long long)(r->ps.tlb_reach >> 10));
     fprintf(out, "  %-16s %llu (%llu mappings, %llu KiB)", "auto regions", (unsigned long long)r->rs.auto_regions,
             (unsigned long long)r->rs.auto_maps, (unsigned long long)(r->rs.auto_bytes >> 10));
     if (r->rs.folded)

@@ -291,9 +291,16 @@ int uvmsim_mount_ext2(uvmsim_machine *m, uvmsim_flashdev *dev, const char *path,
                                uvmsim_flashdev_name(dev));
     if ((flags & UVMSIM_MNT_XIP_FAULTOP) && !(flags & UVMSIM_MNT_XIP))
         return uvmsim_fs_failm(m, UVMSIM_EINVAL, "mount: the XIP fault-op pager needs the XIP flag too");
-    const unsigned known = UVMSIM_MNT_RDONLY | UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP;
+    const unsigned known = UVMSIM_MNT_RDONLY | UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP | UVMSIM_MNT_SUPERPAGES |
+                           UVMSIM_MNT_NOSUPERPAGES;
     if (flags & ~known)
         return uvmsim_fs_failm(m, UVMSIM_EINVAL, "mount: unknown mount flags 0x%x", flags & ~known);
+    const unsigned sp = UVMSIM_MNT_SUPERPAGES | UVMSIM_MNT_NOSUPERPAGES;
+    if ((flags & sp) == sp)
+        return uvmsim_fs_failm(m, UVMSIM_EINVAL, "mount: superpages and nosuperpages exclude each other");
+    if ((flags & sp) && !(flags & UVMSIM_MNT_XIP))
+        return uvmsim_fs_failm(m, UVMSIM_EINVAL,
+                               "mount: superpages map device memory in place: they need the XIP flag");
     if (!mount_path_ok(path))
         return uvmsim_fs_failm(m, UVMSIM_EINVAL,
                                "mount: \"%.64s\" is not a canonical absolute path (\"/\" or \"/a/b\")", path);

@@ -383,7 +383,7 @@ static void demote_at(struct pmap *pm, vaddr_t va, const struct pmap_pte *pte)
 
 void uvmsim_pmap_demote(struct pmap *pm, vaddr_t va)
 {
-    if (pm == NULL || pm->pmm->nlarge_sizes == 0 || va >= pm->pmm->va_end)
+    if (pm == NULL || pm->pmm->st.large_live == 0 || va >= pm->pmm->va_end)
         return;
     struct pmap_machine *pmm = pm->pmm;
     struct pmap_pte pte;

@@ -177,7 +177,17 @@ static int check_map(struct chk *c, struct uvmsim_proc *p)
             e->object->uo_check++;
         vaddr_t cur = e->start, eva = e->end < pmm->va_end ? e->end : pmm->va_end, va;
         struct pmap_pte pte;
-        while (cur < eva && pmm->ops->next_valid(p->pmap, cur, eva, &va, &pte)) {
+        while (cur < eva && uvmsim_pmap_next_page(p->pmap, cur, eva, &va, &pte)) {
+            if (pte.lshift != 0) {
+                /* a large mapping lies wholly inside one entry (clipping splits it) */
+                uint64_t len = (uint64_t)m->cfg.page_size << pte.lshift;
+                vaddr_t lva = va & ~(vaddr_t)(len - 1);
+                if (lva < e->start || e->end - lva < len)
+                    return fail(c->msg, c->len, "pid %d va 0x%llx: a large mapping of %llu KiB at 0x%llx crosses "
+                                "the entry [0x%llx-0x%llx)", p->pid, (unsigned long long)va,
+                                (unsigned long long)(len >> 10), (unsigned long long)lva,
+                                (unsigned long long)e->start, (unsigned long long)e->end);
+            }
             mapped++;
             int err = check_pte(c, p, e, va, pte.pa, pte.prot);
             if (err)
@@ -191,7 +201,7 @@ static int check_map(struct chk *c, struct uvmsim_proc *p)
         }
     }
     if (mapped != p->pmap->resident)
-        return fail(c->msg, c->len, "pid %d: pmap has %llu valid PTEs but %llu lie inside map entries", p->pid,
+        return fail(c->msg, c->len, "pid %d: pmap maps %llu pages but %llu lie inside map entries", p->pid,
                     (unsigned long long)p->pmap->resident, (unsigned long long)mapped);
     return UVMSIM_OK;
 }

@@ -309,6 +309,19 @@ static int fault_promote(struct uvm_faultctx *flt, enum promote_src how, const s
     return UVMSIM_OK;
 }
 
+/* The outcome of a fault that entered ref at va with prot. */
+static void fault_outcome_set(struct uvm_faultctx *flt, const struct uvm_pgref *ref, vm_prot_t prot,
+                              struct vm_anon *an, uvmsim_fault_class cls)
+{
+    uvmsim_fault_outcome *o = flt->out;
+    o->cls = cls;
+    o->wired = flt->wire_paging;
+    o->pa = ref->pa;
+    o->loc = page_loc(flt->m, ref);
+    o->prot_entered = prot;
+    o->anon_refs = an ? an->an_ref : 0;
+}
+
 /* uvm_fault_enter (the common tail): enter the page and fill the outcome. */
 static int fault_enter(struct uvm_faultctx *flt, const struct uvm_pgref *ref, vm_prot_t prot,
                        struct vm_anon *an, uvmsim_fault_class cls)
@@ -326,15 +339,9 @@ static int fault_enter(struct uvm_faultctx *flt, const struct uvm_pgref *ref, vm
     }
     if (flt->wire_paging)
         uvmsim_pagewire(flt->m, ref);
-    uvmsim_fault_outcome *o = flt->out;
-    o->cls = cls;
-    o->wired = flt->wire_paging;
-    o->pa = ref->pa;
-    o->loc = page_loc(flt->m, ref);
-    o->prot_entered = prot;
-    o->anon_refs = an ? an->an_ref : 0;
+    fault_outcome_set(flt, ref, prot, an, cls);
     fault_step(flt, "enter", "pmap_enter va 0x%llx -> pa 0x%llx (%s page) prot %s; the stale TLB entry, if any, is invalidated",
-               (unsigned long long)flt->va, (unsigned long long)ref->pa, uvmsim_page_loc_name(o->loc),
+               (unsigned long long)flt->va, (unsigned long long)ref->pa, uvmsim_page_loc_name(flt->out->loc),
                prot_str(prot, pb));
     return UVMSIM_OK;
 }
@@ -559,6 +566,81 @@ bool uvmsim_fault_cow(const struct uvm_faultctx *flt)
 struct uvm_object *uvmsim_fault_object(const struct uvm_faultctx *flt);
 struct uvm_object *uvmsim_fault_object(const struct uvm_faultctx *flt) { return flt->entry->object; }
 
+/* uvm_fault_lower_large: map the aligned large page around the fault with one entry
+ * when the pager vouches that the object range behind it is one aligned run of device
+ * memory — the idea of Linux's DAX PMD fault (dax_iomap_pmd_fault asks the filesystem
+ * for the extent and falls back to small pages when it does not cover the aligned
+ * range); NetBSD has no large device mappings to follow.  docs/superpages.md.
+ * => not shadowed; the entry's object answers pgo_contig; the machine's pmap maps large
+ *    pages.
+ * 1. not for a write to a copy-on-write entry (it promotes one page) nor a wired fault
+ *    or entry (wiring works page by page);
+ * 2. for each size pmap maps, largest first: the aligned range around va lies inside
+ *    the entry and no anon sits in it (the same protection, the same object, offsets
+ *    following the addresses);
+ * 3. the pager vouches for the range: policy, contiguity and alignment by bmap;
+ * 4. pmap_enter_large (it replaces one-page mappings of the same pages); a refusal
+ *    tries the next size.
+ * <= true: va is mapped by a large page and the outcome says lower-direct, as the
+ *    one-page path would; false: nothing changed, take the one-page path. */
+static bool fault_lower_large(struct uvm_faultctx *flt)
+{
+    struct uvmsim_machine *m = flt->m;
+    struct vm_map_entry *e = flt->entry;
+    struct uvm_object *uo = e->object;
+    unsigned lshift[4];
+    unsigned nsizes = uvmsim_pmap_large_sizes(m, lshift, 4);
+    /* 1 */
+    if (nsizes == 0 || (flt->cow_now && (e->etype & UVM_ET_COPYONWRITE)) || flt->wire_mapping || flt->narrow)
+        return false;
+    vm_prot_t prot = flt->enter_prot & ~UVMSIM_PROT_WRITE;    /* device memory: never writable */
+    if (prot == UVMSIM_PROT_NONE)
+        return false;
+    for (unsigned k = 0; k < nsizes && k < 4; k++) {
+        uint64_t len = (uint64_t)m->cfg.page_size << lshift[k];
+        vaddr_t lva = flt->va & ~(vaddr_t)(len - 1);
+        /* 2 */
+        if (lva < e->start || e->end - lva < len)
+            continue;
+        if (e->amap != NULL) {
+            unsigned slot0 = e->slotoff + (unsigned)((lva - e->start) >> m->page_shift), slot;
+            struct vm_anon *an;
+            if (uvmsim_amap_next(e->amap, slot0, slot0 + (1u << lshift[k]), &slot, &an))
+                continue;
+        }
+        /* 3 */
+        paddr_t pa;
+        int err = uo->pgops->pgo_contig(uo, e->offset + (lva - e->start), len, &pa);
+        if (err == UVMSIM_ENOTSUP)
+            return false;             /* superpages are off for this object */
+        if (err != UVMSIM_OK)
+            continue;
+        /* 4 */
+        unsigned flags = PMAP_CANFAIL | PMAP_DEVICE | (uo->pgops->pgo_fault != NULL ? PMAP_UNMANAGED : 0);
+        err = uvmsim_pmap_enter_large(flt->p->pmap, lva, pa, lshift[k], prot, flags);
+        if (err != UVMSIM_OK) {
+            fault_step(flt, "lower", "large page of %llu KiB at 0x%llx refused by pmap_enter_large (%s): try smaller",
+                       (unsigned long long)(len >> 10), (unsigned long long)lva, uvmsim_strerror(err));
+            continue;
+        }
+        struct uvm_pgref ref = {.pa = pa + (flt->va - lva), .pg = NULL};
+        flt->io.bmap_done = true;           /* an XIP page, as the one-page path would say */
+        struct uvm_pgref cref;
+        struct uvm_pagerio cio = {0};
+        m->vmstats.pager_lgets++;
+        if (uo->pgops->pgo_get(uo, e->offset + (flt->va - e->start), PGO_LOCKED, &cref, &cio) == UVMSIM_OK)
+            flt->io.bmap_block = cio.bmap_block;
+        fault_outcome_set(flt, &ref, prot, NULL, UVMSIM_FAULT_LOWER_DIRECT);
+        flt->out->large_bytes = len;
+        fault_step(flt, "lower", "large page: object range [0x%llx, +%llu KiB) is one aligned run of NOR (bmap), "
+                   "so pmap_enter_large maps va 0x%llx -> pa 0x%llx, %llu pages with one entry",
+                   (unsigned long long)(e->offset + (lva - e->start)), (unsigned long long)(len >> 10),
+                   (unsigned long long)lva, (unsigned long long)pa, 1ull << lshift[k]);
+        return true;
+    }
+    return false;
+}
+
 static vm_prot_t access_prot(uvmsim_access a)
 {
     return a == UVMSIM_ACCESS_FETCH ? UVMSIM_PROT_EXEC :
@@ -574,6 +656,8 @@ static int fault_run(struct uvm_faultctx *flt)
     if (flt->shadowed)
         return fault_upper(flt);
     struct uvm_object *uo = flt->entry->object;
+    if (uo != NULL && uo->pgops->pgo_contig != NULL && fault_lower_large(flt))
+        return UVMSIM_OK;
     if (uo != NULL && uo->pgops->pgo_fault != NULL) {
         bool handled;
         err = fault_pgo_fault(flt, &handled);

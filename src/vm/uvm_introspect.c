@@ -321,15 +321,16 @@ static int collect_entry(struct isp_build *b, struct uvmsim_proc *p, const struc
     vaddr_t cur = e->start, eva = e->end < pmm->va_end ? e->end : pmm->va_end;
     vaddr_t va;
     struct pmap_pte pte;
-    /* next_valid skips absent tables, so a large sparse entry costs what is mapped */
-    while (cur < eva && pmm->ops->next_valid(p->pmap, cur, eva, &va, &pte)) {
+    /* next_valid skips absent tables, so a large sparse entry costs what is mapped; a
+     * large mapping is listed page by page (each with its lshift) */
+    while (cur < eva && uvmsim_pmap_next_page(p->pmap, cur, eva, &va, &pte)) {
         struct uvmsim_isp_pte *np = grow(s->ptes, s->nptes, &b->cap_ptes, sizeof(*np));
         if (np == NULL)
             return UVMSIM_ENOHOST;
         s->ptes = np;
         np[s->nptes++] = (struct uvmsim_isp_pte){
             .va = va, .pa = pte.pa, .prot = pte.prot, .loc = uvmsim_introspect_loc(b->m, pte.pa),
-            .pv_count = uvmsim_pmap_pv_count(b->m, pte.pa)};
+            .pv_count = uvmsim_pmap_pv_count(b->m, pte.pa), .lshift = pte.lshift};
         cur = va + b->m->cfg.page_size;
     }
     /* s->entries may have moved while ptes grew: index again */
@@ -350,7 +351,7 @@ static void collect_tlbent(const struct tlb_entry *e, void *arg)
     }
     s->tlb = nt;
     nt[s->ntlb++] = (struct uvmsim_isp_tlbent){.tlb = b->tlb_no, .tag = e->asid,
-        .va = e->vpn << b->m->page_shift, .pa = e->pfn_pa, .prot = e->prot};
+        .va = e->vpn << b->m->page_shift, .pa = e->pfn_pa, .prot = e->prot, .lshift = e->lshift};
 }
 
 /* The valid entries of the machine's TLBs (uvmsim_tlb_foreach neither counts nor

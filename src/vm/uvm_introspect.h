@@ -22,6 +22,7 @@ struct uvmsim_isp_pte {
     uvmsim_prot_t prot;                 /* what the tables grant */
     uvmsim_page_loc loc;                /* ram / nor / zero */
     unsigned pv_count;                  /* mappings of pa over all pmaps (>= 1) */
+    unsigned lshift;                    /* 0, or the page lies in a large mapping of 2^lshift pages */
 };
 
 /* One map entry.  Invariant: ptes[first_pte .. first_pte + npte) are the valid
@@ -90,6 +91,7 @@ struct uvmsim_isp_tlbent {
     uvmsim_vaddr_t va;                  /* page aligned (ARM FCSE: the modified va) */
     uvmsim_paddr_t pa;
     uvmsim_prot_t prot;
+    unsigned lshift;                    /* 0: one page; else a large entry of 2^lshift pages */
 };
 
 struct uvmsim_isp_snapshot {

@@ -100,7 +100,9 @@ void uvmsim_map_entry_free(struct uvmsim_machine *m, struct uvmsim_proc *p, stru
 
 /* uvm_map_clip_start/end in one: split the entry containing va so that va is a
  * boundary.  Both halves keep the amap (amap_splitref: one more reference, per-slot
- * coverage unchanged), the object (one more reference) and the wiring. */
+ * coverage unchanged), the object (one more reference) and the wiring.  A large mapping
+ * across va is split first, so every large mapping stays inside one entry (Linux splits
+ * a huge PMD when a VMA boundary falls inside it, vma_adjust_trans_huge). */
 int uvmsim_map_clip(struct uvmsim_proc *p, vaddr_t va)
 {
     struct uvmsim_machine *m = p->m;
@@ -110,6 +112,7 @@ int uvmsim_map_clip(struct uvmsim_proc *p, vaddr_t va)
     int err = map_grow(&p->map);
     if (err)
         return err;
+    uvmsim_pmap_demote(p->pmap, va);
     struct vm_map_entry *ne = malloc(sizeof(*ne));
     if (ne == NULL)
         return UVMSIM_ENOHOST;

@@ -109,6 +109,13 @@ struct uvm_pagerops {
     void (*pgo_put)(struct uvm_object *uobj, voff_t start, voff_t end);
     int  (*pgo_fault)(struct uvm_faultctx *flt);                    /* optional */
     int  (*pgo_copy_page)(struct uvm_object *uobj, voff_t off, paddr_t dst); /* optional */
+    /* Optional, XIP pagers (docs/superpages.md): may [off, off + len) be mapped with one
+     * large page?  UVMSIM_OK with *pa when the range is one run of device memory starting
+     * at a len-aligned physical address (the file's blocks contiguous on the device, by
+     * bmap) and the machine's or the mount's policy allows large pages; ENOTSUP (policy
+     * off) or EFAULT (a hole, a discontinuity, misaligned, past end of file) otherwise.
+     * The iomap_begin of Linux's DAX PMD fault, in pager form. */
+    int  (*pgo_contig)(struct uvm_object *uobj, voff_t off, uint64_t len, paddr_t *pa);
 };
 
 /* A memory object (uvm_object): the lower layer.

@@ -221,6 +221,35 @@ static void xip_put(struct uvm_object *uo, voff_t start, voff_t end)
     (void)uo; (void)start; (void)end;   /* nothing cached: the pages are the device's */
 }
 
+/* pgo_contig of the XIP pagers: the policy (the mount's flag, else the machine's), then
+ * the blocks: the first at a len-aligned device address, the others following it, none a
+ * hole, all inside the file.  Stops at the first block that breaks the run. */
+static int xip_contig(struct uvm_object *uo, voff_t off, uint64_t len, paddr_t *pa)
+{
+    struct vnode_pager *vnp = vpager(uo);
+    struct uvmsim_machine *m = uo->m;
+    unsigned mflags = uvmsim_mount_flags(vnp->mp);
+    bool on = (mflags & UVMSIM_MNT_SUPERPAGES) ||
+              (m->cfg.superpages && !(mflags & UVMSIM_MNT_NOSUPERPAGES));
+    if (!on)
+        return UVMSIM_ENOTSUP;
+    uint64_t idx = off >> m->page_shift, n = len >> m->page_shift;
+    if (off + len < off || (off + len - 1) >> m->page_shift >= uo->uo_npages)
+        return UVMSIM_EFAULT;
+    uint64_t pbn0, pbn;
+    int err = uvmsim_vnode_bmap(vnp->vp, idx, &pbn0);     /* block == page on XIP mounts */
+    if (err != UVMSIM_OK || pbn0 == 0)
+        return UVMSIM_EFAULT;
+    paddr_t base = vnp->xip_base + pbn0 * vnp->fs_bsize;
+    if (base & (len - 1))
+        return UVMSIM_EFAULT;
+    for (uint64_t i = 1; i < n; i++)
+        if (uvmsim_vnode_bmap(vnp->vp, idx + i, &pbn) != UVMSIM_OK || pbn != pbn0 + i)
+            return UVMSIM_EFAULT;
+    *pa = base;
+    return UVMSIM_OK;
+}
+
 /* Helpers the fault handler exports for pagers with a fault op. */
 vaddr_t uvmsim_fault_va(const struct uvm_faultctx *flt);
 voff_t uvmsim_fault_offset(const struct uvm_faultctx *flt);
@@ -274,12 +303,12 @@ static const struct uvm_pagerops vnode_pager = {
 };
 static const struct uvm_pagerops xip_vnode_pager = {
     .pgo_name = "xip-vnode", .pgo_reference = vn_reference, .pgo_detach = vn_detach,
-    .pgo_get = xip_get, .pgo_put = xip_put,
+    .pgo_get = xip_get, .pgo_put = xip_put, .pgo_contig = xip_contig,
 };
 static const struct uvm_pagerops xip_dedicated_pager = {
     .pgo_name = "xip-pager", .pgo_reference = vn_reference, .pgo_detach = vn_detach,
     .pgo_get = xip_get, .pgo_put = xip_put,
-    .pgo_fault = xipp_fault, .pgo_copy_page = xipp_copy_page,
+    .pgo_fault = xipp_fault, .pgo_copy_page = xipp_copy_page, .pgo_contig = xip_contig,
 };
 
 /* The object of vp, made on first use (mapping or read()) and attached to the vnode;
