@@ -1,6 +1,9 @@
 # Make the busybox image and record Lackey traces of busybox applets (cmake/replay.cmake).
 #   cmake -DDIR=build/replay -DBUSYBOX=/bin/busybox -DVALGRIND=valgrind -DMKE2FS=mke2fs
-#         -DENV=/usr/bin/env "-DAPPLETS=ls;sort;gzip;sh" -P mkreplay.cmake
+#         -DENV=/usr/bin/env "-DAPPLETS=ls;sort;gzip;sh" [-DDEBUGFS=debugfs -DCP=cp]
+#         -P mkreplay.cmake
+# With DEBUGFS and CP it also makes busybox-aligned.img, the same tree with /bin/busybox's
+# blocks aligned for large pages (docs/superpages.md).
 # The traced runs read only files made here (never the host's /etc: `ls -ln` prints
 # numbers, TZ=UTC0 needs no zone file), with a fixed empty-ish environment and fixed
 # file times, so a trace depends on the busybox binary and the build directory's path
@@ -76,6 +79,77 @@ execute_process(
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "mke2fs -d ${ROOT} ${img} failed (${rc}):\n${out}")
+endif()
+
+# The aligned variant (docs/superpages.md).  mke2fs -d copies the tree in alphabetical
+# order (scandir + alphasort, LC_ALL=C here), depth first, each file's blocks from the
+# first free one on, with an ext2 indirect block just before file block 12 (and two more
+# before block 1036).  So busybox's block n >= 12 lands at B0 + n + 1, B0 being where
+# its block 0 lands: the file offset and the device offset are congruent modulo 2 MiB —
+# hence modulo 64 KiB and 1 MiB too — when B0 + 1 is a multiple of 512.  A padding file
+# /.align (non-zero bytes: mke2fs makes holes of zero blocks), first in the order, moves
+# B0 there.  Pass 1 makes the image without it at the final size (the inode table, and
+# so B0, depends on the size) to learn B0; pass 2 with it; bmap checks the result.
+if(DEFINED DEBUGFS AND DEBUGFS AND DEFINED CP AND CP)
+  set(aroot ${DIR}/root-aligned)
+  set(aimg ${DIR}/busybox-aligned.img)
+  math(EXPR amib "${mib} + 2")
+  file(REMOVE_RECURSE ${aroot})
+  file(REMOVE ${aimg})
+  execute_process(COMMAND ${CP} -a ${ROOT} ${aroot} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "cp -a ${ROOT} ${aroot} failed (${rc})")
+  endif()
+  function(_mkaligned)
+    execute_process(
+      COMMAND ${CMAKE_COMMAND} -E env E2FSPROGS_FAKE_TIME=1700000000 LC_ALL=C
+              ${MKE2FS} -q -F -t ext2 -b 4096 -U 01234567-89ab-cdef-0123-456789abcdef
+              -E hash_seed=01234567-89ab-cdef-0123-456789abcdef -d ${aroot} ${aimg} ${amib}M
+      RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "mke2fs -d ${aroot} ${aimg} failed (${rc}):\n${out}")
+    endif()
+  endfunction()
+  function(_bmap lbn var)
+    execute_process(COMMAND ${DEBUGFS} -R "bmap /bin/busybox ${lbn}" ${aimg}
+      RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
+    if(NOT rc EQUAL 0 OR NOT out MATCHES "^[0-9]+$")
+      message(FATAL_ERROR "debugfs bmap /bin/busybox ${lbn} on ${aimg} failed (${rc}): ${out}")
+    endif()
+    set(${var} ${out} PARENT_SCOPE)
+  endfunction()
+  _mkaligned()
+  _bmap(0 b0)
+  # blocks the pad must take: (511 - B0) mod 512; a pad of n > 12 data blocks takes n + 1
+  math(EXPR take "(511 - ${b0} % 512 + 512) % 512")
+  if(take EQUAL 13)
+    math(EXPR take "${take} + 512")
+  endif()
+  if(take GREATER 12)
+    math(EXPR ndata "${take} - 1")
+  else()
+    set(ndata ${take})
+  endif()
+  if(ndata GREATER 0)
+    math(EXPR padlen "${ndata} * 4096")
+    string(REPEAT "U" ${padlen} pad)
+    file(WRITE ${aroot}/.align "${pad}")
+    unset(pad)
+    _mkaligned()
+  endif()
+  _bmap(0 a0)
+  _bmap(12 a12)
+  file(SIZE ${ROOT}/bin/busybox bbsize)
+  math(EXPR last "(${bbsize} + 4095) / 4096 - 1")
+  _bmap(${last} alast)
+  math(EXPR r0 "(${a0} + 1) % 512")
+  math(EXPR rlast "${alast} - ${a12} - (${last} - 12)")
+  if(NOT r0 EQUAL 0 OR NOT rlast EQUAL 0)
+    message(FATAL_ERROR "busybox-aligned.img: /bin/busybox block 0 at ${a0}, 12 at ${a12}, ${last} at ${alast}: "
+                        "not the aligned, contiguous layout expected (docs/superpages.md)")
+  endif()
+  message(STATUS "uvmsim replay: busybox-aligned.img: /bin/busybox block 0 at device block ${a0}, "
+                 "blocks 12..${last} at ${a12}..${alast} (congruent modulo 2 MiB)")
 endif()
 
 # The traced runs.

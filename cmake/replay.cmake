@@ -6,6 +6,9 @@
 # build makes, with cmake/mkreplay.cmake:
 #   build/replay/busybox.img          ext2 (4 KiB blocks, mke2fs -d): /bin/busybox and
 #                                     hard-linked applets, the input files under /data
+#   build/replay/busybox-aligned.img  the same with /bin/busybox's blocks aligned for
+#                                     large pages (a padding file first; docs/superpages.md),
+#                                     what `uvmsim replay --superpages on` uses by default
 #   build/replay/root/                the tree the image was made from
 #   build/replay/traces/<applet>.trace  Valgrind Lackey traces of busybox applets run
 #                                     natively on those input files (ls, sort, gzip, sh)
@@ -23,6 +26,7 @@ option(UVMSIM_REPLAY_DATA "Build the busybox image and Lackey traces for uvmsim 
 
 set(UVMSIM_REPLAY_DIR ${CMAKE_BINARY_DIR}/replay)
 set(UVMSIM_REPLAY_IMG ${UVMSIM_REPLAY_DIR}/busybox.img)
+set(UVMSIM_REPLAY_ALIGNED_IMG ${UVMSIM_REPLAY_DIR}/busybox-aligned.img)
 set(UVMSIM_REPLAY_APPLETS ls sort gzip sh)
 set(UVMSIM_REPLAY_DEFAULT ls)
 set(UVMSIM_REPLAY_BUILT OFF)
@@ -34,6 +38,8 @@ else()
   find_program(UVMSIM_READELF readelf)
   find_program(UVMSIM_ENV env PATHS /usr/bin /bin)
   find_program(UVMSIM_MKE2FS_R mke2fs PATHS /usr/sbin /sbin)
+  find_program(UVMSIM_DEBUGFS debugfs PATHS /usr/sbin /sbin)
+  find_program(UVMSIM_CP cp PATHS /usr/bin /bin)
   set(_static OFF)
   if(UVMSIM_BUSYBOX AND UVMSIM_READELF)
     execute_process(COMMAND ${UVMSIM_READELF} -lW ${UVMSIM_BUSYBOX} OUTPUT_VARIABLE _ph ERROR_QUIET RESULT_VARIABLE _rc)
@@ -47,8 +53,8 @@ else()
     set(UVMSIM_REPLAY_MISSING "${UVMSIM_BUSYBOX} is not a static program (Debian: apt-get install busybox-static)")
   elseif(NOT VALGRIND)
     set(UVMSIM_REPLAY_MISSING "valgrind was not found (Debian: apt-get install valgrind)")
-  elseif(NOT UVMSIM_MKE2FS_R OR NOT UVMSIM_ENV)
-    set(UVMSIM_REPLAY_MISSING "mke2fs or env was not found (Debian: apt-get install e2fsprogs coreutils)")
+  elseif(NOT UVMSIM_MKE2FS_R OR NOT UVMSIM_ENV OR NOT UVMSIM_DEBUGFS OR NOT UVMSIM_CP)
+    set(UVMSIM_REPLAY_MISSING "mke2fs, debugfs, env or cp was not found (Debian: apt-get install e2fsprogs coreutils)")
   else()
     set(UVMSIM_REPLAY_BUILT ON)
   endif()
@@ -65,14 +71,15 @@ if(UVMSIM_REPLAY_BUILT)
     set(_pie ${UVMSIM_PROGRAMS_DIR}/hellopie)
     list(APPEND _traces ${UVMSIM_REPLAY_DIR}/traces/hellopie.trace)
   endif()
-  add_custom_command(OUTPUT ${UVMSIM_REPLAY_IMG} ${_traces}
+  add_custom_command(OUTPUT ${UVMSIM_REPLAY_IMG} ${UVMSIM_REPLAY_ALIGNED_IMG} ${_traces}
     COMMAND ${CMAKE_COMMAND} -DDIR=${UVMSIM_REPLAY_DIR} -DBUSYBOX=${UVMSIM_BUSYBOX}
             -DVALGRIND=${VALGRIND} -DMKE2FS=${UVMSIM_MKE2FS_R} -DENV=${UVMSIM_ENV}
+            -DDEBUGFS=${UVMSIM_DEBUGFS} -DCP=${UVMSIM_CP}
             "-DAPPLETS=${UVMSIM_REPLAY_APPLETS}" -DPIE=${_pie}
             -P ${CMAKE_SOURCE_DIR}/cmake/mkreplay.cmake
     DEPENDS ${UVMSIM_BUSYBOX} ${CMAKE_SOURCE_DIR}/cmake/mkreplay.cmake ${_pie}
-    COMMENT "Making the busybox image and recording Lackey traces (valgrind)" VERBATIM)
-  add_custom_target(uvmsim_replay_data ALL DEPENDS ${UVMSIM_REPLAY_IMG} ${_traces})
+    COMMENT "Making the busybox images and recording Lackey traces (valgrind)" VERBATIM)
+  add_custom_target(uvmsim_replay_data ALL DEPENDS ${UVMSIM_REPLAY_IMG} ${UVMSIM_REPLAY_ALIGNED_IMG} ${_traces})
 else()
   uvmsim_host_missing("busybox image and Lackey traces (${UVMSIM_REPLAY_MISSING})"
     "`uvmsim replay` needs TRACE and --image, replay/test_replay_real and the busybox runs of replay/cli")

@@ -25,6 +25,8 @@
 #endif
 
 #define RP_DEFAULT_IMAGE UVMSIM_REPLAY_DIR "/busybox.img"
+/* the same tree, busybox's blocks aligned for large pages (cmake/mkreplay.cmake) */
+#define RP_ALIGNED_IMAGE UVMSIM_REPLAY_DIR "/busybox-aligned.img"
 #define RP_DEFAULT_PROGRAM "/bin/busybox"
 #define RP_DEFAULT_TRACE UVMSIM_REPLAY_DIR "/traces/" UVMSIM_REPLAY_DEFAULT ".trace"
 #define RP_MAX_PROCS 1024u
@@ -59,7 +61,9 @@ static void usage(FILE *f)
             "  --seed N           machine seed (random TLB replacement)\n"
             "  --superpages on|off  map the program's XIP text and data with large pages where\n"
             "                     the image's blocks allow (64 KiB and 1 MiB on ARM, 2 MiB on\n"
-            "                     generic; docs/superpages.md); default off\n"
+            "                     generic; docs/superpages.md); default off.  With on, the\n"
+            "                     default image is the build's aligned variant,\n"
+            "                     " RP_ALIGNED_IMAGE "\n"
             "  --procs N          run N processes of the program, each replaying a trace (the\n"
             "                     TRACEs are cycled over them); default 1\n"
             "  --quantum K        with --procs: switch to the next process every K records\n"
@@ -174,7 +178,7 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         if (a->ntraces == 0)
             a->traces[a->ntraces++] = RP_DEFAULT_TRACE;
         if (a->image == NULL) {
-            a->image = RP_DEFAULT_IMAGE;
+            a->image = a->cfg.superpages ? RP_ALIGNED_IMAGE : RP_DEFAULT_IMAGE;
             if (a->program == NULL)
                 a->program = RP_DEFAULT_PROGRAM;
         }

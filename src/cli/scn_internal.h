@@ -150,6 +150,7 @@ struct scn_step {
     bool nodirect;
     /* MOUNT */
     scn_mount_kind mount;
+    unsigned mount_flags;     /* UVMSIM_MNT_SUPERPAGES / _NOSUPERPAGES from superpages=on|off */
     int image;                /* index of the image it mounts */
     struct scn_expect *ex;
     unsigned nex;

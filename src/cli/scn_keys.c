@@ -48,6 +48,8 @@ static const struct field pmap_fields[] = {
     F(uvmsim_pmap_stats, domain_faults), F(uvmsim_pmap_stats, domain_recycles_clean),
     F(uvmsim_pmap_stats, domain_recycles_dirty), F(uvmsim_pmap_stats, pid_relocations),
     F(uvmsim_pmap_stats, pid_slot_shared), F(uvmsim_pmap_stats, asid_rollovers),
+    F(uvmsim_pmap_stats, large_mappings), F(uvmsim_pmap_stats, large_live), F(uvmsim_pmap_stats, large_bytes),
+    F(uvmsim_pmap_stats, demotions), F(uvmsim_pmap_stats, demotion_drops), F(uvmsim_pmap_stats, tlb_reach),
     {NULL, 0}};
 
 static const struct field tlb_fields[] = {
@@ -55,6 +57,8 @@ static const struct field tlb_fields[] = {
     F(uvmsim_tlb_stats, walks), F(uvmsim_tlb_stats, fills), F(uvmsim_tlb_stats, evictions),
     F(uvmsim_tlb_stats, full_flushes), F(uvmsim_tlb_stats, asid_flushes),
     F(uvmsim_tlb_stats, single_invalidations), F(uvmsim_tlb_stats, entries_flushed),
+    F(uvmsim_tlb_stats, large_fills), F(uvmsim_tlb_stats, large_hits), F(uvmsim_tlb_stats, large_entries),
+    F(uvmsim_tlb_stats, reach),
     {NULL, 0}};
 
 static const struct field flash_fields[] = {

@@ -539,7 +539,7 @@ static bool cmd_machine(struct parser *P)
         const char *val;
         uint64_t v;
         if (!kv(P, i, key, sizeof(key), &val))
-            return perr(P, "machine: expected KEY=VALUE (ram, page, pmap, tlb, nor, ram-base, nor-base, seed, pv-buckets), got '%s'",
+            return perr(P, "machine: expected KEY=VALUE (ram, page, pmap, tlb, nor, ram-base, nor-base, seed, pv-buckets, superpages), got '%s'",
                         P->t[i].raw);
         if (strcmp(key, "pmap") == 0) {
             if (!uvmsim_scn_backend_exists(val)) {
@@ -557,6 +557,10 @@ static bool cmd_machine(struct parser *P)
         } else if (strcmp(key, "tlb") == 0) {
             if (!parse_tlb(P, val, &st->cfg.tlb))
                 return false;
+        } else if (strcmp(key, "superpages") == 0) {
+            if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0)
+                return perr(P, "machine: superpages: expected on or off, got '%s'", val);
+            st->cfg.superpages = strcmp(val, "on") == 0;
         } else {
             char what[48];
             snprintf(what, sizeof(what), "machine: %s", key);
@@ -586,7 +590,7 @@ static bool cmd_machine(struct parser *P)
                     return perr(P, "machine: pv-buckets: expected a number 1..16M, got '%s'", val);
                 st->cfg.pv_hash_buckets = (unsigned)v;
             } else {
-                return perr(P, "machine: unknown option '%s' (expected ram, page, pmap, tlb, nor, ram-base, nor-base, seed or pv-buckets)",
+                return perr(P, "machine: unknown option '%s' (expected ram, page, pmap, tlb, nor, ram-base, nor-base, seed, pv-buckets or superpages)",
                             key);
             }
         }
@@ -663,13 +667,23 @@ static bool cmd_mount(struct parser *P)
     else
         return perr(P, "mount: expected xip, copy or xip-faultop, got '%s'", k);
     const char *path = "/";
-    if (P->nt >= 3) {
-        path = P->t[2].val;
+    unsigned i = 2;
+    if (P->nt > i && strchr(P->t[i].val, '=') == NULL) {
+        path = P->t[i++].val;
         if (path[0] != '/')
             return perr(P, "mount: expected an absolute mount point such as / or /flash, got '%s'", path);
     }
-    if (!no_more(P, "mount", 3))
-        return false;
+    for (; i < P->nt; i++) {
+        char key[16];
+        const char *val;
+        if (!kv(P, i, key, sizeof(key), &val) || strcmp(key, "superpages") != 0)
+            return perr(P, "mount: expected superpages=on|off after the mount point, got '%s'", P->t[i].raw);
+        if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0)
+            return perr(P, "mount: superpages: expected on or off, got '%s'", val);
+        if (st->mount == MNT_COPY)
+            return perr(P, "mount: superpages: large pages map NOR in place, so they need an xip or xip-faultop mount");
+        st->mount_flags = strcmp(val, "on") == 0 ? UVMSIM_MNT_SUPERPAGES : UVMSIM_MNT_NOSUPERPAGES;
+    }
     st->path = strdup(path);
     if (st->path == NULL)
         return perr(P, "out of host memory");

@@ -196,6 +196,7 @@ static int step_mount(struct scn_runtime *rt, const struct scn_step *st, struct 
     static const char *const kinds[] = {"copy", "xip", "xip-faultop"};
     unsigned flags = st->mount == MNT_XIP ? UVMSIM_MNT_XIP :
                      st->mount == MNT_XIP_FAULTOP ? UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP : 0;
+    flags |= st->mount_flags;
     uvmsim_flashdev *dev = rt->devs[st->image];
     if (dev == NULL) {
         uvmsim_sb_printf(&res->info, "the image of this mount was not attached");
@@ -213,6 +214,8 @@ static int step_mount(struct scn_runtime *rt, const struct scn_step *st, struct 
                      kinds[st->mount], uvmsim_mount_block_size(mp));
     if (flags & UVMSIM_MNT_XIP)
         uvmsim_sb_printf(&res->info, ", XIP base 0x%llx", (unsigned long long)uvmsim_mount_xip_base(mp));
+    if (flags & (UVMSIM_MNT_SUPERPAGES | UVMSIM_MNT_NOSUPERPAGES))
+        uvmsim_sb_printf(&res->info, ", superpages %s", (flags & UVMSIM_MNT_SUPERPAGES) ? "on" : "off");
     return UVMSIM_OK;
 }
 

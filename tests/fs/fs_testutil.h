@@ -363,4 +363,70 @@ FSU_UNUSED static bool fsu_debugfs(const char *image, const char *const *paths, 
     return true;
 }
 
+/* Build IMAGE from SRCDIR so that the file at path (in the image, "/big") has its block
+ * 0 at a device block B0 with B0 + 1 a multiple of 512: with 4 KiB blocks its blocks
+ * 12..1035, which follow the ext2 indirect block, then sit at file block + B0 + 1, so
+ * file and device offsets are congruent modulo 2 MiB (docs/superpages.md).  The trick of
+ * cmake/mkreplay.cmake: mke2fs -d copies the tree in alphabetical order (LC_ALL=C), so a
+ * padding file SRCDIR/.align of non-zero bytes, first in the order, moves the file; a
+ * first pass without it, at the same image size, says how far.  *b0 gets the block. */
+FSU_UNUSED static bool fsu_mkimage_aligned(const char *srcdir, const char *image, const char *size, const char *path,
+                                           uint64_t *b0, char *err, size_t errlen)
+{
+    char pad[600];
+    const char *old = getenv("LC_ALL");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("LC_ALL", "C", 1);
+    fsu_path(pad, sizeof(pad), "%s/.align", srcdir);
+    unlink(pad);
+    bool ok = false;
+    for (int pass = 0; pass < 2; pass++) {
+        struct fsu_dbgset d;
+        if (!fsu_mkimage_opts(srcdir, image, 4096, 1, "", size, err, errlen) ||
+            !fsu_debugfs(image, &path, 1, &d, err, errlen))
+            break;
+        struct fsu_dbg *f = fsu_dbg_find(&d, path);
+        uint64_t first = f != NULL && f->nblocks > 0 ? f->blocks[0] : 0;
+        fsu_dbg_free(&d);
+        if (first == 0) {
+            snprintf(err, errlen, "%s: debugfs found no block of %s", image, path);
+            break;
+        }
+        *b0 = first;
+        if ((first + 1) % 512 == 0) {
+            ok = true;
+            break;
+        }
+        if (pass == 1) {
+            snprintf(err, errlen, "%s: %s still starts at block %llu after padding", image, path,
+                     (unsigned long long)first);
+            break;
+        }
+        /* blocks the pad must take; n > 12 data blocks take n + 1 (the indirect block) */
+        uint64_t take = (511 - first % 512 + 512) % 512;
+        if (take == 13)
+            take += 512;
+        uint64_t ndata = take > 12 ? take - 1 : take;
+        int fd = open(pad, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        uint8_t buf[4096];
+        memset(buf, 0x55, sizeof(buf));
+        bool wrote = fd >= 0;
+        for (uint64_t i = 0; wrote && i < ndata; i++)
+            wrote = write(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf);
+        if (fd >= 0)
+            close(fd);
+        if (!wrote) {
+            snprintf(err, errlen, "cannot write %s", pad);
+            break;
+        }
+    }
+    if (saved != NULL) {
+        setenv("LC_ALL", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("LC_ALL");
+    }
+    return ok;
+}
+
 #endif

@@ -1,0 +1,369 @@
+/* Check suite for superpages through the VM (docs/superpages.md): an XIP file whose
+ * blocks mke2fs -d was made to align (a padding file first) is mapped at a 2 MiB aligned
+ * address, on every backend, with superpages on and off.  Covers what the fault handler
+ * maps large (generic: the 2 MiB page whose blocks are contiguous; ARM: 1 MiB sections
+ * and 64 KiB pages), the same bytes and the same kinds of fault either way, fewer TLB
+ * misses, fewer faults; demotion by a copy-on-write store, a protect of part, an unmap of
+ * part; the machine and mount policies; the fault-op pager's unmanaged large mappings;
+ * fork; a mapping whose addresses are not congruent with the blocks (no large page). */
+#include <stdbool.h>
+#include "../fs/fs_testutil.h"
+#include "vmtest.h"
+#include "uvmsim/fs.h"
+
+#define PG 4096u
+#define MB (1ull << 20)
+#define BIG_LEN (4 * MB + 3 * PG + 100)    /* blocks 0..1027: the indirect ranges 0-11, 12-1035 */
+#define BIG_PAGES ((BIG_LEN + PG - 1) / PG)
+#define SEED 31
+#define VA (0x10000000ull)                  /* 2 MiB aligned, below 4 GiB, above the FCSE 32 MiB */
+#define RWX (UVMSIM_PROT_READ | UVMSIM_PROT_WRITE | UVMSIM_PROT_EXEC)
+
+static char dir[256], img[300];
+static uint64_t big_b0;
+
+#define REQ(c) do { if (!(c)) { fprintf(stderr, "set-up failed: %s\n", #c); exit(1); } } while (0)
+
+static void build_image(void)
+{
+    char src[300], p[400], err[1024];
+    snprintf(dir, sizeof dir, "superpages-test-%d", (int)getpid());
+    fsu_rmtree(dir);
+    REQ(mkdir(dir, 0755) == 0);
+    snprintf(src, sizeof src, "%s/src", dir);
+    REQ(mkdir(src, 0755) == 0);
+    REQ(fsu_write_at(fsu_path(p, sizeof p, "%s/big", src), 0, BIG_LEN, SEED) == 0);
+    snprintf(img, sizeof img, "%s/aligned.img", dir);
+    if (!fsu_mkimage_aligned(src, img, "12M", "/big", &big_b0, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
+}
+
+static void cleanup(void) { fsu_rmtree(dir); }
+
+struct rig {
+    uvmsim_machine *m;
+    uvmsim_flashdev *dev;
+    uvmsim_mount *mp;
+    uvmsim_vnode *big;
+    uvmsim_proc *p;
+};
+
+static void rig_up(struct rig *r, const char *backend, bool machine_on, unsigned mflags)
+{
+    uvmsim_machine_config c;
+    uvmsim_machine_config_init(&c);
+    c.pmap = backend;
+    c.ram_size = 32 * MB;
+    c.superpages = machine_on;
+    ck_assert_int_eq(uvmsim_machine_create(&c, &r->m), UVMSIM_OK);
+    uvmsim_flashdev_config fc;
+    uvmsim_flashdev_config_init(&fc);
+    ck_assert_int_eq(uvmsim_flashdev_create_file(r->m, &fc, img, &r->dev), UVMSIM_OK);
+    int err = uvmsim_mount_ext2(r->m, r->dev, "/", UVMSIM_MNT_XIP | mflags, &r->mp);
+    ck_assert_msg(err == UVMSIM_OK, "mount: %s (%s)", uvmsim_strerror(err), uvmsim_fs_last_error(r->m));
+    ck_assert_int_eq(uvmsim_namei(r->m, "/big", &r->big), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_proc_create(r->m, &r->p), UVMSIM_OK);
+}
+
+static void rig_down(struct rig *r)
+{
+    VT_CHECK(r->m);
+    uvmsim_vnode_rele(r->big);
+    uvmsim_machine_destroy(r->m);
+}
+
+/* Map big privately (copy-on-write) at va. */
+static void map_big(struct rig *r, uvmsim_proc *p, uvmsim_vaddr_t va)
+{
+    uvmsim_map_args a;
+    uvmsim_map_args_init(&a);
+    a.addr = va;
+    a.size = (uint64_t)BIG_PAGES * PG;
+    a.prot = RWX;
+    a.flags = UVMSIM_MAP_PRIVATE | UVMSIM_MAP_FIXED;
+    a.vnode = r->big;
+    ck_assert_int_eq(uvmsim_map(p, &a, NULL), UVMSIM_OK);
+}
+
+/* Read every page of big through the CPU and compare with the file's bytes. */
+static void read_all(uvmsim_proc *p, uvmsim_vaddr_t va)
+{
+    static uint8_t buf[PG];
+    for (uint64_t i = 0; i < BIG_PAGES; i++) {
+        uint64_t n = i + 1 < BIG_PAGES ? PG : BIG_LEN - i * PG;
+        ck_assert_int_eq(uvmsim_access_mem(p, va + i * PG, UVMSIM_ACCESS_LOAD, buf, n, NULL, NULL), UVMSIM_OK);
+        for (uint64_t k = 0; k < n; k += 97)
+            ck_assert_msg(buf[k] == fsu_pat(i * PG + k, SEED), "page %llu byte %llu", (unsigned long long)i,
+                          (unsigned long long)k);
+    }
+}
+
+static uvmsim_pmap_stats pst(struct rig *r)
+{
+    uvmsim_pmap_stats s;
+    uvmsim_pmap_stats_get(r->m, &s);
+    return s;
+}
+
+static uvmsim_vm_stats vst(struct rig *r)
+{
+    uvmsim_vm_stats s;
+    uvmsim_vm_stats_get(r->m, &s);
+    return s;
+}
+
+/* What the aligned file allows: generic maps the second 2 MiB with one page (the first
+ * holds blocks 0-11, before the indirect block); ARM maps the three 1 MiB sections past
+ * the first MiB and fifteen 64 KiB pages in it (the first 64 KiB again excepted). */
+static uint64_t expected_large(const char *backend)
+{
+    return strcmp(backend, "generic") == 0 ? 1 : 3 + 15;
+}
+
+START_TEST(test_image_is_aligned)
+{
+    ck_assert_uint_eq((big_b0 + 1) % 512, 0);
+}
+END_TEST
+
+/* The same bytes, the same kinds of fault (fewer of them), fewer TLB misses; large
+ * mappings where the blocks allow. */
+START_TEST(test_reads_on_off)
+{
+    const char *backend = vt_backends()[_i];
+    struct rig on, off;
+    rig_up(&off, backend, false, 0);
+    rig_up(&on, backend, true, 0);
+    map_big(&off, off.p, VA);
+    map_big(&on, on.p, VA);
+    read_all(off.p, VA);
+    read_all(on.p, VA);
+    VT_CHECK(on.m);
+    uvmsim_pmap_stats so = pst(&off), sn = pst(&on);
+    uvmsim_vm_stats vo = vst(&off), vn = vst(&on);
+    ck_assert_uint_eq(so.large_mappings, 0);
+    ck_assert_uint_eq(sn.large_mappings, expected_large(backend));
+    ck_assert_uint_eq(sn.large_live, expected_large(backend));
+    ck_assert_uint_eq(sn.demotions, 0);
+    for (int c = 0; c < UVMSIM_FAULT_NCLASSES; c++)
+        if (c != UVMSIM_FAULT_LOWER_DIRECT)
+            ck_assert_uint_eq(vn.faults[c], vo.faults[c]);
+    ck_assert_uint_eq(vn.faults[UVMSIM_FAULT_ERROR], 0);
+    ck_assert_uint_lt(vn.faults[UVMSIM_FAULT_LOWER_DIRECT], vo.faults[UVMSIM_FAULT_LOWER_DIRECT]);
+    ck_assert_uint_eq(vn.faults_total, vn.faults[UVMSIM_FAULT_LOWER_DIRECT]);
+    ck_assert_uint_eq(vn.bytes_loaded, vo.bytes_loaded);
+    ck_assert_uint_lt(sn.dtlb.misses, so.dtlb.misses);
+    ck_assert_uint_lt(sn.pv_entries, so.pv_entries);
+    ck_assert_uint_gt(sn.tlb_reach, so.tlb_reach);
+    ck_assert_uint_lt(sn.ptp_pages, so.ptp_pages);         /* no leaf / coarse table under a large page */
+    /* a second pass: every page still reads right, and hits the large entries */
+    uint64_t h0 = sn.dtlb.large_hits;
+    read_all(on.p, VA);
+    ck_assert_uint_gt(pst(&on).dtlb.large_hits, h0);
+    rig_down(&on);
+    rig_down(&off);
+}
+END_TEST
+
+/* A store into a page of a large mapping: copy-on-write promotes that page into an anon,
+ * which splits the large mapping; the store is seen there alone. */
+START_TEST(test_demote_cow)
+{
+    const char *backend = vt_backends()[_i];
+    struct rig r;
+    rig_up(&r, backend, true, 0);
+    map_big(&r, r.p, VA);
+    read_all(r.p, VA);
+    uvmsim_fault_outcome o;
+    unsigned nf = 0;
+    uvmsim_vaddr_t at = VA + 3 * MB + 5 * PG + 17;
+    ck_assert_int_eq(vt_store(r.p, at, 0xAB, &o, &nf), UVMSIM_OK);
+    ck_assert_uint_eq(nf, 1);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_PROMOTE);
+    uvmsim_pmap_stats s = pst(&r);
+    ck_assert_uint_eq(s.demotions, 1);
+    ck_assert_uint_eq(s.large_live, expected_large(backend) - 1);
+    VT_CHECK(r.m);
+    uint8_t v;
+    ck_assert_int_eq(vt_load(r.p, at, &v, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(v, 0xAB);
+    ck_assert_int_eq(vt_load(r.p, at - 1, &v, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(v, fsu_pat(at - 1 - VA, SEED));      /* the rest of the page was copied */
+    ck_assert_int_eq(vt_load(r.p, at + PG, &v, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(v, fsu_pat(at + PG - VA, SEED));     /* the next page: NOR still */
+    /* the file itself is untouched: a second process reads the original byte */
+    uvmsim_proc *q;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &q), UVMSIM_OK);
+    map_big(&r, q, VA);
+    ck_assert_int_eq(vt_load(q, at, &v, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(v, fsu_pat(at - VA, SEED));
+    rig_down(&r);
+}
+END_TEST
+
+/* Protect and unmap of part of a large mapping clip the entry, which splits it. */
+START_TEST(test_demote_protect_unmap)
+{
+    const char *backend = vt_backends()[_i];
+    struct rig r;
+    rig_up(&r, backend, true, 0);
+    map_big(&r, r.p, VA);
+    read_all(r.p, VA);
+    ck_assert_int_eq(uvmsim_protect(r.p, VA + 2 * MB + 64 * 1024 + PG, PG, UVMSIM_PROT_READ), UVMSIM_OK);
+    ck_assert_uint_eq(pst(&r).demotions, 1);
+    VT_CHECK(r.m);
+    uint8_t b[4];
+    uvmsim_fault_outcome o;
+    ck_assert_int_eq(uvmsim_access_mem(r.p, VA + 2 * MB + 64 * 1024 + PG, UVMSIM_ACCESS_FETCH, b, 4, NULL, &o),
+                     UVMSIM_EACCES);
+    ck_assert_int_eq(uvmsim_access_mem(r.p, VA + 2 * MB + 64 * 1024, UVMSIM_ACCESS_FETCH, b, 4, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(b[0], fsu_pat(2 * MB + 64 * 1024, SEED));
+    uint64_t d = pst(&r).demotions;
+    ck_assert_int_eq(uvmsim_unmap(r.p, VA + 3 * MB + 7 * PG, PG), UVMSIM_OK);
+    ck_assert_uint_eq(pst(&r).demotions, d + (strcmp(backend, "generic") == 0 ? 0 : 1));
+    VT_CHECK(r.m);
+    ck_assert_int_eq(uvmsim_access_mem(r.p, VA + 3 * MB + 7 * PG, UVMSIM_ACCESS_LOAD, b, 1, NULL, &o), UVMSIM_EFAULT);
+    ck_assert_int_eq(uvmsim_access_mem(r.p, VA + 3 * MB + 8 * PG, UVMSIM_ACCESS_LOAD, b, 1, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(b[0], fsu_pat(3 * MB + 8 * PG, SEED));
+    /* the whole mapping unmaps cleanly, large mappings and small */
+    ck_assert_int_eq(uvmsim_unmap(r.p, VA, (uint64_t)BIG_PAGES * PG), UVMSIM_OK);
+    ck_assert_uint_eq(pst(&r).large_live, 0);
+    rig_down(&r);
+}
+END_TEST
+
+/* An entry clipped for a reason that leaves the pmap alone (advice, inheritance) still
+ * splits the large mapping across the cut: a large mapping never spans two entries (the
+ * checker verifies it). */
+START_TEST(test_clip_demotes)
+{
+    const char *backend = vt_backends()[_i];
+    struct rig r;
+    rig_up(&r, backend, true, 0);
+    map_big(&r, r.p, VA);
+    read_all(r.p, VA);
+    ck_assert_int_eq(uvmsim_advise(r.p, VA + 2 * MB + 8 * PG, 16 * PG, UVMSIM_ADV_RANDOM), UVMSIM_OK);
+    uvmsim_pmap_stats s = pst(&r);
+    /* generic: the 2 MiB page cut twice (split at the first cut); ARM: the section */
+    ck_assert_uint_eq(s.demotions, 1);
+    VT_CHECK(r.m);
+    ck_assert_int_eq(uvmsim_inherit_set(r.p, VA + 64 * 1024 + 3 * PG, PG, UVMSIM_INHERIT_NONE), UVMSIM_OK);
+    ck_assert_uint_eq(pst(&r).demotions, strcmp(backend, "generic") == 0 ? 1 : 2);   /* ARM: a 64 KiB page */
+    VT_CHECK(r.m);
+    read_all(r.p, VA);
+    rig_down(&r);
+}
+END_TEST
+
+/* The machine's policy, the mount's overriding it both ways, and the flags' rules. */
+START_TEST(test_policy)
+{
+    const char *backend = vt_backends()[_i];
+    struct { bool machine; unsigned mflags; bool large; } cases[] = {
+        {false, 0, false},
+        {true, 0, true},
+        {false, UVMSIM_MNT_SUPERPAGES, true},
+        {true, UVMSIM_MNT_NOSUPERPAGES, false},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct rig r;
+        rig_up(&r, backend, cases[c].machine, cases[c].mflags);
+        map_big(&r, r.p, VA);
+        read_all(r.p, VA);
+        ck_assert_msg((pst(&r).large_mappings > 0) == cases[c].large, "case %zu", c);
+        rig_down(&r);
+    }
+    uvmsim_machine *m = vt_machine(0, backend);
+    uvmsim_flashdev_config fc;
+    uvmsim_flashdev_config_init(&fc);
+    uvmsim_flashdev *dev;
+    uvmsim_mount *mp;
+    ck_assert_int_eq(uvmsim_flashdev_create_file(m, &fc, img, &dev), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_mount_ext2(m, dev, "/", UVMSIM_MNT_SUPERPAGES, &mp), UVMSIM_EINVAL);
+    ck_assert_ptr_nonnull(strstr(uvmsim_fs_last_error(m), "XIP"));
+    ck_assert_int_eq(uvmsim_mount_ext2(m, dev, "/", UVMSIM_MNT_XIP | UVMSIM_MNT_SUPERPAGES | UVMSIM_MNT_NOSUPERPAGES,
+                                       &mp), UVMSIM_EINVAL);
+    ck_assert_int_eq(uvmsim_mount_ext2(m, dev, "/", UVMSIM_MNT_XIP | UVMSIM_MNT_SUPERPAGES, &mp), UVMSIM_OK);
+    ck_assert_uint_eq(uvmsim_mount_flags(mp) & UVMSIM_MNT_SUPERPAGES, UVMSIM_MNT_SUPERPAGES);
+    uvmsim_machine_destroy(m);
+}
+END_TEST
+
+/* The fault-op pager enters its large mappings unmanaged (no PV entry, as its pages);
+ * a copy-on-write store still splits them. */
+START_TEST(test_faultop_unmanaged)
+{
+    const char *backend = vt_backends()[_i];
+    struct rig r;
+    rig_up(&r, backend, true, UVMSIM_MNT_XIP_FAULTOP);
+    map_big(&r, r.p, VA);
+    read_all(r.p, VA);
+    uvmsim_pmap_stats s = pst(&r);
+    ck_assert_uint_eq(s.large_mappings, expected_large(backend));
+    ck_assert_uint_eq(s.pv_entries_device, 0);
+    VT_CHECK(r.m);
+    ck_assert_int_eq(vt_store(r.p, VA + 2 * MB + 9 * PG, 7, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(pst(&r).demotions, 1);
+    ck_assert_uint_eq(pst(&r).pv_entries_device, 0);
+    rig_down(&r);
+}
+END_TEST
+
+/* fork: the child starts with no mappings and makes its own large ones; the parent's
+ * store splits only the parent's. */
+START_TEST(test_fork)
+{
+    const char *backend = vt_backends()[_i];
+    struct rig r;
+    rig_up(&r, backend, true, 0);
+    map_big(&r, r.p, VA);
+    read_all(r.p, VA);
+    uvmsim_proc *child;
+    ck_assert_int_eq(uvmsim_proc_fork(r.p, &child), UVMSIM_OK);
+    read_all(child, VA);
+    ck_assert_uint_eq(pst(&r).large_live, 2 * expected_large(backend));
+    ck_assert_int_eq(vt_store(r.p, VA + 2 * MB + 3 * PG, 1, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(pst(&r).demotions, 1);
+    uint8_t v;
+    ck_assert_int_eq(vt_load(child, VA + 2 * MB + 3 * PG, &v, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(v, fsu_pat(2 * MB + 3 * PG, SEED));
+    VT_CHECK(r.m);
+    uvmsim_proc_exit(child);
+    rig_down(&r);
+}
+END_TEST
+
+/* At an address not congruent with the file's blocks (one page off), nothing is large:
+ * the pager's alignment check says no, and the one-page path runs. */
+START_TEST(test_not_congruent)
+{
+    const char *backend = vt_backends()[_i];
+    struct rig r;
+    rig_up(&r, backend, true, 0);
+    map_big(&r, r.p, VA + PG);
+    read_all(r.p, VA + PG);
+    ck_assert_uint_eq(pst(&r).large_mappings, 0);
+    rig_down(&r);
+}
+END_TEST
+
+int main(void)
+{
+    build_image();
+    atexit(cleanup);
+    Suite *s = suite_create("superpages");
+    TCase *tc = tcase_create("image");
+    tcase_add_test(tc, test_image_is_aligned);
+    suite_add_tcase(s, tc);
+    vt_tcase_each_backend(s, "reads", test_reads_on_off);
+    vt_tcase_each_backend(s, "cow", test_demote_cow);
+    vt_tcase_each_backend(s, "protect-unmap", test_demote_protect_unmap);
+    vt_tcase_each_backend(s, "clip", test_clip_demotes);
+    vt_tcase_each_backend(s, "policy", test_policy);
+    vt_tcase_each_backend(s, "faultop", test_faultop_unmanaged);
+    vt_tcase_each_backend(s, "fork", test_fork);
+    vt_tcase_each_backend(s, "not-congruent", test_not_congruent);
+    return vt_run(s);
+}
