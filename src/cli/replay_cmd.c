@@ -415,7 +415,7 @@ static void collect(struct rp_run *run, struct rp_report *rep)
     uvmsim_vm_stats_get(run->m, &rep->vs);
     uvmsim_pmap_stats_get(run->m, &rep->ps);
     uvmsim_ram_stats_get(run->m, &rep->ram);
-    rep->split = run->a->cfg.tlb.split;
+    rep->split = uvmsim_machine_config_get(run->m)->tlb.split;   /* ARM: the SA-1100 split TLBs by default */
 }
 
 static uint64_t tlb_hits(const struct rp_report *r)
@@ -470,6 +470,11 @@ static void print_json(struct rp_run *run, const struct rp_report *r, FILE *out)
     tj_u64(&j, "malformed", r->rs.malformed);
     tj_u64(&j, "accesses", r->rs.accesses);
     tj_u64(&j, "split_records", r->rs.split_records);
+    tj_obj(&j, "bytes");
+    tj_u64(&j, "fetched", r->vs.bytes_fetched);
+    tj_u64(&j, "loaded", r->vs.bytes_loaded);
+    tj_u64(&j, "stored", r->vs.bytes_stored);
+    tj_end(&j);
     tj_obj(&j, "faults");
     for (int c = 0; c < UVMSIM_FAULT_NCLASSES; c++)
         tj_u64(&j, uvmsim_fault_class_name((uvmsim_fault_class)c), r->vs.faults[c]);

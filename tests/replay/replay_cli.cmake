@@ -1,8 +1,8 @@
 # replay/cli: `uvmsim replay` end to end — usage errors with the option and value named,
 # input errors as FILE:LINE, --lenient, standard input (plain and gzip), --image none,
 # JSON/CSV/table output and the keys the issue names, --trace, and with the build's
-# busybox data: the default run, --procs 8 under XIP and copy, and that --no-fast-path
-# changes no number.
+# busybox data: the default run, --procs 8 under XIP and copy, that --no-fast-path
+# changes no number, and --superpages on against off on the aligned image.
 #   cmake -DUVMSIM=uvmsim -DSRC=source-dir -DWORK=scratch -DBUILT=0|1 -DREPLAY_DIR=dir
 #         [-DPYTHON3=python3] -P replay_cli.cmake
 
@@ -56,7 +56,7 @@ endfunction()
 set(KEYS records skipped_lines accesses faults/upper-direct faults/upper-promote faults/lower-direct
     faults/lower-promote faults/zero-fill faults/error faults/total tlb/hits tlb/misses ram_pages/anon
     ram_pages/object ram_pages/ptp pv_entries pv_entries_device auto_regions io_requests bytes_copied
-    seconds records_per_second)
+    seconds records_per_second superpages large_mappings demotions tlb_reach bytes/fetched)
 
 # --- help and usage errors ---
 run(help 0 ARGS replay --help)
@@ -174,6 +174,61 @@ string(REGEX REPLACE "\"seconds\":.*" "" fastn "${fast_out}")
 string(REGEX REPLACE "\"seconds\":.*" "" slown "${slow_out}")
 if(NOT fastn STREQUAL slown)
   message(SEND_ERROR "--no-fast-path changed a number:\n${fast_out}\n${slow_out}")
+endif()
+# --- superpages (docs/superpages.md) ---
+run(spbad 2 ARGS replay --image none --superpages maybe ${SMALL})
+has(spbad spbad_err "--superpages")
+has(spbad spbad_err "maybe")
+run(spdef 0 ARGS replay --superpages on --json)
+has(spdef spdef_out "\"image\": \"${REPLAY_DIR}/busybox-aligned.img\"")
+has(spdef spdef_out "\"superpages\": \"on\"")
+# on against off, on the aligned image, per backend: the same program, records, bytes and
+# kinds of fault; under XIP on ARM large mappings and fewer I-TLB misses (fewer
+# lower-direct faults: a large page maps what several one-page faults did); generic has
+# no 2 MiB page inside busybox's text (its entries are smaller), so nothing changes there.
+set(AIMG --image ${REPLAY_DIR}/busybox-aligned.img --program /bin/busybox)
+foreach(be armv5 fass generic)
+  foreach(tr ls sort)
+    run(sp_${be}_${tr}_off 0 ARGS replay ${AIMG} --pmap ${be} --tlb 32/full/fifo/split --superpages off --json
+        ${REPLAY_DIR}/traces/${tr}.trace)
+    run(sp_${be}_${tr}_on 0 ARGS replay ${AIMG} --pmap ${be} --tlb 32/full/fifo/split --superpages on --json
+        ${REPLAY_DIR}/traces/${tr}.trace)
+    if(PYTHON3)
+      file(WRITE ${WORK}/sp_off.json "${sp_${be}_${tr}_off_out}")
+      file(WRITE ${WORK}/sp_on.json "${sp_${be}_${tr}_on_out}")
+      execute_process(COMMAND ${PYTHON3} -c "
+import json, sys
+off = json.load(open(sys.argv[1])); on = json.load(open(sys.argv[2])); be = sys.argv[3]
+bad = []
+for k in ('records', 'accesses', 'bytes', 'bytes_copied', 'io_requests'):
+    if on[k] != off[k]: bad.append('%s differs: %s vs %s' % (k, on[k], off[k]))
+for c, n in off['faults'].items():
+    if c in ('lower-direct', 'total'): continue
+    if on['faults'][c] != n: bad.append('faults/%s differs' % c)
+if on['faults']['error'] != 0: bad.append('error faults')
+if off['large_mappings'] != 0: bad.append('large mappings with superpages off')
+if be == 'generic':
+    if on['large_mappings'] != 0 or on['tlb'] != off['tlb'] or on['faults'] != off['faults']:
+        bad.append('generic: something changed')
+else:
+    if on['large_mappings'] <= 0: bad.append('no large mapping')
+    if on['tlb']['itlb']['misses'] >= off['tlb']['itlb']['misses']: bad.append('I-TLB misses not fewer')
+    if on['faults']['lower-direct'] > off['faults']['lower-direct']: bad.append('more lower-direct faults')
+    if on['tlb_reach'] <= off['tlb_reach']: bad.append('TLB reach not larger')
+if bad: sys.exit(be + ': ' + '; '.join(bad))
+" ${WORK}/sp_off.json ${WORK}/sp_on.json ${be} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+      if(NOT rc EQUAL 0)
+        message(SEND_ERROR "superpages on/off, ${be}, ${tr}.trace: ${out}")
+      endif()
+    endif()
+  endforeach()
+endforeach()
+run(spfast 0 ARGS replay --superpages on --pmap fass --procs 2 --json ${REPLAY_DIR}/traces/sh.trace)
+run(spslow 0 ARGS replay --superpages on --pmap fass --procs 2 --no-fast-path --json ${REPLAY_DIR}/traces/sh.trace)
+string(REGEX REPLACE "\"seconds\":.*" "" spfastn "${spfast_out}")
+string(REGEX REPLACE "\"seconds\":.*" "" spslown "${spslow_out}")
+if(NOT spfastn STREQUAL spslown)
+  message(SEND_ERROR "--no-fast-path changed a number with superpages on:\n${spfast_out}\n${spslow_out}")
 endif()
 run(noexec 2 ARGS replay --image ${REPLAY_DIR}/busybox.img --program /bin/nothere ${SMALL})
 has(noexec noexec_err "uvmsim replay: exec /bin/nothere from ${REPLAY_DIR}/busybox.img:")

@@ -5,9 +5,14 @@
  * replacement, power-of-two and other set counts, fully associative, none), with two
  * processes of a real program interleaved and the things that must invalidate what the
  * fast path remembers happening in between: fork (write protection), unmap and refault,
- * protect, a process exiting, a context switch. */
+ * protect, a process exiting, a context switch.  With superpages on, the fetches run
+ * over a file mapped from an image aligned for large pages, so the TLBs hold entries of
+ * mixed sizes, and copy-on-write stores, protects and unmaps of part of them demote
+ * large mappings between turns. */
+#include "../fs/fs_testutil.h"
 #include "replay_testutil.h"
 #include "uvmsim/builtin.h"
+#include "uvmsim/fs.h"
 
 struct shape {
     const char *name;
@@ -180,6 +185,139 @@ START_TEST(test_side_effects)
 }
 END_TEST
 
+/* ---- superpages: the same counters with entries of mixed sizes ---- */
+
+#define SP_VA 0x30000000ull           /* 2 MiB aligned; clear of the trace's areas when folded */
+#define SP_LEN (4ull << 20)
+static char sp_dir[256], sp_img[300];
+
+static void sp_build_image(void)
+{
+    char src[300], p[400], err[1024];
+    uint64_t b0;
+    snprintf(sp_dir, sizeof sp_dir, "fastpath-sp-%d", (int)getpid());
+    fsu_rmtree(sp_dir);
+    if (mkdir(sp_dir, 0755) != 0 || mkdir(fsu_path(src, sizeof src, "%s/src", sp_dir), 0755) != 0 ||
+        fsu_write_at(fsu_path(p, sizeof p, "%s/big", src), 0, SP_LEN, 5) != 0) {
+        fprintf(stderr, "set-up failed in %s\n", sp_dir);
+        exit(1);
+    }
+    snprintf(sp_img, sizeof sp_img, "%s/aligned.img", sp_dir);
+    if (!fsu_mkimage_aligned(src, sp_img, "12M", "/big", &b0, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
+}
+
+static void sp_cleanup(void) { fsu_rmtree(sp_dir); }
+
+static void sp_map(uvmsim_proc *p, uvmsim_vnode *vp)
+{
+    uvmsim_map_args a;
+    uvmsim_map_args_init(&a);
+    a.addr = SP_VA;
+    a.size = SP_LEN;
+    a.prot = UVMSIM_PROT_ALL;
+    a.flags = UVMSIM_MAP_PRIVATE | UVMSIM_MAP_FIXED;
+    a.vnode = vp;
+    ck_assert_int_eq(uvmsim_map(p, &a, NULL), UVMSIM_OK);
+}
+
+static void run_sp(const char *backend, const struct shape *sh, bool fast, uint64_t seed, struct rt_counters *out)
+{
+    uvmsim_machine_config c;
+    uvmsim_machine_config_init(&c);
+    c.ram_size = 64u << 20;
+    c.pmap = backend;
+    c.tlb = sh->tlb;
+    c.seed = seed;
+    c.superpages = true;
+    uvmsim_machine *m;
+    ck_assert_int_eq(uvmsim_machine_create(&c, &m), UVMSIM_OK);
+    uvmsim_pmap_set_fast_path(m, fast);
+    uvmsim_flashdev_config fc;
+    uvmsim_flashdev_config_init(&fc);
+    uvmsim_flashdev *dev;
+    uvmsim_mount *mp;
+    uvmsim_vnode *vp;
+    ck_assert_int_eq(uvmsim_flashdev_create_file(m, &fc, sp_img, &dev), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_mount_ext2(m, dev, "/", UVMSIM_MNT_XIP, &mp), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_namei(m, "/big", &vp), UVMSIM_OK);
+    uvmsim_proc *p[2];
+    uvmsim_replayer *r[2];
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(uvmsim_proc_create(m, &p[i]), UVMSIM_OK);
+        sp_map(p[i], vp);
+        ck_assert_int_eq(uvmsim_replay_open(p[i], NULL, &r[i]), UVMSIM_OK);
+    }
+    size_t len[2];
+    char *text[2];
+    unsigned nrec = rt_memcheck() ? 3000 : 12000;
+    text[0] = rt_random_trace(seed, nrec, SP_VA, (unsigned)(SP_LEN / 4096), &len[0]);
+    text[1] = rt_random_trace(seed + 100, nrec, SP_VA, (unsigned)(SP_LEN / 4096), &len[1]);
+    size_t pos[2] = {0, 0};
+    uvmsim_proc *child = NULL;
+    uint8_t b = 9;
+    for (unsigned turn = 0; pos[0] < len[0] || pos[1] < len[1]; turn++) {
+        int i = (int)(turn % 2);
+        if (pos[i] < len[i]) {
+            size_t used;
+            int err = uvmsim_replay_feed(r[i], text[i] + pos[i], len[i] - pos[i], CHUNK, true, &used);
+            ck_assert_msg(err == UVMSIM_OK, "%s %s: %s", backend, sh->name, uvmsim_replay_error(r[i]));
+            pos[i] += used;
+        }
+        switch (turn) {
+        case 4:   /* a copy-on-write store into a large page */
+            ck_assert_int_eq(uvmsim_access_mem(p[0], SP_VA + (3u << 20) + 4096 * 5 + 1, UVMSIM_ACCESS_STORE, &b, 1,
+                                               NULL, NULL), UVMSIM_OK);
+            break;
+        case 6:   /* a fork: the parent's mappings are write-protected, large ones whole */
+            ck_assert_int_eq(uvmsim_proc_fork(p[1], &child), UVMSIM_OK);
+            break;
+        case 8:   /* protect part of a large page and back */
+            ck_assert_int_eq(uvmsim_protect(p[1], SP_VA + (2u << 20) + 0x30000, 4096, UVMSIM_PROT_READ), UVMSIM_OK);
+            ck_assert_int_eq(uvmsim_protect(p[1], SP_VA + (2u << 20) + 0x30000, 4096, UVMSIM_PROT_ALL), UVMSIM_OK);
+            break;
+        case 10:  /* unmap a page of one and map it again */
+            ck_assert_int_eq(uvmsim_unmap(p[0], SP_VA + (1u << 20) + 0x20000, 4096), UVMSIM_OK);
+            break;
+        case 12:
+            uvmsim_proc_exit(child);
+            child = NULL;
+            break;
+        default:
+            break;
+        }
+    }
+    rt_counters(m, r, 2, out);
+    for (int i = 0; i < 2; i++)
+        uvmsim_replay_close(r[i]);
+    VT_CHECK(m);
+    uvmsim_vnode_rele(vp);
+    uvmsim_machine_destroy(m);
+    free(text[0]);
+    free(text[1]);
+}
+
+START_TEST(test_same_counters_superpages)
+{
+    const char *backend = vt_backends()[_i];
+    static const unsigned pick[] = {0, 1, 2, 3};     /* 64/4/lru, 32/full/fifo/split, 24/2/random, 8/2/lru/split */
+    for (unsigned k = 0; k < sizeof pick / sizeof pick[0]; k++) {
+        const struct shape *sh = &shapes[pick[k]];
+        struct rt_counters with, without;
+        run_sp(backend, sh, true, 7 + k, &with);
+        run_sp(backend, sh, false, 7 + k, &without);
+        char why[160];
+        const char *d = rt_counters_diff(&with, &without, why, sizeof why);
+        ck_assert_msg(d == NULL, "%s, TLB %s, superpages: with and without the fast path: %s", backend, sh->name, d);
+        ck_assert_uint_gt(with.pmap.large_mappings, 0);
+        ck_assert_uint_gt(with.pmap.demotions, 0);
+        ck_assert_uint_gt(with.pmap.itlb.large_hits + with.pmap.dtlb.large_hits, 100);
+    }
+}
+END_TEST
+
 /* The switch itself: on by default, off and on again. */
 START_TEST(test_switch)
 {
@@ -197,8 +335,11 @@ END_TEST
 
 int main(void)
 {
+    sp_build_image();
+    atexit(sp_cleanup);
     Suite *s = suite_create("fastpath");
     vt_tcase_each_backend(s, "same-counters", test_same_counters);
+    vt_tcase_each_backend(s, "same-counters-superpages", test_same_counters_superpages);
     vt_tcase_each_backend(s, "side-effects", test_side_effects);
     vt_tcase_each_backend(s, "switch", test_switch);
     return vt_run(s);
