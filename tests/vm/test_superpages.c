@@ -157,7 +157,9 @@ START_TEST(test_reads_on_off)
     ck_assert_uint_lt(sn.dtlb.misses, so.dtlb.misses);
     ck_assert_uint_lt(sn.pv_entries, so.pv_entries);
     ck_assert_uint_gt(sn.tlb_reach, so.tlb_reach);
-    ck_assert_uint_lt(sn.ptp_pages, so.ptp_pages);         /* no leaf / coarse table under a large page */
+    /* no table under a large page: generic saves the leaf table of the 2 MiB page; ARM
+     * the coarse tables of the three sections, less the section shadow page */
+    ck_assert_uint_eq(so.ptp_pages - sn.ptp_pages, strcmp(backend, "generic") == 0 ? 1 : 3 - 1);
     /* a second pass: every page still reads right, and hits the large entries */
     uint64_t h0 = sn.dtlb.large_hits;
     read_all(on.p, VA);
