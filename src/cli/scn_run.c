@@ -95,6 +95,8 @@ static void describe_outcome(struct sbuf *b, const uvmsim_fault_outcome *o)
                      o->pages_allocated == 1 ? "" : "s", (unsigned long long)o->bytes_copied, o->io_requests);
     if (o->neighbours_mapped)
         uvmsim_sb_printf(b, ", %u neighbour%s mapped", o->neighbours_mapped, o->neighbours_mapped == 1 ? "" : "s");
+    if (o->large_bytes)
+        uvmsim_sb_printf(b, ", in a %llu KiB large page", (unsigned long long)(o->large_bytes >> 10));
 }
 
 static void describe_entry(struct sbuf *b, const uvmsim_entry_info *e)

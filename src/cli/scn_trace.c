@@ -103,6 +103,9 @@ static void narrate_outcome(FILE *out, const uvmsim_fault_outcome *o, uint64_t p
     if (o->neighbours_mapped)
         fprintf(out, "; %u resident neighbour%s mapped too (fault-ahead)", o->neighbours_mapped,
                 o->neighbours_mapped == 1 ? "" : "s");
+    if (o->large_bytes)
+        fprintf(out, "; the whole %llu KiB around it is mapped by one large page (one TLB entry)",
+                (unsigned long long)(o->large_bytes >> 10));
     fprintf(out, "\n");
 }
 

@@ -63,7 +63,7 @@ has(badtrace badtrace_err "uvmsim run: --trace ${WORK}/no/such/dir/t.jsonl: cann
 
 # --- scenarios: examples, stdin, failures, parse errors ---
 foreach(ex cow-fork xip-vs-copy-exec xip-hole protect-down fass-domain-recycle shared-anon wire sysv-shm read-ubc
-           xip-faultop-stale sparse-1tib)
+           xip-faultop-stale sparse-1tib superpages-arm)
   if(ex STREQUAL "fass-domain-recycle")
     run(help_run 0 ARGS run --help)
     execute_process(COMMAND ${UVMSIM} matrix --backend fass --only backing=anon-private --only access=load --only prot=none

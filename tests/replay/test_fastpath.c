@@ -336,11 +336,12 @@ END_TEST
 int main(void)
 {
     sp_build_image();
-    atexit(sp_cleanup);
     Suite *s = suite_create("fastpath");
     vt_tcase_each_backend(s, "same-counters", test_same_counters);
     vt_tcase_each_backend(s, "same-counters-superpages", test_same_counters_superpages);
     vt_tcase_each_backend(s, "side-effects", test_side_effects);
     vt_tcase_each_backend(s, "switch", test_switch);
-    return vt_run(s);
+    int rc = vt_run(s);        /* (not atexit: Check's forked test processes exit too) */
+    sp_cleanup();
+    return rc;
 }

@@ -354,7 +354,6 @@ END_TEST
 int main(void)
 {
     build_image();
-    atexit(cleanup);
     Suite *s = suite_create("superpages");
     TCase *tc = tcase_create("image");
     tcase_add_test(tc, test_image_is_aligned);
@@ -367,5 +366,7 @@ int main(void)
     vt_tcase_each_backend(s, "faultop", test_faultop_unmanaged);
     vt_tcase_each_backend(s, "fork", test_fork);
     vt_tcase_each_backend(s, "not-congruent", test_not_congruent);
-    return vt_run(s);
+    int rc = vt_run(s);        /* (not atexit: Check's forked test processes exit too) */
+    cleanup();
+    return rc;
 }
