@@ -570,6 +570,8 @@ static void print_csv(struct rp_run *run, const struct rp_report *r, FILE *out)
     ROW("bytes_copied", r->vs.bytes_copied);
     ROW("switches", r->ps.activations);
     ROW("tlb_flushes", r->ps.tlb_flushes);
+    ROW("procs", run->a->procs);
+    ROW("page_size", uvmsim_page_size(run->m));
 #undef ROW
     fprintf(out, "seconds,%.6f\nrecords_per_second,%.0f\n", run->seconds,
             run->seconds > 0 ? (double)r->rs.records / run->seconds : 0.0);
