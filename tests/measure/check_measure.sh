@@ -87,7 +87,7 @@ file == "ram_procs" {
 }
 file == "crunch" {
     key = $1 SUBSEP $2 SUBSEP $3
-    seen_cr[key]++; crec[key] = $7; canon[key] = $8; cpc[key] = $9; cused[key] = $12; files[$1] = $4; bytes[$1] = $5
+    seen_cr[key]++; crec[key] = $7; canon[key] = $8; cpc[key] = $9; cused[key] = $12; cio[key] = $18; files[$1] = $4; bytes[$1] = $5
     eq($8 + $9 + $10 + $11, $12, "crunch " $1 " " $2 ": the parts against in use")
     eq($19, 0, "crunch " $1 " " $2 ": auto_exec")
     if ($2 != "copy") { eq($9, 0, "crunch " $1 " " $2 ": page cache under XIP"); eq($17, 0, "crunch " $1 " " $2 ": I/O under XIP") }
@@ -142,6 +142,7 @@ END {
         eq(anon["xip", n], anon["copy", n], "ram_procs " n ": anon under xip and copy")
         eq(anon["xip", n], anon["xip-faultop", n], "ram_procs " n ": anon under xip and fault-op")
         eq(ptp["xip", n], ptp["copy", n], "ram_procs " n ": page tables under xip and copy")
+        eq(ptp["xip", n], ptp["xip-faultop", n], "ram_procs " n ": page tables under xip and fault-op")
         eq(pvd["xip-faultop", n], 0, "ram_procs " n ": PV entries on NOR under fault-op")
         if (pvd["xip", n] == 0) bad("ram_procs " n ": no PV entries on NOR under xip")
         if (j > 1) for (i = 1; i <= 3; i++) if (used[M[i], n] <= used[M[i], N[j - 1]]) bad("ram_procs " M[i] ": RAM does not grow from " N[j - 1] " to " n " processes")
@@ -158,6 +159,7 @@ END {
         eq(cused["crunched", "xip", n], cused["separate", "xip", n], "crunch xip " n ": RAM of the layouts")
         eq(cused["crunched", "xip-faultop", n], cused["separate", "xip-faultop", n], "crunch fault-op " n ": RAM of the layouts")
         if (!(cpc["separate", "copy", n] > cpc["crunched", "copy", n])) bad("crunch copy " n ": separate page cache " cpc["separate", "copy", n] " not above crunched " cpc["crunched", "copy", n])
+        if (!(cio["separate", "copy", n] > cio["crunched", "copy", n])) bad("crunch copy " n ": separate I/O bytes " cio["separate", "copy", n] " not above crunched " cio["crunched", "copy", n])
     }
     eq(files["crunched"], 1, "crunch: program files of the crunched layout")
     eq(files["separate"], napp, "crunch: program files of the separate layout")
@@ -169,6 +171,7 @@ END {
         eq(fcopied[a, "xip"], fcopied[a, "copy"], "faults " a ": bytes copied by promotion, xip and copy")
         eq(fcopied[a, "xip"], fcopied[a, "xip-faultop"], "faults " a ": bytes copied by promotion, xip and fault-op")
         eq(fanon[a, "xip"], fanon[a, "copy"], "faults " a ": anon pages, xip and copy")
+        eq(fanon[a, "xip"], fanon[a, "xip-faultop"], "faults " a ": anon pages, xip and fault-op")
         if (!(fld[a, "copy"] > fld[a, "xip"])) bad("faults " a ": copy takes no more lower-direct faults than xip")
     }
     split("zero-fill anon,upper-promote anon,upper-direct anon,lower-direct xip,lower-direct xip-faultop,lower-direct copy,lower-promote xip,lower-promote xip-faultop,lower-promote copy", FC, ",")
