@@ -52,6 +52,21 @@ typedef struct uvmsim_pmap_stats {
     uint64_t cache_page_ops;      /* ARM: page-sized cache cleans/flushes done by remove/protect */
     /* generic backend (zero elsewhere) */
     uint64_t asid_rollovers;      /* ASID space exhausted: generation bumped, TLBs flushed */
+    /* register writes of a context switch (priced by include/uvmsim/cost.h) */
+    uint64_t ttb_writes;          /* armv5: translation table base loads */
+    uint64_t dacr_writes;         /* fass: domain access control register writes */
+    uint64_t pid_writes;          /* fass: FCSE PID register writes */
+    /* fass shared domains (uvmsim_pmap_fass_set_sharing; zero when off) */
+    uint64_t shared_domain_hits;  /* TLB hits on entries tagged with a shared domain */
+    uint64_t shared_domain_fills; /* TLB fills through a shared CPD entry */
+    uint64_t share_groups_made;   /* shared regions formed (2 sharers at one 1 MiB) */
+    uint64_t share_joins;         /* address spaces that joined a shared region */
+    uint64_t share_leaves;        /* ... that left one (write, unmap, protect, divergence, exit) */
+    uint64_t share_updates;       /* shared-table entries added or removed */
+    uint64_t share_fallbacks;     /* a sharer's own page missing from the shared table: its
+                                     private first-level entry loaded instead */
+    uint64_t shared_regions;      /* shared regions live now */
+    uint64_t placements;          /* fass least-contention placement: mmap areas placed */
 } uvmsim_pmap_stats;
 
 UVMSIM_API void uvmsim_pmap_stats_get(const uvmsim_machine *m, uvmsim_pmap_stats *out);

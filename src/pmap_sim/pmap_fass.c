@@ -481,6 +481,8 @@ static void fass_activate(struct pmap *pm)
     struct fass_domain *d = &f->dom[fp->domain];
     f->dacr = dacr_for(fp->domain);
     f->pid_reg = pm_slot(pm);
+    pmm->st.dacr_writes++;
+    pmm->st.pid_writes++;
     d->dirty = true;
     d->last_active = ++f->clock;
     uvmsim_arm_event(pmm, pm->pid, "switch", (vaddr_t)f->pid_reg << ARM_FCSE_SHIFT, (uint64_t)fp->domain,
