@@ -5,6 +5,7 @@
 #include <string.h>
 #include "uvmsim/uvmsim.h"
 #include "uvmsim/switchbench.h"
+#include "uvmsim/cost.h"
 
 #define SB_PG        4096u
 #define SB_TEXT_OFF  0x8000ull
@@ -126,6 +127,7 @@ int uvmsim_switchbench_run(const uvmsim_switchbench_config *c, uvmsim_switchbenc
                                 (s0.itlb.asid_flushes + s0.dtlb.asid_flushes);
         r->tlb_single_invalidations = (s1.itlb.single_invalidations + s1.dtlb.single_invalidations) -
                                       (s0.itlb.single_invalidations + s0.dtlb.single_invalidations);
+        uvmsim_pmap_stats_delta(&s0, &s1, &r->delta);
         r->accesses = v1.accesses - v0.accesses;
         r->faults = v1.faults_total - v0.faults_total;
     }
