@@ -78,6 +78,20 @@ UVMSIM_API void uvmsim_pmap_stats_get(const uvmsim_machine *m, uvmsim_pmap_stats
  * UVMSIM_EINVAL for an unknown name or a machine whose backend is not "fass". */
 UVMSIM_API int uvmsim_pmap_fass_set_policy(uvmsim_machine *m, const char *domain_policy,
                                            const char *pid_policy);
+/* FASS shared domains (off by default): address spaces that map the same pages at the same
+ * virtual address (the same object there: XIP text of one binary) share a domain and a
+ * table for that 1 MiB region, so a TLB entry filled by one serves all of them; a sharer
+ * whose page there changes (a write's copy, an unmap, a protect, another page) leaves.
+ * Off dissolves every shared region.  UVMSIM_EINVAL on a machine whose backend is not
+ * "fass".  docs/fass.md says when regions form and what each rule costs. */
+UVMSIM_API int uvmsim_pmap_fass_set_sharing(uvmsim_machine *m, bool on);
+UVMSIM_API bool uvmsim_pmap_fass_sharing(const uvmsim_machine *m);
+/* FASS least-contention placement (off by default): a mapping without a fixed address goes
+ * into a 1 MiB region its process already uses when it fits there, else into the free
+ * region the fewest other address spaces use (ties: the fewest CPD collisions seen there,
+ * then the lowest address).  UVMSIM_EINVAL when the backend is not "fass". */
+UVMSIM_API int uvmsim_pmap_fass_set_placement(uvmsim_machine *m, bool on);
+UVMSIM_API bool uvmsim_pmap_fass_placement(const uvmsim_machine *m);
 /* NULL-terminated policy names of one kind ("domain" or "pid"); NULL for another kind. */
 UVMSIM_API const char *const *uvmsim_pmap_fass_policies(const char *kind);
 

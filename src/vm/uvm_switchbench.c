@@ -95,6 +95,8 @@ int uvmsim_switchbench_run(const uvmsim_switchbench_config *c, uvmsim_switchbenc
         return err;
     if (c->domain_policy != NULL || c->pid_policy != NULL)
         err = uvmsim_pmap_fass_set_policy(m, c->domain_policy, c->pid_policy);
+    if (err == UVMSIM_OK && c->share_domains)
+        err = uvmsim_pmap_fass_set_sharing(m, true);
     uvmsim_proc *procs[UVMSIM_SWITCHBENCH_MAX_PROCS];
     for (unsigned i = 0; i < c->procs && err == UVMSIM_OK; i++)
         err = setup_proc(m, c, i, &procs[i]);
