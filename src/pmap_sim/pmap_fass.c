@@ -340,10 +340,17 @@ static bool tables_agree(const uint8_t *a, const uint8_t *b)
     return true;
 }
 
+/* The active pmap's sharing changed: its DACR again, and a shared region it now runs in
+ * is dirty from here on (its TLB entries can be filled at once). */
 static void dacr_refresh(struct pmap_machine *pmm)
 {
-    if (pmm->active != NULL)
-        FM(pmm)->dacr = dacr_of(FM(pmm), pmm->active);
+    struct fass_machine *f = FM(pmm);
+    if (pmm->active == NULL)
+        return;
+    f->dacr = dacr_of(f, pmm->active);
+    for (unsigned d = FASS_KERNEL_DOMAINS; d < ARM_NDOMAINS && f->nshares > 0; d++)
+        if (share_member(f->dom[d].share, pmm->active))
+            f->dom[d].dirty = true;
 }
 
 /* Which entries every member maps identically: keep[i]. */
