@@ -74,7 +74,7 @@ UVMSIM_API void uvmsim_pmap_stats_get(const uvmsim_machine *m, uvmsim_pmap_stats
  *   domain_policy (which domain to recycle when all are taken): "clean-fewest" (default:
  *     a clean domain first, then the fewest CPD entries), "fewest", "clean-lru", "lru";
  *   pid_policy (FCSE slot for a program mapped below 32 MiB): "round-robin" (default),
- *     "least-used".
+ *     "least-used", "none" (PID 0 for all: no relocation, identical MVAs).
  * UVMSIM_EINVAL for an unknown name or a machine whose backend is not "fass". */
 UVMSIM_API int uvmsim_pmap_fass_set_policy(uvmsim_machine *m, const char *domain_policy,
                                            const char *pid_policy);

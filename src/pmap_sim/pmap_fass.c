@@ -232,11 +232,18 @@ static unsigned pid_least_used(struct fass_machine *f, const struct pmap *pm)
     return best;
 }
 
+/* No relocation at all: every program linked low shares PID 0 (and so its MVAs). */
+static unsigned pid_none(struct fass_machine *f, const struct pmap *pm)
+{
+    return 0;
+}
+
 static const struct fass_pid_policy pid_policies[] = {
     {"round-robin", pid_round_robin},     /* the seed's current allocator */
     {"least-used", pid_least_used},
+    {"none", pid_none},
 };
-static const char *const pid_policy_names[] = {"round-robin", "least-used", NULL};
+static const char *const pid_policy_names[] = {"round-robin", "least-used", "none", NULL};
 
 /* ---- CPD ---- */
 
