@@ -985,6 +985,84 @@ static bool fass_fast_setup(struct pmap *pm, struct pmap_fast *f)
     return true;
 }
 
+/* ---- least-contention placement (seed 004, 1a) ---- */
+
+/* pm may not use its own slot's range above 32 MiB (it would alias its relocated low
+ * region), nor the first 32 MiB (relocated, not a place for run-time bindings). */
+static bool place_ok(const struct pmap *pm, vaddr_t s, vaddr_t e)
+{
+    if (s < ARM_FCSE_SIZE || e > ARM_VA_END)
+        return false;
+    int slot = FP(pm)->slot;
+    vaddr_t hs = (vaddr_t)(slot > 0 ? slot : 0) << ARM_FCSE_SHIFT;
+    return slot <= 0 || e <= hs || s >= hs + ARM_FCSE_SIZE;
+}
+
+/* 1. A 1 MiB region pm already uses (a first-level entry of its own) with room: the
+ *    lowest free page-aligned start in it.
+ * 2. Else the 1 MiB-aligned free range whose regions the fewest other address spaces use
+ *    (their first-level entries, at the MVAs they occupy), then the fewest CPD collisions
+ *    seen there, then the lowest. */
+static bool fass_place(struct pmap *pm, vaddr_t lo, vaddr_t hi, uint64_t size,
+                       bool (*is_free)(void *arg, vaddr_t s, vaddr_t e), void *arg, vaddr_t *va)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    struct fass_machine *f = FM(pmm);
+    if (!f->placing)
+        return false;
+    if (hi > ARM_VA_END)
+        hi = ARM_VA_END;
+    if (size <= ARM_SECTION_SIZE) {
+        const struct arm_l1 *l1 = &FP(pm)->l1;
+        for (unsigned idx = uvmsim_arm_l1_next(l1, (unsigned)(lo >> ARM_SECTION_SHIFT)); idx < ARM_L1_ENTRIES;
+             idx = uvmsim_arm_l1_next(l1, idx + 1)) {
+            vaddr_t base = (vaddr_t)idx << ARM_SECTION_SHIFT;
+            for (vaddr_t s = base < lo ? lo : base; s + size <= base + ARM_SECTION_SIZE && s + size <= hi;
+                 s += ARM_PAGE_SIZE) {
+                if (place_ok(pm, s, s + size) && is_free(arg, s, s + size)) {
+                    *va = s;
+                    return true;
+                }
+            }
+        }
+    }
+    uint16_t *users = calloc(ARM_L1_ENTRIES, sizeof(*users));
+    if (users == NULL)
+        return false;
+    for (const struct pmap *q = pmm->pmaps; q != NULL; q = q->pm_next) {
+        if (q == pm || FP(q) == NULL)
+            continue;
+        for (unsigned idx = uvmsim_arm_l1_next(&FP(q)->l1, 0); idx < ARM_L1_ENTRIES;
+             idx = uvmsim_arm_l1_next(&FP(q)->l1, idx + 1))
+            users[pm_mva(q, (vaddr_t)idx << ARM_SECTION_SHIFT) >> ARM_SECTION_SHIFT]++;
+    }
+    uint64_t nreg = (size + ARM_SECTION_SIZE - 1) >> ARM_SECTION_SHIFT;
+    uint64_t best_u = UINT64_MAX, best_c = UINT64_MAX;
+    vaddr_t best = 0;
+    for (vaddr_t b = (lo + ARM_SECTION_SIZE - 1) & ~(vaddr_t)(ARM_SECTION_SIZE - 1); b + size <= hi && b + size > b;
+         b += ARM_SECTION_SIZE) {
+        if (!place_ok(pm, b, b + size) || !is_free(arg, b, b + size))
+            continue;
+        uint64_t u = 0, c = 0;
+        for (uint64_t k = 0; k < nreg; k++) {
+            u += users[(b >> ARM_SECTION_SHIFT) + k];
+            c += f->collisions[(b >> ARM_SECTION_SHIFT) + k];
+        }
+        if (u < best_u || (u == best_u && c < best_c)) {
+            best_u = u;
+            best_c = c;
+            best = b;
+            if (u == 0 && c == 0)
+                break;
+        }
+    }
+    free(users);
+    if (best_u == UINT64_MAX)
+        return false;
+    *va = best;
+    return true;
+}
+
 /* ---- checker ---- */
 
 static int cfail(char *msg, size_t len, const char *fmt, long long a, long long b, long long c)
@@ -1217,6 +1295,7 @@ const struct pmap_ops uvmsim_pmap_fass_ops = {
     .activate = fass_activate,
     .translate = fass_translate,
     .fast_setup = fass_fast_setup,
+    .place = fass_place,
     .check = fass_check,
     .stats = fass_stats,
 };

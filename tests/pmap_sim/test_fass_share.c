@@ -270,6 +270,51 @@ START_TEST(test_low_relocated_not_shared)
 }
 END_TEST
 
+/* Least-contention placement: a second mapping goes into the region its process already
+ * uses, another process's mapping into a region nobody uses, so the two never collide
+ * in the CPD; without it both get the first fit at the same address and collide at every
+ * switch. */
+START_TEST(test_placement)
+{
+    for (int on = 0; on < 2; on++) {
+        uvmsim_machine *m = vt_machine(16u << 20, "fass");
+        ck_assert_int_eq(uvmsim_pmap_fass_set_placement(m, on), UVMSIM_OK);
+        ck_assert(uvmsim_pmap_fass_placement(m) == on);
+        uvmsim_proc *a, *b;
+        ck_assert_int_eq(uvmsim_proc_create(m, &a), UVMSIM_OK);
+        ck_assert_int_eq(uvmsim_proc_create(m, &b), UVMSIM_OK);
+        uvmsim_vaddr_t va = vt_map_anon(a, 0, 4 * PG, RW, false);
+        store(a, va, 1);
+        uvmsim_vaddr_t va2 = vt_map_anon(a, 0, PG, RW, false);
+        store(a, va2, 2);
+        uvmsim_vaddr_t vb = vt_map_anon(b, 0, 4 * PG, RW, false);
+        store(b, vb, 3);
+        ck_assert_uint_eq(va2 >> 20, va >> 20);         /* first fit or the region a uses */
+        if (on)
+            ck_assert_uint_ne(vb >> 20, va >> 20);
+        else
+            ck_assert_uint_eq(vb, va);
+        uvmsim_pmap_stats s0 = st(m);
+        for (int k = 0; k < 10; k++) {
+            store(a, va, (uint8_t)k);
+            store(b, vb, (uint8_t)k);
+        }
+        uvmsim_pmap_stats s1 = st(m);
+        if (on) {
+            ck_assert_uint_eq(s1.cpd_collisions - s0.cpd_collisions, 0);
+            ck_assert_uint_eq(s1.placements, 3);
+        } else {
+            ck_assert_uint_eq(s1.cpd_collisions - s0.cpd_collisions, 20);
+            ck_assert_uint_eq(s1.placements, 0);
+        }
+        ck_assert_uint_eq(load(a, va), 9);
+        ck_assert_uint_eq(load(a, va2), 2);
+        VT_CHECK(m);
+        uvmsim_machine_destroy(m);
+    }
+}
+END_TEST
+
 START_TEST(test_api_errors)
 {
     uvmsim_machine *m = vt_machine(0, "armv5");
@@ -396,6 +441,7 @@ int main(void)
     tcase_add_test(tc, test_fallback_then_common);
     tcase_add_test(tc, test_rule_exit);
     tcase_add_test(tc, test_low_relocated_not_shared);
+    tcase_add_test(tc, test_placement);
     tcase_add_test(tc, test_api_errors);
     tcase_add_loop_test(tc, test_random_differential, 0, 3);
     suite_add_tcase(s, tc);
