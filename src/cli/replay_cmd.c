@@ -3,8 +3,9 @@
  *
  * The program is exec'd from an ext2 image into N processes of one machine (XIP, copy
  * or fault-op mount), each gets a replayer fed from a trace file (the traces given,
- * cycled over the processes), and the replayers run round robin, K records each, with a
- * context switch between them.  The report: a table, JSON or CSV. */
+ * cycled over the processes; with one --program per trace, each trace's process execs
+ * its own program), and the replayers run round robin, K records each, with a context
+ * switch between them.  The report: a table, JSON or CSV. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "uvmsim/replay.h"
 #include "tool_opt.h"
 #include "tool_json.h"
+#include "tool_cost.h"
 
 #ifndef UVMSIM_REPLAY_DIR
 #define UVMSIM_REPLAY_DIR "."
@@ -51,7 +53,9 @@ static void usage(FILE *f)
             "                     " RP_DEFAULT_IMAGE "); 'none': no program, every\n"
             "                     address is an auto region\n"
             "  --program PATH     the program in the image (default " RP_DEFAULT_PROGRAM " for the\n"
-            "                     build's image; needed with any other --image)\n"
+            "                     build's image; needed with any other --image).  Given once per\n"
+            "                     TRACE, it pairs them: the process replaying the k-th TRACE execs\n"
+            "                     the k-th program\n"
             "  --mount KIND       xip (default), copy or xip-faultop\n"
             "  --pmap NAME        pmap backend: generic (default), armv5, fass\n"
             "  --tlb SHAPE        TLB as in a scenario machine line: ENTRIES/WAYS/REPL[/split|unified]\n"
@@ -74,6 +78,14 @@ static void usage(FILE *f)
             "  --trace FILE       write every simulator event as JSON Lines to FILE (slow)\n"
             "  --no-fast-path     send every access through the backend's translate (the counters\n"
             "                     are the same; for timing the inline TLB-hit path)\n"
+            "  --share-domains on|off\n"
+            "                     fass: shared domains for pages several processes map at the same\n"
+            "                     address (default off)\n"
+            "  --placement on|off fass: least-contention placement of mappings without a fixed\n"
+            "                     address (default off)\n"
+            "  --pid-policy NAME  fass FCSE slots: round-robin (default), least-used, none (no relocation)\n"
+            "  --cost-file FILE   cycle cost model entries as KEY=VALUE lines (default: SA-1100)\n"
+            "  --cost LIST        comma list of KEY=VALUE cost entries, after --cost-file\n"
             "  --help             this text\n"
             "  --version          the version\n"
             "Exit status: 0 ok, 2 usage or input error (a malformed record is reported as\n"
@@ -82,12 +94,16 @@ static void usage(FILE *f)
 }
 
 struct rp_args {
-    const char *image, *program, *trace_out, *tlb;
+    const char *image, *trace_out, *tlb;
+    struct tool_strs programs;        /* none, one for every process, or one per trace */
     unsigned mount_flags;
     const char *mount_name;
     uvmsim_machine_config cfg;
     uint64_t procs, quantum;
     bool json, csv, lenient, no_fast;
+    int share, place;                 /* --share-domains / --placement: 1 on, 0 off */
+    int pid_policy;                   /* index in uvmsim_pmap_fass_policies("pid"), -1: default */
+    uvmsim_cost_model cost;
     const char **traces;
     unsigned ntraces;
 };
@@ -95,10 +111,18 @@ struct rp_args {
 static void free_args(struct rp_args *a)
 {
     free(a->traces);
+    free(a->programs.items);
+}
+
+/* The program process i execs (NULL: none, --image none). */
+static const char *program_of(const struct rp_args *a, uint64_t i)
+{
+    if (a->programs.n == 0)
+        return NULL;
+    return a->programs.items[a->programs.n == 1 ? 0 : i % a->programs.n];
 }
 
 static const char *const mount_names[] = {"xip", "copy", "xip-faultop", NULL};
-static const char *const onoff_names[] = {"off", "on", NULL};
 static const unsigned mount_flags[] = {UVMSIM_MNT_XIP, 0, UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP};
 
 /* Returns TOOL_PARSE_OK, or the exit status (0 after --help / --version). */
@@ -110,22 +134,28 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
     a->procs = 1;
     a->quantum = RP_DEFAULT_QUANTUM;
     a->traces = calloc((size_t)argc + 1, sizeof(*a->traces));
-    if (a->traces == NULL) {
+    a->programs.items = calloc((size_t)argc + 1, sizeof(*a->programs.items));
+    a->programs.cap = (unsigned)argc + 1;
+    if (a->traces == NULL || a->programs.items == NULL) {
         fprintf(err, "uvmsim replay: out of host memory\n");
         return TOOL_EXIT_SIMERR;
     }
     int mount = 0, pmap = -1, superpages = 0;
     uint64_t page = 0;
+    static const char *const onoff[] = {"off", "on", NULL};
+    a->pid_policy = -1;
+    const char *cost_file = NULL, *cost_list = NULL;
+    uvmsim_cost_defaults(&a->cost);
     const struct tool_opt opts[] = {
         {"image", 0, TOOL_STR, &a->image, 0, 0, NULL, NULL},
-        {"program", 0, TOOL_STR, &a->program, 0, 0, NULL, NULL},
+        {"program", 0, TOOL_STRS, &a->programs, 0, 0, NULL, NULL},
         {"mount", 0, TOOL_CHOICE, &mount, 0, 0, mount_names, NULL},
         {"pmap", 0, TOOL_CHOICE, &pmap, 0, 0, uvmsim_pmap_backends(), NULL},
         {"tlb", 0, TOOL_STR, &a->tlb, 0, 0, NULL, NULL},
         {"page", 0, TOOL_SIZE, &page, 512, 1u << 20, NULL, NULL},
         {"ram", 0, TOOL_SIZE, &a->cfg.ram_size, 1u << 20, 1ull << 36, NULL, NULL},
         {"seed", 0, TOOL_U64, &a->cfg.seed, 0, UINT64_MAX, NULL, NULL},
-        {"superpages", 0, TOOL_CHOICE, &superpages, 0, 0, onoff_names, NULL},
+        {"superpages", 0, TOOL_CHOICE, &superpages, 0, 0, onoff, NULL},
         {"procs", 0, TOOL_U64, &a->procs, 1, RP_MAX_PROCS, NULL, NULL},
         {"quantum", 0, TOOL_U64, &a->quantum, 1, 1ull << 40, NULL, NULL},
         {"lenient", 0, TOOL_FLAG, &a->lenient, 0, 0, NULL, NULL},
@@ -133,17 +163,30 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         {"csv", 0, TOOL_FLAG, &a->csv, 0, 0, NULL, NULL},
         {"trace", 0, TOOL_STR, &a->trace_out, 0, 0, NULL, NULL},
         {"no-fast-path", 0, TOOL_FLAG, &a->no_fast, 0, 0, NULL, NULL},
+        {"share-domains", 0, TOOL_CHOICE, &a->share, 0, 0, onoff, NULL},
+        {"pid-policy", 0, TOOL_CHOICE, &a->pid_policy, 0, 0, uvmsim_pmap_fass_policies("pid"), NULL},
+        {"placement", 0, TOOL_CHOICE, &a->place, 0, 0, onoff, NULL},
+        {"cost-file", 0, TOOL_STR, &cost_file, 0, 0, NULL, NULL},
+        {"cost", 0, TOOL_STR, &cost_list, 0, 0, NULL, NULL},
     };
     const struct tool_cmd c = {"uvmsim replay", usage, opts, sizeof(opts) / sizeof(opts[0]), a->traces, 0,
                                (unsigned)argc, "[TRACE...], files or - for stdin"};
     int rc = tool_parse(&c, argc, argv, &a->ntraces);
     if (rc != TOOL_PARSE_OK)
         return rc;
+    if (!tool_cost_options("uvmsim replay", &a->cost, cost_file, cost_list))
+        return TOOL_EXIT_USAGE;
     a->mount_flags = mount_flags[mount];
     a->mount_name = mount_names[mount];
     a->cfg.superpages = superpages == 1;
     if (pmap >= 0)
         a->cfg.pmap = uvmsim_pmap_backends()[pmap];
+    if ((a->share || a->place || a->pid_policy >= 0) && (a->cfg.pmap == NULL || strcmp(a->cfg.pmap, "fass") != 0)) {
+        fprintf(err, "uvmsim replay: --%s: needs --pmap fass (pmap is %s)\n",
+                a->share ? "share-domains on" : a->place ? "placement on" : "pid-policy",
+                a->cfg.pmap ? a->cfg.pmap : "generic");
+        return TOOL_EXIT_USAGE;
+    }
     if (page) {
         if (page & (page - 1)) {
             fprintf(err, "uvmsim replay: --page: '%llu' is not a power of two\n", (unsigned long long)page);
@@ -156,16 +199,18 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         fprintf(err, "uvmsim replay: --tlb: %s\n", why);
         return TOOL_EXIT_USAGE;
     }
-    if (a->program && a->program[0] != '/') {
-        fprintf(err, "uvmsim replay: --program: expected an absolute path in the image, got '%s'\n", a->program);
-        return TOOL_EXIT_USAGE;
-    }
+    for (unsigned k = 0; k < a->programs.n; k++)
+        if (a->programs.items[k][0] != '/') {
+            fprintf(err, "uvmsim replay: --program: expected an absolute path in the image, got '%s'\n",
+                    a->programs.items[k]);
+            return TOOL_EXIT_USAGE;
+        }
     if (a->json && a->csv) {
         fprintf(err, "uvmsim replay: --json and --csv: choose one\n");
         return TOOL_EXIT_USAGE;
     }
     /* Defaults: the build's busybox image and trace. */
-    if (a->ntraces == 0 || (a->image == NULL && a->program == NULL)) {
+    if (a->ntraces == 0 || (a->image == NULL && a->programs.n == 0)) {
         if (!UVMSIM_REPLAY_BUILT) {
             fprintf(err, "uvmsim replay: %s, and this build has no busybox image or traces (%s).\n"
                          "Give a trace and its program: uvmsim replay --image IMG --program PATH TRACE\n"
@@ -179,8 +224,8 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
             a->traces[a->ntraces++] = RP_DEFAULT_TRACE;
         if (a->image == NULL) {
             a->image = a->cfg.superpages ? RP_ALIGNED_IMAGE : RP_DEFAULT_IMAGE;
-            if (a->program == NULL)
-                a->program = RP_DEFAULT_PROGRAM;
+            if (a->programs.n == 0)
+                a->programs.items[a->programs.n++] = RP_DEFAULT_PROGRAM;
         }
     }
     if (a->image == NULL) {
@@ -188,15 +233,21 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         return TOOL_EXIT_USAGE;
     }
     bool none = strcmp(a->image, "none") == 0;
-    if (!none && a->program == NULL) {
+    if (!none && a->programs.n == 0) {
         if (strcmp(a->image, RP_DEFAULT_IMAGE) != 0) {
             fprintf(err, "uvmsim replay: --image %s: which program? give --program PATH\n", a->image);
             return TOOL_EXIT_USAGE;
         }
-        a->program = RP_DEFAULT_PROGRAM;
+        a->programs.items[a->programs.n++] = RP_DEFAULT_PROGRAM;
     }
-    if (none && a->program != NULL) {
-        fprintf(err, "uvmsim replay: --program %s: --image none has no programs\n", a->program);
+    if (none && a->programs.n > 0) {
+        fprintf(err, "uvmsim replay: --program %s: --image none has no programs\n", a->programs.items[0]);
+        return TOOL_EXIT_USAGE;
+    }
+    if (a->programs.n > 1 && a->programs.n != a->ntraces) {
+        fprintf(err, "uvmsim replay: --program given %u times for %u TRACE%s: give it once (every process "
+                     "execs that program) or once per TRACE (the k-th TRACE's processes exec the k-th)\n",
+                a->programs.n, a->ntraces, a->ntraces == 1 ? "" : "s");
         return TOOL_EXIT_USAGE;
     }
     unsigned stdin_users = 0;
@@ -222,6 +273,7 @@ struct rp_run {
     FILE *trace;
     uint64_t trace_errors;
     double seconds;
+    uvmsim_pmap_stats before;         /* pmap counters when the replay started (after exec) */
 };
 
 static double now_s(void)
@@ -272,6 +324,12 @@ static int setup(struct rp_run *run, FILE *err)
     }
     if (a->no_fast)
         uvmsim_pmap_set_fast_path(run->m, false);
+    if (a->share)
+        uvmsim_pmap_fass_set_sharing(run->m, true);
+    if (a->pid_policy >= 0)
+        uvmsim_pmap_fass_set_policy(run->m, NULL, uvmsim_pmap_fass_policies("pid")[a->pid_policy]);
+    if (a->place)
+        uvmsim_pmap_fass_set_placement(run->m, true);
     if (a->trace_out) {
         run->trace = fopen(a->trace_out, "w");
         if (run->trace == NULL) {
@@ -307,10 +365,11 @@ static int setup(struct rp_run *run, FILE *err)
             fprintf(err, "uvmsim replay: process %llu: %s\n", (unsigned long long)i + 1, uvmsim_strerror(e));
             return status_of(e);
         }
-        if (a->program != NULL) {
+        const char *prog = program_of(a, i);
+        if (prog != NULL) {
             uvmsim_exec_info ei;
-            if ((e = uvmsim_exec(run->procs[i], a->program, &ei)) != UVMSIM_OK) {
-                fprintf(err, "uvmsim replay: exec %s from %s: %s (%s)\n", a->program, a->image, uvmsim_strerror(e),
+            if ((e = uvmsim_exec(run->procs[i], prog, &ei)) != UVMSIM_OK) {
+                fprintf(err, "uvmsim replay: exec %s from %s: %s (%s)\n", prog, a->image, uvmsim_strerror(e),
                         ei.error);
                 return status_of(e);
             }
@@ -360,6 +419,7 @@ static int replay_all(struct rp_run *run, FILE *err)
         total += t;
     }
     bool show = total >= RP_PROGRESS_MIN && isatty(fileno(err));
+    uvmsim_pmap_stats_get(run->m, &run->before);
     /* one process: chunks only for the progress line; several: the quantum */
     uint64_t chunk = a->procs > 1 ? a->quantum : show ? (1u << 20) : 0;
     uint64_t live = a->procs;
@@ -399,6 +459,9 @@ struct rp_report {
     uvmsim_pmap_stats ps;
     uvmsim_ram_stats ram;
     bool split;
+    uvmsim_pmap_stats delta;          /* the replay itself (exec excluded) */
+    uvmsim_cost_terms cost;           /* delta priced */
+    uint64_t switches;                /* context switches during the replay */
 };
 
 static void collect(struct rp_run *run, struct rp_report *rep)
@@ -415,7 +478,19 @@ static void collect(struct rp_run *run, struct rp_report *rep)
     uvmsim_vm_stats_get(run->m, &rep->vs);
     uvmsim_pmap_stats_get(run->m, &rep->ps);
     uvmsim_ram_stats_get(run->m, &rep->ram);
-    rep->split = uvmsim_machine_config_get(run->m)->tlb.split;   /* ARM: the SA-1100 split TLBs by default */
+    /* the machine's TLB, not the one asked for: an ARM machine given the default
+     * gets the SA-1100's split I and D TLBs */
+    rep->split = uvmsim_machine_config_get(run->m)->tlb.split;
+    uvmsim_pmap_stats_delta(&run->before, &rep->ps, &rep->delta);
+    uvmsim_cost_price(&run->a->cost, &rep->delta, &rep->cost);
+    rep->switches = rep->delta.activations;
+}
+
+/* Cycles per context switch: every priced cycle of the replay over its switches (what a
+ * switch costs with everything it makes the processes redo), 0 without switches. */
+static double cycles_per_switch(const struct rp_report *r)
+{
+    return r->switches ? (double)r->cost.total / (double)r->switches : 0.0;
 }
 
 static uint64_t tlb_hits(const struct rp_report *r)
@@ -452,7 +527,12 @@ static void print_json(struct rp_run *run, const struct rp_report *r, FILE *out)
         tj_str(&j, NULL, a->traces[i]);
     tj_end(&j);
     tj_str(&j, "image", a->image);
-    tj_str(&j, "program", a->program);
+    /* program: the one every process runs (null with none or several); programs: all */
+    tj_str(&j, "program", a->programs.n == 1 ? a->programs.items[0] : NULL);
+    tj_arr(&j, "programs");
+    for (unsigned i = 0; i < a->programs.n; i++)
+        tj_str(&j, NULL, a->programs.items[i]);
+    tj_end(&j);
     tj_str(&j, "mount", a->mount_name);
     tj_str(&j, "pmap", r->ps.backend);
     tj_u64(&j, "page_size", uvmsim_page_size(run->m));
@@ -508,6 +588,7 @@ static void print_json(struct rp_run *run, const struct rp_report *r, FILE *out)
     tj_u64(&j, "auto_regions", r->rs.auto_regions);
     tj_u64(&j, "auto_maps", r->rs.auto_maps);
     tj_u64(&j, "auto_bytes", r->rs.auto_bytes);
+    tj_u64(&j, "auto_exec", r->rs.auto_exec);
     tj_u64(&j, "folded", r->rs.folded);
     tj_u64(&j, "io_requests", r->vs.io_requests);
     tj_u64(&j, "io_bytes", r->vs.io_bytes);
@@ -515,6 +596,29 @@ static void print_json(struct rp_run *run, const struct rp_report *r, FILE *out)
     tj_u64(&j, "switches", r->ps.activations);
     tj_u64(&j, "switch_cost", r->ps.switch_cost);
     tj_u64(&j, "tlb_flushes", r->ps.tlb_flushes);
+    tj_str(&j, "share_domains", a->share ? "on" : "off");
+    tj_str(&j, "placement", a->place ? "on" : "off");
+    tj_obj(&j, "fass");
+    tj_u64(&j, "cpd_loads", r->ps.cpd_loads);
+    tj_u64(&j, "cpd_collisions", r->ps.cpd_collisions);
+    tj_u64(&j, "domain_faults", r->ps.domain_faults);
+    tj_u64(&j, "domain_recycles", r->ps.domain_recycles_clean + r->ps.domain_recycles_dirty);
+    tj_u64(&j, "shared_domain_hits", r->ps.shared_domain_hits);
+    tj_u64(&j, "shared_domain_fills", r->ps.shared_domain_fills);
+    tj_u64(&j, "share_groups_made", r->ps.share_groups_made);
+    tj_u64(&j, "share_joins", r->ps.share_joins);
+    tj_u64(&j, "share_leaves", r->ps.share_leaves);
+    tj_u64(&j, "share_fallbacks", r->ps.share_fallbacks);
+    tj_u64(&j, "shared_regions", r->ps.shared_regions);
+    tj_u64(&j, "placements", r->ps.placements);
+    tj_end(&j);
+    tj_obj(&j, "cycles");
+    tj_u64(&j, "replay_switches", r->switches);
+    tj_u64(&j, "total", r->cost.total);
+    tj_f64(&j, "per_switch", cycles_per_switch(r));
+    tool_cost_json_terms(&j, "per_switch_by_term", &r->cost, r->switches);
+    tj_end(&j);
+    tool_cost_json_model(&j, "cost_model", &a->cost);
     tj_f64(&j, "seconds", run->seconds);
     tj_u64(&j, "records_per_second", run->seconds > 0 ? (uint64_t)((double)r->rs.records / run->seconds) : 0);
     tj_finish(&j);
@@ -532,6 +636,7 @@ static void print_csv(struct rp_run *run, const struct rp_report *r, FILE *out)
     ROW("skipped_lines", r->rs.skipped_lines);
     ROW("malformed", r->rs.malformed);
     ROW("accesses", r->rs.accesses);
+    ROW("split_records", r->rs.split_records);
     for (int c = 0; c < UVMSIM_FAULT_NCLASSES; c++) {
         char k[48];
         snprintf(k, sizeof(k), "faults.%s", uvmsim_fault_class_name((uvmsim_fault_class)c));
@@ -549,18 +654,30 @@ static void print_csv(struct rp_run *run, const struct rp_report *r, FILE *out)
     ROW("ram_pages.anon", r->ram.anon_pages);
     ROW("ram_pages.object", r->ram.object_pages);
     ROW("ram_pages.ptp", r->ram.ptp_pages);
+    ROW("ram_pages.zero", r->ram.zero_pages);
     ROW("ram_pages.used", r->ram.used_pages);
+    ROW("ram_pages.high_water", r->ram.high_water);
     ROW("pv_entries", r->ps.pv_entries);
     ROW("pv_entries_device", r->ps.pv_entries_device);
     ROW("large_mappings", r->ps.large_mappings);
     ROW("demotions", r->ps.demotions);
     ROW("tlb_reach", r->ps.tlb_reach);
     ROW("auto_regions", r->rs.auto_regions);
+    ROW("auto_exec", r->rs.auto_exec);
     ROW("folded", r->rs.folded);
     ROW("io_requests", r->vs.io_requests);
+    ROW("io_bytes", r->vs.io_bytes);
     ROW("bytes_copied", r->vs.bytes_copied);
     ROW("switches", r->ps.activations);
+    ROW("tlb_flushes", r->ps.tlb_flushes);
+    ROW("procs", run->a->procs);
+    ROW("page_size", uvmsim_page_size(run->m));
+    ROW("cpd_collisions", r->ps.cpd_collisions);
+    ROW("shared_domain_hits", r->ps.shared_domain_hits);
+    ROW("share_groups_made", r->ps.share_groups_made);
+    ROW("cycles.total", r->cost.total);
 #undef ROW
+    fprintf(out, "cycles.per_switch,%.2f\n", cycles_per_switch(r));
     fprintf(out, "seconds,%.6f\nrecords_per_second,%.0f\n", run->seconds,
             run->seconds > 0 ? (double)r->rs.records / run->seconds : 0.0);
 }
@@ -571,9 +688,12 @@ static void print_table(struct rp_run *run, const struct rp_report *r, FILE *out
     fprintf(out, "uvmsim replay: %s", a->traces[0]);
     for (unsigned i = 1; i < a->ntraces; i++)
         fprintf(out, ", %s", a->traces[i]);
-    if (a->program)
-        fprintf(out, "\n  program %s from %s (%s mount)", a->program, a->image, a->mount_name);
-    else
+    if (a->programs.n > 0) {
+        fprintf(out, "\n  program%s %s", a->programs.n > 1 ? "s" : "", a->programs.items[0]);
+        for (unsigned i = 1; i < a->programs.n; i++)
+            fprintf(out, ", %s", a->programs.items[i]);
+        fprintf(out, " from %s (%s mount)", a->image, a->mount_name);
+    } else
         fprintf(out, "\n  no program (every address an auto region)");
     fprintf(out, ", pmap %s, %zu-byte pages, %llu process%s", r->ps.backend, uvmsim_page_size(run->m),
             (unsigned long long)a->procs, a->procs == 1 ? "" : "es");
@@ -616,9 +736,17 @@ static void print_table(struct rp_run *run, const struct rp_report *r, FILE *out
     fprintf(out, "\n  %-16s %llu requests (%llu bytes), %llu bytes copied by promotion\n", "I/O",
             (unsigned long long)r->vs.io_requests, (unsigned long long)r->vs.io_bytes,
             (unsigned long long)r->vs.bytes_copied);
-    if (a->procs > 1)
+    if (a->procs > 1) {
         fprintf(out, "  %-16s %llu (cost %llu, TLB flushes %llu)\n", "switches", (unsigned long long)r->ps.activations,
                 (unsigned long long)r->ps.switch_cost, (unsigned long long)r->ps.tlb_flushes);
+        fprintf(out, "  %-16s %.0f per switch (%llu in all, cost model: %s)\n", "cycles", cycles_per_switch(r),
+                (unsigned long long)r->cost.total, "SA-1100 defaults or --cost");
+    }
+    if (a->share)
+        fprintf(out, "  %-16s %llu regions formed, %llu hits on shared entries, %llu leaves, %llu fallbacks\n",
+                "shared domains", (unsigned long long)r->ps.share_groups_made,
+                (unsigned long long)r->ps.shared_domain_hits, (unsigned long long)r->ps.share_leaves,
+                (unsigned long long)r->ps.share_fallbacks);
     fprintf(out, "  %-16s %.3f s, %.2f M records/s\n", "time", run->seconds,
             run->seconds > 0 ? (double)r->rs.records / run->seconds / 1e6 : 0.0);
 }

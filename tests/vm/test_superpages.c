@@ -337,6 +337,45 @@ START_TEST(test_fork)
 }
 END_TEST
 
+/* FASS with shared domains: two processes map the same file at the same address; their
+ * 64 KiB pages sit identically in both coarse tables of the first MiB, so the region is
+ * shared and one TLB entry of a large page serves both; the sections of the other MiBs
+ * stay private (shared regions are coarse tables).  A store by one demotes its large
+ * page and makes it leave. */
+START_TEST(test_fass_shared_large)
+{
+    struct rig r;
+    rig_up(&r, "fass", true, 0);
+    ck_assert_int_eq(uvmsim_pmap_fass_set_sharing(r.m, true), UVMSIM_OK);
+    uvmsim_proc *q;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &q), UVMSIM_OK);
+    map_big(&r, r.p, VA);
+    map_big(&r, q, VA);
+    read_all(r.p, VA);
+    read_all(q, VA);
+    VT_CHECK(r.m);
+    uvmsim_pmap_stats s = pst(&r);
+    ck_assert_uint_eq(s.large_mappings, 2 * expected_large("fass"));
+    ck_assert_uint_ge(s.share_groups_made, 1);
+    ck_assert_uint_eq(s.shared_regions, 2);          /* the first MiB (64 KiB pages) and the tail MiB: coarse tables */
+    /* one process's fetch fills the shared large entry, the other's hits it */
+    uint8_t b[4];
+    uint64_t h0 = s.shared_domain_hits;
+    ck_assert_int_eq(uvmsim_access_mem(r.p, VA + 5 * 64 * 1024, UVMSIM_ACCESS_FETCH, b, 4, NULL, NULL), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_access_mem(q, VA + 5 * 64 * 1024 + PG, UVMSIM_ACCESS_FETCH, b, 4, NULL, NULL), UVMSIM_OK);
+    s = pst(&r);
+    ck_assert_uint_gt(s.shared_domain_hits, h0);
+    ck_assert_uint_eq(b[0], fsu_pat(5 * 64 * 1024 + PG, SEED));
+    ck_assert_int_eq(vt_store(q, VA + 6 * 64 * 1024 + 3, 1, NULL, NULL), UVMSIM_OK);
+    s = pst(&r);
+    ck_assert_uint_ge(s.demotions, 1);
+    ck_assert_uint_ge(s.share_leaves, 1);
+    VT_CHECK(r.m);
+    read_all(r.p, VA);
+    rig_down(&r);
+}
+END_TEST
+
 /* At an address not congruent with the file's blocks (one page off), nothing is large:
  * the pager's alignment check says no, and the one-page path runs. */
 START_TEST(test_not_congruent)
@@ -366,6 +405,14 @@ int main(void)
     vt_tcase_each_backend(s, "faultop", test_faultop_unmanaged);
     vt_tcase_each_backend(s, "fork", test_fork);
     vt_tcase_each_backend(s, "not-congruent", test_not_congruent);
+    bool have_fass = false;
+    for (const char *const *b = uvmsim_pmap_backends(); *b; b++)
+        have_fass |= strcmp(*b, "fass") == 0;
+    if (have_fass) {
+        TCase *tf = tcase_create("fass-shared");
+        tcase_add_test(tf, test_fass_shared_large);
+        suite_add_tcase(s, tf);
+    }
     int rc = vt_run(s);        /* (not atexit: Check's forked test processes exit too) */
     cleanup();
     return rc;
