@@ -64,12 +64,13 @@ if(NOT rc EQUAL 0)
 endif()
 
 # An image of TREE: 4 KiB blocks (XIP needs block == page), fixed UUID, hash seed and
-# clock, room for PAYLOAD bytes of files and 2 MiB more.
+# clock, room for PAYLOAD bytes of files and 2 MiB more; names copied in C order (mke2fs
+# -d sorts them with strcoll).
 function(make_image tree img payload uuid)
   math(EXPR mib "(${payload} + 1048575) / 1048576 + 2")
   file(REMOVE ${img})
   execute_process(
-    COMMAND ${CMAKE_COMMAND} -E env E2FSPROGS_FAKE_TIME=1700000000
+    COMMAND ${CMAKE_COMMAND} -E env E2FSPROGS_FAKE_TIME=1700000000 LC_ALL=C
             ${MKE2FS} -q -F -t ext2 -b 4096 -U ${uuid}
             -E hash_seed=01234567-89ab-cdef-0123-456789abcdef -d ${tree} ${img} ${mib}M
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
@@ -113,23 +114,13 @@ make_image(${SEP} ${DIR}/busybox-separate.img ${payload} 01234567-89ab-cdef-0123
 if(DEFINED DEBUGFS AND DEBUGFS AND DEFINED CP AND CP)
   set(aroot ${DIR}/root-aligned)
   set(aimg ${DIR}/busybox-aligned.img)
-  math(EXPR amib "(${bbsize} + ${piesize} + 1048575) / 1048576 + 4")   # busybox.img's size + 2 MiB of pad
+  math(EXPR apayload "${bbsize} + ${piesize} + 2097152")   # busybox.img's payload + 2 MiB of pad
+  set(auuid 01234567-89ab-cdef-0123-456789abcded)
   file(REMOVE_RECURSE ${aroot})
-  file(REMOVE ${aimg})
   execute_process(COMMAND ${CP} -a ${ROOT} ${aroot} RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "cp -a ${ROOT} ${aroot} failed (${rc})")
   endif()
-  function(_mkaligned)
-    execute_process(
-      COMMAND ${CMAKE_COMMAND} -E env E2FSPROGS_FAKE_TIME=1700000000 LC_ALL=C
-              ${MKE2FS} -q -F -t ext2 -b 4096 -U 01234567-89ab-cdef-0123-456789abcdef
-              -E hash_seed=01234567-89ab-cdef-0123-456789abcdef -d ${aroot} ${aimg} ${amib}M
-      RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-    if(NOT rc EQUAL 0)
-      message(FATAL_ERROR "mke2fs -d ${aroot} ${aimg} failed (${rc}):\n${out}")
-    endif()
-  endfunction()
   function(_bmap lbn var)
     execute_process(COMMAND ${DEBUGFS} -R "bmap /bin/busybox ${lbn}" ${aimg}
       RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
@@ -138,7 +129,7 @@ if(DEFINED DEBUGFS AND DEBUGFS AND DEFINED CP AND CP)
     endif()
     set(${var} ${out} PARENT_SCOPE)
   endfunction()
-  _mkaligned()
+  make_image(${aroot} ${aimg} ${apayload} ${auuid})
   _bmap(0 b0)
   # blocks the pad must take: (511 - B0) mod 512; a pad of n > 12 data blocks takes n + 1
   math(EXPR take "(511 - ${b0} % 512 + 512) % 512")
@@ -155,11 +146,10 @@ if(DEFINED DEBUGFS AND DEBUGFS AND DEFINED CP AND CP)
     string(REPEAT "U" ${padlen} pad)
     file(WRITE ${aroot}/.align "${pad}")
     unset(pad)
-    _mkaligned()
+    make_image(${aroot} ${aimg} ${apayload} ${auuid})
   endif()
   _bmap(0 a0)
   _bmap(12 a12)
-  file(SIZE ${ROOT}/bin/busybox bbsize)
   math(EXPR last "(${bbsize} + 4095) / 4096 - 1")
   _bmap(${last} alast)
   math(EXPR r0 "(${a0} + 1) % 512")

@@ -260,19 +260,25 @@ static void gen_destroy(struct pmap *pm)
     pm->be = NULL;
 }
 
-static int gen_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
+/* A leaf PTE for frame pa. */
+static uint64_t pte_make(paddr_t pa, vm_prot_t prot, unsigned flags)
+{
+    uint64_t e = pa | PTE_V | ((uint64_t)prot << PTE_PROT_SHIFT);
+    if (flags & PMAP_WIRED)
+        e |= PTE_WIRED;
+    if (flags & PMAP_DEVICE)
+        e |= PTE_DEV;
+    return e;
+}
+
+/* Make path[0 .. need) whole for va: the tables missing below the have that descend
+ * found are allocated, every one before anything is written (so ENOMEM leaves no trace),
+ * then linked in. */
+static int tables_down_to(struct pmap *pm, vaddr_t va, paddr_t path[GEN_MAX_LEVELS], unsigned have, unsigned need)
 {
     struct pmap_machine *pmm = pm->pmm;
-    unsigned n = GM(pm)->levels;
-    paddr_t path[GEN_MAX_LEVELS];
-    unsigned have = descend(pm, va, path);      /* va < va_end: the common layer checked */
-    uint64_t big;
-    if (have < n && large_slot(pm, va, path, have, &big) && is_large(pmm, n - 2, big))
-        return UVMSIM_EBUSY;                    /* the common layer demotes first: a bug */
-
-    /* Get every missing table before touching anything, so ENOMEM leaves no trace. */
     struct vm_page *fresh[GEN_MAX_LEVELS];
-    unsigned missing = n - have;
+    unsigned missing = have < need ? need - have : 0;
     for (unsigned i = 0; i < missing; i++) {
         fresh[i] = uvmsim_pagealloc(pmm->m, PGO_PTP, true);
         if (fresh[i] == NULL) {
@@ -290,16 +296,27 @@ static int gen_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, un
         path[l + 1] = tpa;
         pm->ptp_pages++;
     }
+    return UVMSIM_OK;
+}
+
+static int gen_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    unsigned n = GM(pm)->levels;
+    paddr_t path[GEN_MAX_LEVELS];
+    unsigned have = descend(pm, va, path);      /* va < va_end: the common layer checked */
+    uint64_t big;
+    if (have < n && large_slot(pm, va, path, have, &big) && is_large(pmm, n - 2, big))
+        return UVMSIM_EBUSY;                    /* the common layer demotes first: a bug */
+
+    int err = tables_down_to(pm, va, path, have, n);
+    if (err != UVMSIM_OK)
+        return err;
 
     uint8_t *leaf = table(pmm, path[n - 1]);
     unsigned idx = level_index(pmm, n - 1, va);
     uint64_t old = pte_rd(leaf, idx);
-    uint64_t e = pa | PTE_V | ((uint64_t)prot << PTE_PROT_SHIFT);
-    if (flags & PMAP_WIRED)
-        e |= PTE_WIRED;
-    if (flags & PMAP_DEVICE)
-        e |= PTE_DEV;
-    pte_wr(leaf, idx, e);
+    pte_wr(leaf, idx, pte_make(pa, prot, flags));
     if (old & PTE_V)
         tlb_shootdown(pm, va);                /* the old entry may carry other pa/rights */
     else
@@ -403,34 +420,13 @@ static int gen_enter_large(struct pmap *pm, vaddr_t va, paddr_t pa, unsigned lsh
     paddr_t path[GEN_MAX_LEVELS];
     unsigned have = descend(pm, va, path);
     (void)lshift;                              /* the one size: checked by the common layer */
-    unsigned need = n - 1;                     /* tables of levels 0 .. n-2 */
-    unsigned missing = have < need ? need - have : 0;
-    struct vm_page *fresh[GEN_MAX_LEVELS];
-    for (unsigned i = 0; i < missing; i++) {
-        fresh[i] = uvmsim_pagealloc(pmm->m, PGO_PTP, true);
-        if (fresh[i] == NULL) {
-            while (i-- > 0)
-                uvmsim_pagefree(pmm->m, fresh[i]);
-            return UVMSIM_ENOMEM;
-        }
-    }
-    for (unsigned i = 0; i < missing; i++) {
-        unsigned l = have - 1 + i;
-        paddr_t tpa = uvmsim_vm_page_to_phys(pmm->m, fresh[i]);
-        fresh[i]->offset = 0;
-        pte_wr(table(pmm, path[l]), level_index(pmm, l, va), tpa | PTE_TABLE | PTE_V);
-        ptp_page(pmm, path[l])->offset++;
-        path[l + 1] = tpa;
-        pm->ptp_pages++;
-    }
+    int err = tables_down_to(pm, va, path, have, n - 1);      /* levels 0 .. n-2 */
+    if (err != UVMSIM_OK)
+        return err;
     uint8_t *t = table(pmm, path[n - 2]);
     unsigned idx = level_index(pmm, n - 2, va);
     uint64_t old = pte_rd(t, idx);
-    uint64_t e = pa | PTE_V | PTE_PS | ((uint64_t)prot << PTE_PROT_SHIFT);
-    if (flags & PMAP_WIRED)
-        e |= PTE_WIRED;
-    if (flags & PMAP_DEVICE)
-        e |= PTE_DEV;
+    uint64_t e = pte_make(pa, prot, flags) | PTE_PS;
     paddr_t leaf;
     if (next_table(pmm, old, &leaf)) {
         /* a promotion: the one-page PTEs go with their table */

@@ -31,6 +31,42 @@ static const struct shape shapes[] = {
 
 #define CHUNK 200u        /* records per process turn */
 
+/* Two random traces of nrec records over text_lo (text_pages pages) and the other areas. */
+static void two_traces(uint64_t seed, uint64_t text_lo, unsigned text_pages, char *text[2], size_t len[2])
+{
+    unsigned nrec = rt_memcheck() ? 3000 : 12000;
+    text[0] = rt_random_trace(seed, nrec, text_lo, text_pages, &len[0]);
+    text[1] = rt_random_trace(seed + 100, nrec, text_lo, text_pages, &len[1]);
+}
+
+/* Turn `turn` of the round robin: CHUNK records of process turn % 2, if it has any left.
+ * False when both traces are done. */
+static bool feed_turn(uvmsim_replayer *r[2], char *text[2], const size_t len[2], size_t pos[2], unsigned turn,
+                      const char *what)
+{
+    int i = (int)(turn % 2);
+    if (pos[0] >= len[0] && pos[1] >= len[1])
+        return false;
+    if (pos[i] < len[i]) {
+        size_t used;
+        int err = uvmsim_replay_feed(r[i], text[i] + pos[i], len[i] - pos[i], CHUNK, true, &used);
+        ck_assert_msg(err == UVMSIM_OK, "%s: %s", what, uvmsim_replay_error(r[i]));
+        pos[i] += used;
+    }
+    return true;
+}
+
+/* The end of a run: the counters into out, then everything closed and checked. */
+static void finish(uvmsim_machine *m, uvmsim_replayer *r[2], char *text[2], struct rt_counters *out)
+{
+    rt_counters(m, r, 2, out);
+    for (int i = 0; i < 2; i++)
+        uvmsim_replay_close(r[i]);
+    VT_CHECK(m);
+    free(text[0]);
+    free(text[1]);
+}
+
 /* One run: returns the counters. */
 static void run(const char *backend, const struct shape *sh, bool fast, uint64_t seed, struct rt_counters *out)
 {
@@ -69,19 +105,10 @@ static void run(const char *backend, const struct shape *sh, bool fast, uint64_t
         ck_assert_int_eq(uvmsim_replay_open(p[i], NULL, &r[i]), UVMSIM_OK);
     size_t len[2];
     char *text[2];
-    unsigned nrec = rt_memcheck() ? 3000 : 12000;
-    text[0] = rt_random_trace(seed, nrec, text_lo, (unsigned)text_pages, &len[0]);
-    text[1] = rt_random_trace(seed + 100, nrec, text_lo, (unsigned)text_pages, &len[1]);
+    two_traces(seed, text_lo, (unsigned)text_pages, text, len);
     size_t pos[2] = {0, 0};
     uvmsim_proc *child = NULL, *extra = NULL;
-    for (unsigned turn = 0; pos[0] < len[0] || pos[1] < len[1]; turn++) {
-        int i = (int)(turn % 2);
-        if (pos[i] < len[i]) {
-            size_t used;
-            int err = uvmsim_replay_feed(r[i], text[i] + pos[i], len[i] - pos[i], CHUNK, true, &used);
-            ck_assert_msg(err == UVMSIM_OK, "%s %s: %s", backend, sh->name, uvmsim_replay_error(r[i]));
-            pos[i] += used;
-        }
+    for (unsigned turn = 0; feed_turn(r, text, len, pos, turn, backend); turn++) {
         /* what the fast path must notice */
         switch (turn) {
         case 3:   /* fork: the parent's writable pages become read-only until the next write */
@@ -116,14 +143,9 @@ static void run(const char *backend, const struct shape *sh, bool fast, uint64_t
             break;
         }
     }
-    rt_counters(m, r, 2, out);
-    ck_assert_uint_eq(out->rp[0].records + out->rp[1].records, 2 * nrec);
-    for (int i = 0; i < 2; i++)
-        uvmsim_replay_close(r[i]);
-    VT_CHECK(m);
+    finish(m, r, text, out);
+    ck_assert_uint_eq(out->rp[0].records + out->rp[1].records, 2 * (rt_memcheck() ? 3000 : 12000));
     uvmsim_machine_destroy(m);
-    free(text[0]);
-    free(text[1]);
 }
 
 START_TEST(test_same_counters)
@@ -252,20 +274,11 @@ static void run_sp(const char *backend, const struct shape *sh, bool fast, uint6
     }
     size_t len[2];
     char *text[2];
-    unsigned nrec = rt_memcheck() ? 3000 : 12000;
-    text[0] = rt_random_trace(seed, nrec, SP_VA, (unsigned)(SP_LEN / 4096), &len[0]);
-    text[1] = rt_random_trace(seed + 100, nrec, SP_VA, (unsigned)(SP_LEN / 4096), &len[1]);
+    two_traces(seed, SP_VA, (unsigned)(SP_LEN / 4096), text, len);
     size_t pos[2] = {0, 0};
     uvmsim_proc *child = NULL;
     uint8_t b = 9;
-    for (unsigned turn = 0; pos[0] < len[0] || pos[1] < len[1]; turn++) {
-        int i = (int)(turn % 2);
-        if (pos[i] < len[i]) {
-            size_t used;
-            int err = uvmsim_replay_feed(r[i], text[i] + pos[i], len[i] - pos[i], CHUNK, true, &used);
-            ck_assert_msg(err == UVMSIM_OK, "%s %s: %s", backend, sh->name, uvmsim_replay_error(r[i]));
-            pos[i] += used;
-        }
+    for (unsigned turn = 0; feed_turn(r, text, len, pos, turn, sh->name); turn++) {
         switch (turn) {
         case 4:   /* a copy-on-write store into a large page */
             ck_assert_int_eq(uvmsim_access_mem(p[0], SP_VA + (3u << 20) + 4096 * 5 + 1, UVMSIM_ACCESS_STORE, &b, 1,
@@ -289,14 +302,9 @@ static void run_sp(const char *backend, const struct shape *sh, bool fast, uint6
             break;
         }
     }
-    rt_counters(m, r, 2, out);
-    for (int i = 0; i < 2; i++)
-        uvmsim_replay_close(r[i]);
-    VT_CHECK(m);
+    finish(m, r, text, out);
     uvmsim_vnode_rele(vp);
     uvmsim_machine_destroy(m);
-    free(text[0]);
-    free(text[1]);
 }
 
 START_TEST(test_same_counters_superpages)
