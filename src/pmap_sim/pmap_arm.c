@@ -485,6 +485,8 @@ bool uvmsim_arm_pt_next_valid(const struct pmap_machine *pmm, const struct arm_l
             return false;
         if ((vaddr_t)idx << ARM_SECTION_SHIFT > at)
             at = (vaddr_t)idx << ARM_SECTION_SHIFT;     /* absent regions skipped wholesale */
+        if (at >= eva)
+            return false;                               /* the next table is past the range */
         uint32_t desc = uvmsim_arm_l1_get(pmm, l1, idx);
         vaddr_t sec = (vaddr_t)idx << ARM_SECTION_SHIFT;
         if (uvmsim_arm_is_section(desc) && sect_decode(desc, sect_shadow_get(pmm, l1, idx), sec, pte)) {

@@ -376,6 +376,176 @@ START_TEST(test_fass_shared_large)
 }
 END_TEST
 
+/* ---- random operations against a model of the bytes (every backend) ----
+ * Processes map big privately at VA with superpages on and run random loads, fetches,
+ * stores (copy-on-write: a store is seen by its process only), protects, unmaps and
+ * re-maps of ranges, advice, forks and exits — everything that makes or splits large
+ * mappings — with the invariant checker after every step.  UVMSIM_STEPS and UVMSIM_SEED
+ * choose longer runs. */
+#define RP 4                               /* processes at most */
+struct rproc {
+    uvmsim_proc *p;
+    uint8_t *bytes;                        /* what the process must read: BIG_PAGES pages */
+    uvmsim_prot_t *prot;                   /* per page; 0: unmapped */
+};
+struct rmodel {
+    struct rig r;
+    struct rproc pr[RP];
+    int n;
+    uint64_t rng;
+};
+
+static uint64_t rrand(struct rmodel *md)
+{
+    md->rng ^= md->rng << 13;
+    md->rng ^= md->rng >> 7;
+    md->rng ^= md->rng << 17;
+    return md->rng;
+}
+
+static void rproc_new(struct rmodel *md, uvmsim_proc *p, const struct rproc *from)
+{
+    struct rproc *x = &md->pr[md->n++];
+    x->p = p;
+    x->bytes = malloc((size_t)BIG_PAGES * PG);
+    x->prot = malloc(BIG_PAGES * sizeof(*x->prot));
+    ck_assert(x->bytes != NULL && x->prot != NULL);
+    if (from != NULL) {
+        memcpy(x->bytes, from->bytes, (size_t)BIG_PAGES * PG);
+        memcpy(x->prot, from->prot, BIG_PAGES * sizeof(*x->prot));
+        return;
+    }
+    for (uint64_t o = 0; o < (uint64_t)BIG_PAGES * PG; o++)
+        x->bytes[o] = o < BIG_LEN ? fsu_pat(o, SEED) : 0;
+    for (unsigned i = 0; i < BIG_PAGES; i++)
+        x->prot[i] = RWX;
+}
+
+static void rproc_gone(struct rmodel *md, int k)
+{
+    free(md->pr[k].bytes);
+    free(md->pr[k].prot);
+    md->pr[k] = md->pr[--md->n];
+}
+
+static bool allows(uvmsim_prot_t prot, uvmsim_access a)
+{
+    return a == UVMSIM_ACCESS_FETCH ? (prot & UVMSIM_PROT_EXEC) : a == UVMSIM_ACCESS_LOAD ? (prot & UVMSIM_PROT_READ)
+                                                                                        : (prot & UVMSIM_PROT_WRITE);
+}
+
+static void random_step(struct rmodel *md, const char *backend, unsigned step)
+{
+    struct rproc *x = &md->pr[rrand(md) % (uint64_t)md->n];
+    uint64_t pg = rrand(md) % BIG_PAGES, npg = 1 + rrand(md) % 24, off = rrand(md) % PG;
+    if (pg + npg > BIG_PAGES)
+        npg = BIG_PAGES - pg;
+    uvmsim_vaddr_t va = VA + pg * PG;
+    unsigned op = (unsigned)(rrand(md) % 100);
+    uint8_t b = 0;
+    int err;
+
+    if (op < 55) {                                         /* load or fetch */
+        uvmsim_access a = op < 30 ? UVMSIM_ACCESS_LOAD : UVMSIM_ACCESS_FETCH;
+        err = uvmsim_access_mem(x->p, va + off, a, &b, 1, NULL, NULL);
+        if (x->prot[pg] == 0)
+            ck_assert_msg(err == UVMSIM_EFAULT, "%s step %u: access to an unmapped page: %d", backend, step, err);
+        else if (!allows(x->prot[pg], a))
+            ck_assert_msg(err == UVMSIM_EACCES, "%s step %u: access without the right: %d", backend, step, err);
+        else
+            ck_assert_msg(err == UVMSIM_OK && b == x->bytes[pg * PG + off], "%s step %u: read %u at page %llu, "
+                          "model %u (err %d)", backend, step, b, (unsigned long long)pg, x->bytes[pg * PG + off], err);
+    } else if (op < 75) {                                  /* store */
+        b = (uint8_t)rrand(md);
+        err = uvmsim_access_mem(x->p, va + off, UVMSIM_ACCESS_STORE, &b, 1, NULL, NULL);
+        if (x->prot[pg] != 0 && (x->prot[pg] & UVMSIM_PROT_WRITE)) {
+            ck_assert_msg(err == UVMSIM_OK, "%s step %u: store: %d", backend, step, err);
+            x->bytes[pg * PG + off] = b;
+        } else {
+            ck_assert_msg(err != UVMSIM_OK, "%s step %u: a store that should fail did not", backend, step);
+        }
+    } else if (op < 83) {                                  /* protect a range */
+        static const uvmsim_prot_t choice[] = {UVMSIM_PROT_READ, UVMSIM_PROT_READ | UVMSIM_PROT_EXEC,
+                                               UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, RWX};
+        uvmsim_prot_t np = choice[rrand(md) % 4];
+        ck_assert_int_eq(uvmsim_protect(x->p, va, npg * PG, np), UVMSIM_OK);
+        for (uint64_t i = pg; i < pg + npg; i++)
+            if (x->prot[i] != 0)
+                x->prot[i] = np;
+    } else if (op < 88) {                                  /* unmap a range */
+        ck_assert_int_eq(uvmsim_unmap(x->p, va, npg * PG), UVMSIM_OK);
+        for (uint64_t i = pg; i < pg + npg; i++)
+            x->prot[i] = 0;
+    } else if (op < 92) {                                  /* map the file again over a range */
+        uvmsim_map_args a;
+        uvmsim_map_args_init(&a);
+        a.addr = va;
+        a.size = npg * PG;
+        a.prot = RWX;
+        a.flags = UVMSIM_MAP_PRIVATE | UVMSIM_MAP_FIXED;
+        a.vnode = md->r.big;
+        a.offset = pg * PG;
+        ck_assert_int_eq(uvmsim_unmap(x->p, va, npg * PG), UVMSIM_OK);
+        ck_assert_int_eq(uvmsim_map(x->p, &a, NULL), UVMSIM_OK);
+        for (uint64_t i = pg; i < pg + npg; i++) {
+            x->prot[i] = RWX;
+            for (uint64_t o = i * PG; o < (i + 1) * PG; o++)
+                x->bytes[o] = o < BIG_LEN ? fsu_pat(o, SEED) : 0;
+        }
+    } else if (op < 95) {                                  /* advice: clips, changes no byte */
+        ck_assert_int_eq(uvmsim_advise(x->p, va, npg * PG, (uvmsim_advice)(rrand(md) % 3)), UVMSIM_OK);
+    } else if (op < 98 && md->n < RP) {                    /* fork */
+        uvmsim_proc *c;
+        ck_assert_int_eq(uvmsim_proc_fork(x->p, &c), UVMSIM_OK);
+        rproc_new(md, c, x);
+    } else if (md->n > 1) {                                /* exit */
+        int k = (int)(x - md->pr);
+        uvmsim_proc_exit(x->p);
+        rproc_gone(md, k);
+    }
+    VT_CHECK(md->r.m);
+}
+
+static void random_run(const char *backend, bool sharing, uint64_t salt)
+{
+    const char *e = getenv("UVMSIM_STEPS");
+    unsigned steps = e ? (unsigned)strtoul(e, NULL, 10) : (getenv("UVMSIM_MEMCHECK") ? 150 : 1200);
+    e = getenv("UVMSIM_SEED");
+    struct rmodel md;
+    memset(&md, 0, sizeof(md));
+    md.rng = 0x9E3779B97F4A7C15ull ^ (e ? strtoull(e, NULL, 10) : 1) ^ salt;
+    rig_up(&md.r, backend, true, 0);
+    if (sharing)
+        ck_assert_int_eq(uvmsim_pmap_fass_set_sharing(md.r.m, true), UVMSIM_OK);
+    map_big(&md.r, md.r.p, VA);
+    rproc_new(&md, md.r.p, NULL);
+    read_all(md.r.p, VA);                  /* large mappings to start from */
+    for (unsigned step = 0; step < steps; step++)
+        random_step(&md, backend, step);
+    uvmsim_pmap_stats s = pst(&md.r);
+    ck_assert_uint_gt(s.large_mappings, 0);
+    ck_assert_uint_gt(s.demotions, 0);
+    if (sharing)
+        ck_assert_uint_gt(s.share_groups_made, 0);
+    while (md.n > 0)
+        rproc_gone(&md, md.n - 1);
+    rig_down(&md.r);
+}
+
+START_TEST(test_random_ops)
+{
+    random_run(vt_backends()[_i], false, (uint64_t)_i);
+}
+END_TEST
+
+/* The same on FASS with shared domains: forked processes share their regions, 64 KiB
+ * pages among them, until a store, protect or unmap makes one leave. */
+START_TEST(test_random_fass_sharing)
+{
+    random_run("fass", true, 99);
+}
+END_TEST
+
 /* At an address not congruent with the file's blocks (one page off), nothing is large:
  * the pager's alignment check says no, and the one-page path runs. */
 START_TEST(test_not_congruent)
@@ -405,12 +575,14 @@ int main(void)
     vt_tcase_each_backend(s, "faultop", test_faultop_unmanaged);
     vt_tcase_each_backend(s, "fork", test_fork);
     vt_tcase_each_backend(s, "not-congruent", test_not_congruent);
+    vt_tcase_each_backend(s, "random", test_random_ops);
     bool have_fass = false;
     for (const char *const *b = uvmsim_pmap_backends(); *b; b++)
         have_fass |= strcmp(*b, "fass") == 0;
     if (have_fass) {
         TCase *tf = tcase_create("fass-shared");
         tcase_add_test(tf, test_fass_shared_large);
+        tcase_add_test(tf, test_random_fass_sharing);
         suite_add_tcase(s, tf);
     }
     int rc = vt_run(s);        /* (not atexit: Check's forked test processes exit too) */
