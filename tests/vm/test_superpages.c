@@ -379,7 +379,7 @@ END_TEST
 /* ---- random operations against a model of the bytes (every backend) ----
  * Processes map big privately at VA with superpages on and run random loads, fetches,
  * stores (copy-on-write: a store is seen by its process only), protects, unmaps and
- * re-maps of ranges, advice, forks and exits — everything that makes or splits large
+ * re-maps of ranges, wiring and unwiring, advice, forks and exits — everything that makes or splits large
  * mappings — with the invariant checker after every step.  UVMSIM_STEPS and UVMSIM_SEED
  * choose longer runs. */
 #define RP 4                               /* processes at most */
@@ -387,6 +387,7 @@ struct rproc {
     uvmsim_proc *p;
     uint8_t *bytes;                        /* what the process must read: BIG_PAGES pages */
     uvmsim_prot_t *prot;                   /* per page; 0: unmapped */
+    bool *wired;                           /* per page: wired by uvmsim_wire */
 };
 struct rmodel {
     struct rig r;
@@ -409,7 +410,8 @@ static void rproc_new(struct rmodel *md, uvmsim_proc *p, const struct rproc *fro
     x->p = p;
     x->bytes = malloc((size_t)BIG_PAGES * PG);
     x->prot = malloc(BIG_PAGES * sizeof(*x->prot));
-    ck_assert(x->bytes != NULL && x->prot != NULL);
+    x->wired = calloc(BIG_PAGES, sizeof(*x->wired));     /* a child inherits no wiring */
+    ck_assert(x->bytes != NULL && x->prot != NULL && x->wired != NULL);
     if (from != NULL) {
         memcpy(x->bytes, from->bytes, (size_t)BIG_PAGES * PG);
         memcpy(x->prot, from->prot, BIG_PAGES * sizeof(*x->prot));
@@ -425,6 +427,7 @@ static void rproc_gone(struct rmodel *md, int k)
 {
     free(md->pr[k].bytes);
     free(md->pr[k].prot);
+    free(md->pr[k].wired);
     md->pr[k] = md->pr[--md->n];
 }
 
@@ -475,7 +478,22 @@ static void random_step(struct rmodel *md, const char *backend, unsigned step)
     } else if (op < 88) {                                  /* unmap a range */
         ck_assert_int_eq(uvmsim_unmap(x->p, va, npg * PG), UVMSIM_OK);
         for (uint64_t i = pg; i < pg + npg; i++)
-            x->prot[i] = 0;
+            x->prot[i] = 0, x->wired[i] = false;
+    } else if (op < 90) {                                  /* wire or unwire a range */
+        bool mapped = true, wired = true;
+        for (uint64_t i = pg; i < pg + npg; i++) {
+            mapped = mapped && x->prot[i] != 0;
+            wired = wired && x->wired[i];
+        }
+        if (wired) {
+            ck_assert_int_eq(uvmsim_unwire(x->p, va, npg * PG), UVMSIM_OK);
+            for (uint64_t i = pg; i < pg + npg; i++)
+                x->wired[i] = false;
+        } else if (mapped) {
+            ck_assert_int_eq(uvmsim_wire(x->p, va, npg * PG), UVMSIM_OK);
+            for (uint64_t i = pg; i < pg + npg; i++)
+                x->wired[i] = true;
+        }
     } else if (op < 92) {                                  /* map the file again over a range */
         uvmsim_map_args a;
         uvmsim_map_args_init(&a);
@@ -489,6 +507,7 @@ static void random_step(struct rmodel *md, const char *backend, unsigned step)
         ck_assert_int_eq(uvmsim_map(x->p, &a, NULL), UVMSIM_OK);
         for (uint64_t i = pg; i < pg + npg; i++) {
             x->prot[i] = RWX;
+            x->wired[i] = false;
             for (uint64_t o = i * PG; o < (i + 1) * PG; o++)
                 x->bytes[o] = o < BIG_LEN ? fsu_pat(o, SEED) : 0;
         }
