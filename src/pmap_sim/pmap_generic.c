@@ -217,8 +217,9 @@ static int gen_init(struct pmap_machine *pmm)
     g->next_asid = 1;
     g->asid_max = GEN_ASID_MAX;
     pmm->be = g;
-    if (g->levels >= 3) {
-        /* a leaf one level up maps what a leaf table would: 2 MiB with 4 KiB pages */
+    if (g->levels >= 3 && g->bits <= 9) {
+        /* a leaf one level up maps what a leaf table would: 2 MiB with 4 KiB pages (the
+         * common layer handles up to 512 pages per large mapping: pages up to 4 KiB) */
         pmm->large_lshift[0] = g->bits;
         pmm->nlarge_sizes = 1;
     }
