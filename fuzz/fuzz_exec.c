@@ -1,0 +1,237 @@
+/* Fuzz harness: an ELF program exec'd from a filesystem.
+ *
+ * The input is the program file.  It is put in a small ext2 image of its own
+ * (fz_mkfs_one_file: /prog, mode 0755) and exec'd on every pmap backend, from a copy
+ * mount, an XIP mount and an XIP mount with the fault-op pager: nine fresh machines.
+ *
+ * What must hold:
+ *   - every answer is a defined code, and a refusal says why (uvmsim_exec_info.error);
+ *   - on one backend, the three mounts give the same answer and the same image;
+ *   - a 32-bit program gets the same answer on every backend (its user range is 32 bits
+ *     everywhere); a 64-bit one the same on the two ARM backends (32-bit MMUs);
+ *   - on success, the image holds the program: the first and last page of every file
+ *     segment load, through the MMU, the file's bytes (zeros past p_filesz when the
+ *     segment goes on in memory), the first and last page of every zero-fill segment and
+ *     of the stack load zeros, and a fork child sees the same bytes;
+ *   - a refused program leaves the process's earlier image as it was;
+ *   - the invariant checker passes after every step. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gelf.h>
+#include <libelf.h>
+#include "fuzz.h"
+#include "uvmsim/fs.h"
+#include "uvmsim/exec.h"
+
+#define FZ_RAM (8u << 20)
+#define PG 4096u
+#define PRE_VA 0x20000000ull      /* a page mapped before exec: a refusal must keep it */
+
+enum { NB = 3, NM = 3 };
+static const char *const backends[NB] = {"generic", "armv5", "fass"};
+static const unsigned mnt_flags[NM] = {0, UVMSIM_MNT_XIP, UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP};
+static const char *const mnt_name[NM] = {"copy", "xip", "xip-faultop"};
+
+/* The program as the host's libelf reads it: its PT_LOAD headers, for the byte checks. */
+struct prog {
+    const uint8_t *data;
+    size_t size;
+    GElf_Phdr loads[UVMSIM_EXEC_MAX_LOADS];
+    int idx[UVMSIM_EXEC_MAX_LOADS];   /* program header index of each load */
+    unsigned nloads;
+    bool parsed;
+};
+
+/* The byte at va of segment phdr (a file segment's page), as exec must have built it. */
+static uint8_t want_byte(const struct prog *pr, const GElf_Phdr *ph, uint64_t va)
+{
+    if (va >= ph->p_vaddr + ph->p_filesz && ph->p_memsz > ph->p_filesz)
+        return 0;
+    uint64_t off = (ph->p_offset & ~(uint64_t)(PG - 1)) + (va - (ph->p_vaddr & ~(uint64_t)(PG - 1)));
+    return off < pr->size ? pr->data[off] : 0;
+}
+
+static const GElf_Phdr *phdr_of(const struct prog *pr, int idx)
+{
+    for (unsigned i = 0; i < pr->nloads; i++)
+        if (pr->idx[i] == idx)
+            return &pr->loads[i];
+    return NULL;
+}
+
+/* Read the program headers with libelf (only after the simulator accepted the file). */
+static void parse_prog(struct prog *pr)
+{
+    pr->parsed = true;
+    uint8_t *copy = malloc(pr->size);
+    FZ_ASSERT(copy != NULL, "out of host memory");
+    memcpy(copy, pr->data, pr->size);
+    Elf *e = elf_memory((char *)copy, pr->size);
+    size_t n = 0;
+    FZ_ASSERT(e != NULL && elf_getphdrnum(e, &n) == 0, "exec accepted a file libelf cannot read: %s", elf_errmsg(-1));
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        FZ_ASSERT(gelf_getphdr(e, (int)i, &ph) != NULL, "program header %zu: %s", i, elf_errmsg(-1));
+        if (ph.p_type == PT_LOAD && ph.p_memsz > 0) {
+            FZ_ASSERT(pr->nloads < UVMSIM_EXEC_MAX_LOADS, "exec accepted more than %d loads", UVMSIM_EXEC_MAX_LOADS);
+            pr->idx[pr->nloads] = (int)i;
+            pr->loads[pr->nloads++] = ph;
+        }
+    }
+    elf_end(e);
+    free(copy);
+}
+
+/* The pages of p's image that must hold known bytes do. */
+static void check_image(uvmsim_proc *p, const uvmsim_exec_info *ei, const struct prog *pr, const char *where)
+{
+    uint8_t *buf = malloc(PG);
+    FZ_ASSERT(buf != NULL, "out of host memory");
+    for (unsigned s = 0; s < ei->nsegs; s++) {
+        const uvmsim_exec_seg *sg = &ei->segs[s];
+        uint64_t last = sg->va + sg->size - PG;
+        for (uint64_t va = sg->va;; va = last) {
+            int err = uvmsim_access_mem(p, va, UVMSIM_ACCESS_LOAD, buf, PG, NULL, NULL);
+            FZ_CODE(err, "load");
+            if (err == UVMSIM_ENOMEM || err == UVMSIM_ENOHOST)
+                break;
+            if (!(sg->prot & UVMSIM_PROT_READ) && !(sg->prot & (UVMSIM_PROT_WRITE | UVMSIM_PROT_EXEC))) {
+                FZ_ASSERT(err == UVMSIM_EACCES, "%s: a load from the no-access segment at 0x%llx: %s", where,
+                          (unsigned long long)va, uvmsim_errname(err));
+            } else if (sg->prot & UVMSIM_PROT_READ) {
+                FZ_ASSERT(err == UVMSIM_OK, "%s: a load from the readable segment at 0x%llx: %s", where,
+                          (unsigned long long)va, uvmsim_errname(err));
+                const GElf_Phdr *ph = sg->kind == UVMSIM_EXEC_SEG_FILE ? phdr_of(pr, sg->phdr) : NULL;
+                FZ_ASSERT(sg->kind != UVMSIM_EXEC_SEG_FILE || ph != NULL, "%s: file segment %d has no PT_LOAD", where,
+                          sg->phdr);
+                for (unsigned b = 0; b < PG; b++) {
+                    uint8_t want = ph ? want_byte(pr, ph, va + b) : 0;
+                    FZ_ASSERT(buf[b] == want, "%s: %s segment byte at 0x%llx is 0x%02x, the file says 0x%02x", where,
+                              uvmsim_exec_seg_kind_name(sg->kind), (unsigned long long)(va + b), buf[b], want);
+                }
+            }
+            if (va == last)
+                break;
+        }
+    }
+    free(buf);
+}
+
+/* Exec the program in one machine; fills *info and returns exec's code. */
+static int run_one(const uint8_t *img, size_t img_size, struct prog *pr, const char *backend, int mount,
+                   uvmsim_exec_info *info)
+{
+    char where[64];
+    snprintf(where, sizeof where, "%s/%s", backend, mnt_name[mount]);
+    memset(info, 0, sizeof(*info));
+    uvmsim_machine *m = fz_machine(PG, FZ_RAM, backend);
+    if (m == NULL)
+        return UVMSIM_ENOHOST;
+    uvmsim_flashdev *dev = fz_flashdev(m, img, img_size, img_size);
+    uvmsim_mount *mp;
+    uvmsim_proc *p = NULL;
+    int err = UVMSIM_ENOHOST;
+    if (dev == NULL)
+        goto out;
+    err = uvmsim_mount_ext2(m, dev, "/", mnt_flags[mount], &mp);
+    FZ_ASSERT(err == UVMSIM_OK, "%s: the harness's own image does not mount: %s (%s)", where, uvmsim_errname(err),
+              uvmsim_fs_last_error(m));
+    if ((err = uvmsim_proc_create(m, &p)) != UVMSIM_OK)
+        goto out;
+    /* an earlier image: one page with a known byte */
+    uint8_t mark = 0x5a, got = 0;
+    uvmsim_map_args a;
+    uvmsim_map_args_init(&a);
+    a.addr = PRE_VA;
+    a.size = PG;
+    a.prot = UVMSIM_PROT_READ | UVMSIM_PROT_WRITE;
+    a.flags = UVMSIM_MAP_FIXED;
+    if ((err = uvmsim_map(p, &a, NULL)) != UVMSIM_OK ||
+        (err = uvmsim_access_mem(p, PRE_VA, UVMSIM_ACCESS_STORE, &mark, 1, NULL, NULL)) != UVMSIM_OK)
+        goto out;
+    err = uvmsim_exec(p, "/prog", info);
+    FZ_CODE(err, "exec");
+    fz_check(m, "after exec");
+    if (err == UVMSIM_ENOEXEC || err == UVMSIM_EACCES || err == UVMSIM_EALIGN || err == UVMSIM_ERANGE) {
+        /* refused before the point of no return: the old image is intact */
+        FZ_ASSERT(info->error[0] != '\0', "%s: exec refused the program with %s without a reason", where,
+                  uvmsim_errname(err));
+        FZ_ASSERT(uvmsim_map_nentries(p) == 1, "%s: exec refused the program (%s) but changed the map", where,
+                  info->error);
+        int e = uvmsim_access_mem(p, PRE_VA, UVMSIM_ACCESS_LOAD, &got, 1, NULL, NULL);
+        FZ_ASSERT(e == UVMSIM_OK && got == mark, "%s: exec refused the program but the old image lost its byte",
+                  where);
+    } else if (err == UVMSIM_OK) {
+        FZ_ASSERT(info->error[0] == '\0', "%s: exec succeeded with an error text '%s'", where, info->error);
+        if (!pr->parsed)
+            parse_prog(pr);
+        check_image(p, info, pr, where);
+        uvmsim_proc *child;
+        int e = uvmsim_proc_fork(p, &child);
+        FZ_CODE(e, "fork");
+        if (e == UVMSIM_OK) {
+            check_image(child, info, pr, where);
+            fz_check(m, "after fork");
+            uvmsim_proc_exit(child);
+        }
+    } else {
+        /* a failure while building (ENOMEM...): an empty address space */
+        FZ_ASSERT(uvmsim_map_nentries(p) == 0, "%s: exec failed while building (%s) and left %u entries", where,
+                  uvmsim_errname(err), uvmsim_map_nentries(p));
+    }
+    fz_check(m, "at the end");
+out:
+    uvmsim_machine_destroy(m);
+    return err;
+}
+
+static bool same_image(const uvmsim_exec_info *a, const uvmsim_exec_info *b)
+{
+    return a->elf_class == b->elf_class && a->entry == b->entry && a->nsegs == b->nsegs && a->brk == b->brk &&
+           a->stack_base == b->stack_base && a->stack_top == b->stack_top && a->nloads == b->nloads &&
+           a->promotions == b->promotions && a->bytes_zeroed == b->bytes_zeroed &&
+           memcmp(a->segs, b->segs, a->nsegs * sizeof(a->segs[0])) == 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    size_t img_size;
+    uint8_t *img = fz_mkfs_one_file(data, size, 0755, &img_size);
+    if (img == NULL)
+        return 0;
+    FZ_ASSERT(elf_version(EV_CURRENT) != EV_NONE, "libelf: %s", elf_errmsg(-1));
+    struct prog pr = {.data = data, .size = size};
+    uvmsim_exec_info *info = calloc(NB * NM, sizeof(*info));
+    int err[NB][NM];
+    FZ_ASSERT(info != NULL, "out of host memory");
+    bool complete = true;   /* no answer was about host memory or simulated RAM */
+    for (int b = 0; b < NB; b++)
+        for (int k = 0; k < NM; k++) {
+            err[b][k] = run_one(img, img_size, &pr, backends[b], k, &info[b * NM + k]);
+            if (err[b][k] == UVMSIM_ENOHOST || err[b][k] == UVMSIM_ENOMEM)
+                complete = false;
+        }
+    for (int b = 0; complete && b < NB; b++)
+        for (int k = 1; k < NM; k++) {
+            FZ_ASSERT(err[b][k] == err[b][0], "%s: exec on the %s mount says %s (%s), on the %s mount %s (%s)",
+                      backends[b], mnt_name[0], uvmsim_errname(err[b][0]), info[b * NM].error, mnt_name[k],
+                      uvmsim_errname(err[b][k]), info[b * NM + k].error);
+            FZ_ASSERT(err[b][0] != UVMSIM_OK || same_image(&info[b * NM], &info[b * NM + k]),
+                      "%s: the image built from the %s mount differs from the %s mount's", backends[b], mnt_name[k],
+                      mnt_name[0]);
+        }
+    bool elf32 = size > 4 && memcmp(data, "\177ELF", 4) == 0 && data[4] == 1;
+    for (int b = elf32 ? 1 : 2; complete && b < NB; b++) {
+        int ref = elf32 ? 0 : 1;
+        FZ_ASSERT(err[b][0] == err[ref][0], "a %d-bit program: exec on %s says %s (%s), on %s %s (%s)", elf32 ? 32 : 64,
+                  backends[ref], uvmsim_errname(err[ref][0]), info[ref * NM].error, backends[b],
+                  uvmsim_errname(err[b][0]), info[b * NM].error);
+        FZ_ASSERT(err[b][0] != UVMSIM_OK || same_image(&info[ref * NM], &info[b * NM]),
+                  "a %d-bit program: the image on %s differs from the one on %s", elf32 ? 32 : 64, backends[b],
+                  backends[ref]);
+    }
+    free(info);
+    free(img);
+    return 0;
+}
