@@ -798,7 +798,9 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
             if (!ok) {
                 nfailed++;
                 status = status == UVMSIM_SCN_OK ? UVMSIM_SCN_FAILED : status;
-                fprintf(err, "%s:%u: expect failed: %s: %s\n", s->name, ex->line, ex->text, uvmsim_sb_str(&why));
+                char brief[UVMSIM_SCN_BRIEF];
+                fprintf(err, "%s:%u: expect failed: %s: %s\n", s->name, ex->line,
+                        uvmsim_scn_brief(ex->text, brief, sizeof brief), uvmsim_sb_str(&why));
             }
             if (opts->json) {
                 uvmsim_sb_printf(&exjson, "%s{\"line\":%u,\"expect\":", k ? "," : "", ex->line);
@@ -819,16 +821,19 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
                 text_step(&rt, st, &res);
         }
         uvmsim_sb_free(&exjson);
+        char brief[UVMSIM_SCN_BRIEF];
         if (res.err && !expected_error) {
             if (st->op == SOP_MACHINE) {
                 fprintf(err, "%s:%u: machine: invalid configuration: %s\n", s->name, st->line, uvmsim_sb_str(&res.info));
                 status = UVMSIM_SCN_INPUT;
             } else if (res.err == UVMSIM_ENOHOST || res.err == UVMSIM_ESTATE) {
-                fprintf(err, "%s:%u: simulator error: %s: %s\n", s->name, st->line, st->text, uvmsim_sb_str(&res.info));
+                fprintf(err, "%s:%u: simulator error: %s: %s\n", s->name, st->line,
+                        uvmsim_scn_brief(st->text, brief, sizeof brief), uvmsim_sb_str(&res.info));
                 status = UVMSIM_SCN_SIMERR;
             } else {
-                fprintf(err, "%s:%u: step failed: %s: %s (%s)\n", s->name, st->line, st->text,
-                        uvmsim_errname(res.err), uvmsim_strerror(res.err));
+                fprintf(err, "%s:%u: step failed: %s: %s (%s)\n", s->name, st->line,
+                        uvmsim_scn_brief(st->text, brief, sizeof brief), uvmsim_errname(res.err),
+                        uvmsim_strerror(res.err));
                 if (status == UVMSIM_SCN_OK)
                     status = UVMSIM_SCN_FAILED;
                 free(res.bytes);
