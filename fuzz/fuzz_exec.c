@@ -1,8 +1,9 @@
 /* Fuzz harness: an ELF program exec'd from a filesystem.
  *
  * The input is the program file.  It is put in a small ext2 image of its own
- * (fz_mkfs_one_file: /prog, mode 0755) and exec'd on every pmap backend, from a copy
- * mount, an XIP mount and an XIP mount with the fault-op pager: nine fresh machines.
+ * (fz_mkfs_one_file: /prog, mode 0755), and on every pmap backend a fresh machine mounts
+ * it three times (copy, XIP, XIP with the fault-op pager) and execs it from each mount in
+ * a process of its own.
  *
  * What must hold:
  *   - every answer is a defined code, and a refusal says why (uvmsim_exec_info.error);
@@ -24,7 +25,7 @@
 #include "uvmsim/fs.h"
 #include "uvmsim/exec.h"
 
-#define FZ_RAM (8u << 20)
+#define FZ_RAM (4u << 20)
 #define PG 4096u
 #define PRE_VA 0x20000000ull      /* a page mapped before exec: a refusal must keep it */
 
@@ -32,6 +33,7 @@ enum { NB = 3, NM = 3 };
 static const char *const backends[NB] = {"generic", "armv5", "fass"};
 static const unsigned mnt_flags[NM] = {0, UVMSIM_MNT_XIP, UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP};
 static const char *const mnt_name[NM] = {"copy", "xip", "xip-faultop"};
+static const char *const mnt_path[NM] = {"/c", "/x", "/f"};
 
 /* The program as the host's libelf reads it: its PT_LOAD headers, for the byte checks. */
 struct prog {
@@ -118,27 +120,17 @@ static void check_image(uvmsim_proc *p, const uvmsim_exec_info *ei, const struct
     free(buf);
 }
 
-/* Exec the program in one machine; fills *info and returns exec's code. */
-static int run_one(const uint8_t *img, size_t img_size, struct prog *pr, const char *backend, int mount,
-                   uvmsim_exec_info *info)
+/* Exec /prog from one mount in a new process of m; fills *info and returns exec's code. */
+static int exec_from(uvmsim_machine *m, struct prog *pr, const char *backend, int mount, uvmsim_exec_info *info)
 {
-    char where[64];
+    char where[64], path[16];
     snprintf(where, sizeof where, "%s/%s", backend, mnt_name[mount]);
+    snprintf(path, sizeof path, "%s/prog", mnt_path[mount]);
     memset(info, 0, sizeof(*info));
-    uvmsim_machine *m = fz_machine(PG, FZ_RAM, backend);
-    if (m == NULL)
-        return UVMSIM_ENOHOST;
-    uvmsim_flashdev *dev = fz_flashdev(m, img, img_size, img_size);
-    uvmsim_mount *mp;
     uvmsim_proc *p = NULL;
-    int err = UVMSIM_ENOHOST;
-    if (dev == NULL)
-        goto out;
-    err = uvmsim_mount_ext2(m, dev, "/", mnt_flags[mount], &mp);
-    FZ_ASSERT(err == UVMSIM_OK, "%s: the harness's own image does not mount: %s (%s)", where, uvmsim_errname(err),
-              uvmsim_fs_last_error(m));
-    if ((err = uvmsim_proc_create(m, &p)) != UVMSIM_OK)
-        goto out;
+    int err = uvmsim_proc_create(m, &p);
+    if (err != UVMSIM_OK)
+        return err;
     /* an earlier image: one page with a known byte */
     uint8_t mark = 0x5a, got = 0;
     uvmsim_map_args a;
@@ -148,11 +140,12 @@ static int run_one(const uint8_t *img, size_t img_size, struct prog *pr, const c
     a.prot = UVMSIM_PROT_READ | UVMSIM_PROT_WRITE;
     a.flags = UVMSIM_MAP_FIXED;
     if ((err = uvmsim_map(p, &a, NULL)) != UVMSIM_OK ||
-        (err = uvmsim_access_mem(p, PRE_VA, UVMSIM_ACCESS_STORE, &mark, 1, NULL, NULL)) != UVMSIM_OK)
-        goto out;
-    err = uvmsim_exec(p, "/prog", info);
+        (err = uvmsim_access_mem(p, PRE_VA, UVMSIM_ACCESS_STORE, &mark, 1, NULL, NULL)) != UVMSIM_OK) {
+        uvmsim_proc_exit(p);
+        return err;
+    }
+    err = uvmsim_exec(p, path, info);
     FZ_CODE(err, "exec");
-    fz_check(m, "after exec");
     if (err == UVMSIM_ENOEXEC || err == UVMSIM_EACCES || err == UVMSIM_EALIGN || err == UVMSIM_ERANGE) {
         /* refused before the point of no return: the old image is intact */
         FZ_ASSERT(info->error[0] != '\0', "%s: exec refused the program with %s without a reason", where,
@@ -172,7 +165,6 @@ static int run_one(const uint8_t *img, size_t img_size, struct prog *pr, const c
         FZ_CODE(e, "fork");
         if (e == UVMSIM_OK) {
             check_image(child, info, pr, where);
-            fz_check(m, "after fork");
             uvmsim_proc_exit(child);
         }
     } else {
@@ -180,10 +172,36 @@ static int run_one(const uint8_t *img, size_t img_size, struct prog *pr, const c
         FZ_ASSERT(uvmsim_map_nentries(p) == 0, "%s: exec failed while building (%s) and left %u entries", where,
                   uvmsim_errname(err), uvmsim_map_nentries(p));
     }
-    fz_check(m, "at the end");
-out:
-    uvmsim_machine_destroy(m);
+    fz_check(m, where);
+    uvmsim_proc_exit(p);
     return err;
+}
+
+/* One machine of the backend with the image on three devices, mounted copy, XIP and XIP
+ * fault-op; exec from each.  err[k] gets each exec's code (ENOHOST when the harness could
+ * not set up). */
+static void run_backend(const uint8_t *img, size_t img_size, struct prog *pr, const char *backend,
+                        uvmsim_exec_info info[NM], int err[NM])
+{
+    for (int k = 0; k < NM; k++)
+        err[k] = UVMSIM_ENOHOST;
+    uvmsim_machine *m = fz_machine(PG, FZ_RAM, backend);
+    if (m == NULL)
+        return;
+    bool ready = true;
+    for (int k = 0; k < NM && ready; k++) {
+        uvmsim_flashdev *dev = fz_flashdev(m, img, img_size, img_size);
+        uvmsim_mount *mp;
+        ready = dev != NULL;
+        if (ready) {
+            int e = uvmsim_mount_ext2(m, dev, mnt_path[k], mnt_flags[k], &mp);
+            FZ_ASSERT(e == UVMSIM_OK, "%s: the harness's own image does not mount on %s: %s (%s)", backend,
+                      mnt_name[k], uvmsim_errname(e), uvmsim_fs_last_error(m));
+        }
+    }
+    for (int k = 0; k < NM && ready; k++)
+        err[k] = exec_from(m, pr, backend, k, &info[k]);
+    uvmsim_machine_destroy(m);
 }
 
 static bool same_image(const uvmsim_exec_info *a, const uvmsim_exec_info *b)
@@ -206,12 +224,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int err[NB][NM];
     FZ_ASSERT(info != NULL, "out of host memory");
     bool complete = true;   /* no answer was about host memory or simulated RAM */
-    for (int b = 0; b < NB; b++)
-        for (int k = 0; k < NM; k++) {
-            err[b][k] = run_one(img, img_size, &pr, backends[b], k, &info[b * NM + k]);
+    for (int b = 0; b < NB; b++) {
+        run_backend(img, img_size, &pr, backends[b], &info[b * NM], err[b]);
+        for (int k = 0; k < NM; k++)
             if (err[b][k] == UVMSIM_ENOHOST || err[b][k] == UVMSIM_ENOMEM)
                 complete = false;
-        }
+    }
     for (int b = 0; complete && b < NB; b++)
         for (int k = 1; k < NM; k++) {
             FZ_ASSERT(err[b][k] == err[b][0], "%s: exec on the %s mount says %s (%s), on the %s mount %s (%s)",

@@ -60,6 +60,8 @@ struct walk {
     uint32_t dirs[FZ_DIRS];       /* directory inodes already walked */
     uint8_t *buf[NM];             /* FZ_READ_MAX bytes each */
     uint8_t *pg[2];               /* one page each */
+    const uint8_t *data;          /* the input: the device's bytes (zeros past size) */
+    size_t size;
 };
 
 static uint32_t le32(const uint8_t *p)
@@ -120,8 +122,18 @@ static void cmp_read(struct walk *w, uvmsim_vnode *vp[NM], uint64_t off, size_t 
     *n0 = n[0];
 }
 
+/* The device's bytes [off, off + len) into out. */
+static void dev_bytes(const struct walk *w, uint64_t off, uint8_t *out, size_t len)
+{
+    memset(out, 0, len);
+    if (off < w->size)
+        memcpy(out, w->data + off, w->size - off < len ? (size_t)(w->size - off) : len);
+}
+
 /* A private read-only mapping of the file: every page the MMU loads must hold what read()
- * returns (zeros past end of file); a page read() cannot give must fault. */
+ * returns; a page read() cannot give must fault.  Past end of file in the last page a
+ * copy mount shows zeros, an XIP mount the device block's own bytes (the page is mapped
+ * in place, as real XIP does: nothing can zero it). */
 static void cmp_mmu(struct walk *w, uvmsim_vnode *vp, uint64_t size, const char *path, int mount)
 {
     uvmsim_proc *p;
@@ -148,7 +160,12 @@ static void cmp_mmu(struct walk *w, uvmsim_vnode *vp, uint64_t size, const char 
     for (uint64_t i = 0; err == UVMSIM_OK && i < npages; i++) {
         size_t n = 0;
         int rerr = uvmsim_vnode_read(vp, i * w->page, w->pg[0], w->page, &n);
-        memset(w->pg[0] + n, 0, w->page - n);
+        uint64_t pbn = 0;
+        if (rerr == UVMSIM_OK && n < w->page && mnt_flags[mount] & UVMSIM_MNT_XIP &&
+            uvmsim_vnode_bmap(vp, i, &pbn) == UVMSIM_OK && pbn != 0)
+            dev_bytes(w, pbn * w->page + n, w->pg[0] + n, w->page - n);
+        else
+            memset(w->pg[0] + n, 0, w->page - n);
         int lerr = uvmsim_access_mem(p, FZ_MAP_VA + i * w->page, UVMSIM_ACCESS_LOAD, w->pg[1], w->page, NULL, NULL);
         FZ_CODE(lerr, "load");
         if (lerr == UVMSIM_ENOMEM || lerr == UVMSIM_ENOHOST)
@@ -169,8 +186,9 @@ static void cmp_mmu(struct walk *w, uvmsim_vnode *vp, uint64_t size, const char 
 }
 
 /* exec of the file on every mount: same answer, same image, same bytes at the start of
- * every segment. */
-static void cmp_exec(struct walk *w, uvmsim_vnode *vp[NM], const char *path)
+ * every segment (for a file segment, those inside the file: see cmp_mmu on what lies
+ * past end of file). */
+static void cmp_exec(struct walk *w, uvmsim_vnode *vp[NM], uint64_t fsize, const char *path)
 {
     uvmsim_proc *p[NM] = {0};
     uvmsim_exec_info *info = calloc(NM, sizeof(*info));
@@ -203,8 +221,12 @@ static void cmp_exec(struct walk *w, uvmsim_vnode *vp[NM], const char *path)
                   "exec %s: the segments on %s differ from those on %s", path, mnt_path[i], mnt_path[0]);
     }
     for (unsigned s = 0; s < info[0].nsegs; s++) {
-        uvmsim_vaddr_t va = info[0].segs[s].va;
-        if (!(info[0].segs[s].prot & UVMSIM_PROT_READ))
+        const uvmsim_exec_seg *sg = &info[0].segs[s];
+        uvmsim_vaddr_t va = sg->va;
+        size_t len = w->page;
+        if (sg->kind == UVMSIM_EXEC_SEG_FILE)
+            len = sg->offset >= fsize ? 0 : fsize - sg->offset < len ? (size_t)(fsize - sg->offset) : len;
+        if (!(sg->prot & UVMSIM_PROT_READ) || len == 0)
             continue;
         int e0 = uvmsim_access_mem(p[0], va, UVMSIM_ACCESS_LOAD, w->pg[0], w->page, NULL, NULL);
         for (int i = 1; i < NM && e0 == UVMSIM_OK; i++) {
@@ -214,7 +236,7 @@ static void cmp_exec(struct walk *w, uvmsim_vnode *vp[NM], const char *path)
                 break;
             FZ_ASSERT(e == UVMSIM_OK, "exec %s: segment at 0x%llx loads on %s, not on %s (%s)", path,
                       (unsigned long long)va, mnt_path[0], mnt_path[i], uvmsim_errname(e));
-            FZ_ASSERT(memcmp(w->pg[0], w->pg[1], w->page) == 0, "exec %s: segment at 0x%llx differs between %s and %s",
+            FZ_ASSERT(memcmp(w->pg[0], w->pg[1], len) == 0, "exec %s: segment at 0x%llx differs between %s and %s",
                       path, (unsigned long long)va, mnt_path[0], mnt_path[i]);
         }
     }
@@ -315,7 +337,7 @@ static void walk_node(struct walk *w, const char *rel, unsigned depth)
             cmp_read(w, vp, size - 100, 4096, rel, &rerr, &n);
         for (int i = 0; i < NM; i++)
             cmp_mmu(w, vp[i], size, rel, i);
-        cmp_exec(w, vp, rel);
+        cmp_exec(w, vp, size, rel);
     } else if (type == UVMSIM_VLNK) {
         char *t = malloc((size_t)NM * 4096);
         size_t tl[NM];
@@ -381,6 +403,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct walk w;
     memset(&w, 0, sizeof w);
     w.page = page;
+    w.data = data;
+    w.size = size;
     w.m = fz_machine(page, FZ_RAM, NULL);
     if (w.m == NULL)
         return 0;
