@@ -115,10 +115,15 @@ static int check_map(struct uvmsim_machine *m, struct uvmsim_proc *p, char *msg,
         }
         if (e->object)
             e->object->uo_check++;
-        for (vaddr_t va = e->start; va < e->end; va += m->cfg.page_size) {
+        /* only the valid PTEs: a sparse mapping of 2^31 pages costs what is mapped */
+        const struct pmap_ops *ops = p->pmap->pmm->ops;
+        struct pmap_pte pte;
+        vaddr_t sva = e->start, va;
+        while (sva < e->end && ops->next_valid(p->pmap, sva, e->end, &va, &pte)) {
             int err = check_pte(m, p, e, va, &mapped, msg, len);
             if (err)
                 return err;
+            sva = va + m->cfg.page_size;
         }
     }
     if (mapped != p->pmap->resident)
