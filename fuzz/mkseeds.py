@@ -81,6 +81,9 @@ def exec_seeds():
                               0x08048000, size=0x100)
     s["elf64-data0"] = elf(2, [(1, 5, 0, 0x400000, 0x100, 0x100)], 0x400000, data=0, size=0x100)
     s["elf64-big-endian"] = elf(2, [(1, 5, 0, 0x400000, 0x100, 0x100)], 0x400000, data=2, size=0x100)
+    flipped = bytearray(elf(2, [(1, 5, 0, 0x400000, 0x100, 0x100)], 0x400000, size=0x100))
+    flipped[5] = 2   # a little-endian file marked big-endian
+    s["elf64-flipped-byte-order"] = bytes(flipped)
     return s
 
 
@@ -120,6 +123,10 @@ def ext2_seeds(prog):
                    os.path.join(src, "links/slow"))
         os.symlink("loop2", os.path.join(src, "links/loop1"))
         os.symlink("loop1", os.path.join(src, "links/loop2"))
+        for root, dirs, files in os.walk(src):   # fixed times: the images are reproducible
+            for n in dirs + files:
+                os.utime(os.path.join(root, n), (1700000000, 1700000000), follow_symlinks=False)
+        os.utime(src, (1700000000, 1700000000))
         for bs, rev in ((1024, 1), (2048, 0), (4096, 1)):
             img = os.path.join(tmp, "img")
             env = dict(os.environ, E2FSPROGS_FAKE_TIME="1700000000")
