@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "uvmsim/uvmsim.h"
+#include "tool_opt.h"
 
 #define MSGLEN 8
 
@@ -33,24 +34,27 @@ static void read_str(uvmsim_proc *p, uvmsim_vaddr_t va, char *out)
         strcpy(out, "?");
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: cow-fork [--json] [--pmap generic|armv5|fass]\n"
+               "Shows copy-on-write after fork: store, fork, child store, parent store.\n"
+               "Exit status: 0 ok, 2 usage error, 3 simulator error.  See cow-fork(1).\n");
+}
+
 int main(int argc, char **argv)
 {
     bool json = false;
-    const char *pmap = "generic";
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (strcmp(argv[i], "--pmap") == 0 && i + 1 < argc) {
-            pmap = argv[++i];
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: cow-fork [--json] [--pmap generic|armv5|fass]\n"
-                   "Shows copy-on-write after fork: store, fork, child store, parent store.\n");
-            return 0;
-        } else {
-            fprintf(stderr, "cow-fork: unknown argument '%s' (try --help)\n", argv[i]);
-            return 2;
-        }
-    }
+    int backend = 0;
+    const struct tool_opt opts[] = {
+        {"json", 0, TOOL_FLAG, &json, 0, 0, NULL, NULL},
+        {"pmap", 0, TOOL_CHOICE, &backend, 0, 0, uvmsim_pmap_backends(), NULL},
+    };
+    const struct tool_cmd cmd = {"cow-fork", usage, opts, 2, NULL, 0, 0, NULL};
+    unsigned npos;
+    int rc = tool_parse(&cmd, argc, argv, &npos);
+    if (rc != TOOL_PARSE_OK)
+        return rc;
+    const char *pmap = uvmsim_pmap_backends()[backend];
     uvmsim_machine_config cfg;
     uvmsim_machine_config_init(&cfg);
     cfg.pmap = pmap;

@@ -5,13 +5,15 @@
  *
  *   fass-switch [--procs 1,2,4,8] [--switches 1000] [--same | --different] [--high]
  *               [--backends armv5,fass] [--domain-policy NAME] [--pid-policy NAME]
- *               [--png FILE] [--detail FILE] [--help] */
+ *               [--png FILE] [--detail FILE] [--json] [--help] [--version] */
 #define _POSIX_C_SOURCE 200809L   /* popen, pclose */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "uvmsim/uvmsim.h"
 #include "uvmsim/switchbench.h"
+#include "tool_json.h"
+#include "tool_opt.h"
 
 #define MAX_POINTS 64
 #define MAX_BACKENDS 8
@@ -27,6 +29,7 @@ struct opts {
     const char *domain_policy, *pid_policy;
     const char *png;
     const char *detail;
+    bool json;
 };
 
 static void usage(FILE *f)
@@ -48,41 +51,13 @@ static void usage(FILE *f)
             "  --pid-policy NAME    fass FCSE slots: round-robin (default), least-used\n"
             "  --png FILE           plot TLB flushes per switch against N with gnuplot\n"
             "  --detail FILE        also write every counter per switch (CSV) to FILE\n"
-            "  --help               this text\n");
+            "  --json               one JSON object with a row per backend and N instead of the CSV\n"
+            "  --help, --version    this text, the version\n"
+            "Exit status: 0 ok, 2 usage error, 3 simulator error or gnuplot missing for --png.\n"
+            "See fass-switch(1).\n");
 }
 
-static int parse_procs(struct opts *o, const char *s)
-{
-    o->nprocs = 0;
-    while (*s) {
-        char *end;
-        unsigned long v = strtoul(s, &end, 10);
-        if (end == s || v < 1 || v > UVMSIM_SWITCHBENCH_MAX_PROCS || o->nprocs == MAX_POINTS)
-            return -1;
-        o->procs[o->nprocs++] = (unsigned)v;
-        if (*end == ',')
-            end++;
-        else if (*end != '\0')
-            return -1;
-        s = end;
-    }
-    return o->nprocs > 0 ? 0 : -1;
-}
-
-static int parse_backends(struct opts *o, const char *s)
-{
-    if (strlen(s) >= sizeof(o->backends_buf))
-        return -1;
-    strcpy(o->backends_buf, s);
-    o->nbackends = 0;
-    for (char *tok = strtok(o->backends_buf, ","); tok != NULL; tok = strtok(NULL, ",")) {
-        if (o->nbackends == MAX_BACKENDS)
-            return -1;
-        o->backends[o->nbackends++] = tok;
-    }
-    return o->nbackends > 0 ? 0 : -1;
-}
-
+/* TOOL_PARSE_OK, or the exit status (0 after --help / --version). */
 static int parse(struct opts *o, int argc, char **argv)
 {
     static const unsigned def[] = {1, 2, 4, 8, 12, 15, 16, 20, 32, 64};
@@ -93,56 +68,65 @@ static int parse(struct opts *o, int argc, char **argv)
     o->backends[0] = "armv5";
     o->backends[1] = "fass";
     o->nbackends = 2;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            exit(0);
-        } else if (strcmp(a, "--same") == 0) {
-            o->different = false;
-        } else if (strcmp(a, "--different") == 0) {
-            o->different = true;
-        } else if (strcmp(a, "--high") == 0) {
-            o->high = true;
-        } else if (val == NULL) {
-            fprintf(stderr, "fass-switch: %s: unknown option or missing value\n", a);
-            return -1;
-        } else if (strcmp(a, "--procs") == 0) {
-            if (parse_procs(o, val) != 0) {
-                fprintf(stderr, "fass-switch: --procs wants a comma list of numbers in 1..64\n");
-                return -1;
+    const char *procs = NULL, *backends = NULL;
+    bool same = false;
+    int dpol = -1, ppol = -1;
+    const struct tool_opt opts[] = {
+        {"procs", 0, TOOL_STR, &procs, 0, 0, NULL, NULL},
+        {"switches", 0, TOOL_UINT, &o->switches, 1, 100000000, NULL, NULL},
+        {"same", 0, TOOL_FLAG, &same, 0, 0, NULL, NULL},
+        {"different", 0, TOOL_FLAG, &o->different, 0, 0, NULL, NULL},
+        {"high", 0, TOOL_FLAG, &o->high, 0, 0, NULL, NULL},
+        {"backends", 0, TOOL_STR, &backends, 0, 0, NULL, NULL},
+        {"domain-policy", 0, TOOL_CHOICE, &dpol, 0, 0, uvmsim_pmap_fass_policies("domain"), NULL},
+        {"pid-policy", 0, TOOL_CHOICE, &ppol, 0, 0, uvmsim_pmap_fass_policies("pid"), NULL},
+        {"png", 0, TOOL_STR, &o->png, 0, 0, NULL, NULL},
+        {"detail", 0, TOOL_STR, &o->detail, 0, 0, NULL, NULL},
+        {"json", 0, TOOL_FLAG, &o->json, 0, 0, NULL, NULL},
+    };
+    const struct tool_cmd cmd = {"fass-switch", usage, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0, 0, NULL};
+    unsigned npos;
+    int rc = tool_parse(&cmd, argc, argv, &npos);
+    if (rc != TOOL_PARSE_OK)
+        return rc;
+    if (same && o->different) {
+        fprintf(stderr, "fass-switch: --same and --different exclude each other\n");
+        return TOOL_EXIT_USAGE;
+    }
+    if (procs != NULL) {
+        uint64_t v[MAX_POINTS];
+        if (!tool_parse_u64_list("fass-switch", "--procs", procs, 1, UVMSIM_SWITCHBENCH_MAX_PROCS, v, MAX_POINTS,
+                                 &o->nprocs))
+            return TOOL_EXIT_USAGE;
+        for (unsigned i = 0; i < o->nprocs; i++)
+            o->procs[i] = (unsigned)v[i];
+    }
+    if (backends != NULL) {
+        if (strlen(backends) >= sizeof(o->backends_buf)) {
+            fprintf(stderr, "fass-switch: --backends: list too long\n");
+            return TOOL_EXIT_USAGE;
+        }
+        strcpy(o->backends_buf, backends);
+        o->nbackends = 0;
+        for (char *tok = o->backends_buf, *next; tok != NULL; tok = next) {
+            next = strchr(tok, ',');
+            if (next)
+                *next++ = '\0';
+            int k = tool_parse_choice("fass-switch", "--backends", tok, uvmsim_pmap_backends());
+            if (k < 0)
+                return TOOL_EXIT_USAGE;
+            if (o->nbackends == MAX_BACKENDS) {
+                fprintf(stderr, "fass-switch: --backends: more than %d\n", MAX_BACKENDS);
+                return TOOL_EXIT_USAGE;
             }
-            i++;
-        } else if (strcmp(a, "--switches") == 0) {
-            char *end;
-            unsigned long v = strtoul(val, &end, 10);
-            if (*end != '\0' || v < 1 || v > 100000000ul) {
-                fprintf(stderr, "fass-switch: --switches wants a number >= 1\n");
-                return -1;
-            }
-            o->switches = (unsigned)v;
-            i++;
-        } else if (strcmp(a, "--backends") == 0) {
-            if (parse_backends(o, val) != 0) {
-                fprintf(stderr, "fass-switch: --backends wants a comma list of backend names\n");
-                return -1;
-            }
-            i++;
-        } else if (strcmp(a, "--domain-policy") == 0) {
-            o->domain_policy = argv[++i];
-        } else if (strcmp(a, "--pid-policy") == 0) {
-            o->pid_policy = argv[++i];
-        } else if (strcmp(a, "--png") == 0) {
-            o->png = argv[++i];
-        } else if (strcmp(a, "--detail") == 0) {
-            o->detail = argv[++i];
-        } else {
-            fprintf(stderr, "fass-switch: %s: unknown option\n", a);
-            return -1;
+            o->backends[o->nbackends++] = uvmsim_pmap_backends()[k];
         }
     }
-    return 0;
+    if (dpol >= 0)
+        o->domain_policy = uvmsim_pmap_fass_policies("domain")[dpol];
+    if (ppol >= 0)
+        o->pid_policy = uvmsim_pmap_fass_policies("pid")[ppol];
+    return TOOL_PARSE_OK;
 }
 
 struct row {
@@ -221,21 +205,52 @@ static int write_detail(const char *path, const struct row *rows, unsigned nrows
     return 0;
 }
 
+static void json_rows(const struct opts *o, const struct row *rows, unsigned nrows)
+{
+    struct tool_json j;
+    tj_begin(&j, stdout);
+    tj_u64(&j, "switches", o->switches);
+    tj_str(&j, "layout", o->different ? "different" : (o->high ? "same-high" : "same"));
+    tj_arr(&j, "rows");
+    for (unsigned i = 0; i < nrows; i++) {
+        const uvmsim_switchbench_result *r = &rows[i].r;
+        tj_obj(&j, NULL);
+        tj_str(&j, "backend", rows[i].backend);
+        tj_u64(&j, "procs", rows[i].procs);
+        tj_u64(&j, "switches", r->switches);
+        tj_u64(&j, "tlb_flushes", r->tlb_flushes);
+        tj_u64(&j, "tlb_full_flushes", r->tlb_full_flushes);
+        tj_u64(&j, "tlb_domain_flushes", r->tlb_domain_flushes);
+        tj_u64(&j, "tlb_single_invalidations", r->tlb_single_invalidations);
+        tj_u64(&j, "tlb_misses", r->tlb_misses);
+        tj_u64(&j, "cache_cleans", r->cache_cleans);
+        tj_u64(&j, "cache_flushes", r->cache_flushes);
+        tj_u64(&j, "cpd_loads", r->cpd_loads);
+        tj_u64(&j, "cpd_collisions", r->cpd_collisions);
+        tj_u64(&j, "domain_faults", r->domain_faults);
+        tj_u64(&j, "domain_recycles", r->domain_recycles);
+        tj_u64(&j, "domain_recycles_dirty", r->domain_recycles_dirty);
+        tj_u64(&j, "pid_slot_shared", r->pid_slot_shared);
+        tj_end(&j);
+    }
+    tj_finish(&j);
+}
+
 int main(int argc, char **argv)
 {
     struct opts o;
-    if (parse(&o, argc, argv) != 0) {
-        usage(stderr);
-        return 2;
-    }
+    int rc = parse(&o, argc, argv);
+    if (rc != TOOL_PARSE_OK)
+        return rc;
     if (o.png != NULL && system("command -v gnuplot >/dev/null 2>&1") != 0) {
         fprintf(stderr, "fass-switch: --png needs gnuplot, which is not installed "
                         "(apt-get install gnuplot-nox)\n");
-        return 1;
+        return TOOL_EXIT_SIMERR;
     }
     static struct row rows[MAX_BACKENDS * MAX_POINTS];
     unsigned nrows = 0;
-    printf("backend,procs,switches,tlb_flushes,cache_flushes,cpd_loads,cpd_collisions,domain_recycles\n");
+    if (!o.json)
+        printf("backend,procs,switches,tlb_flushes,cache_flushes,cpd_loads,cpd_collisions,domain_recycles\n");
     for (unsigned b = 0; b < o.nbackends; b++) {
         for (unsigned i = 0; i < o.nprocs; i++) {
             uvmsim_switchbench_config c;
@@ -256,8 +271,10 @@ int main(int argc, char **argv)
             if (err != UVMSIM_OK) {
                 fprintf(stderr, "fass-switch: backend %s, %u processes: %s\n", c.backend, c.procs,
                         uvmsim_strerror(err));
-                return 1;
+                return TOOL_EXIT_SIMERR;
             }
+            if (o.json)
+                continue;
             const uvmsim_switchbench_result *r = &rw->r;
             printf("%s,%u,%llu,%llu,%llu,%llu,%llu,%llu\n", c.backend, c.procs, (unsigned long long)r->switches,
                    (unsigned long long)r->tlb_flushes, (unsigned long long)r->cache_flushes,
@@ -266,9 +283,11 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
     }
+    if (o.json)
+        json_rows(&o, rows, nrows);
     if (o.detail != NULL && write_detail(o.detail, rows, nrows) != 0)
-        return 1;
+        return TOOL_EXIT_USAGE;
     if (o.png != NULL && plot(&o, rows, nrows) != 0)
-        return 1;
-    return 0;
+        return TOOL_EXIT_SIMERR;
+    return tool_finish("fass-switch", TOOL_EXIT_OK);
 }

@@ -16,6 +16,7 @@
 #include "uvmsim/uvmsim.h"
 #include "uvmsim/exec.h"
 #include "uvmsim/builtin.h"
+#include "tool_opt.h"
 
 #define MAX_PROCS 64
 
@@ -54,16 +55,26 @@ static void usage(FILE *f)
             "  IMAGE      ext2 image with 4 KiB blocks (default: the built-in image)\n"
             "  PROGRAM    static ELF program inside IMAGE (default: %s)\n"
             "  --json     one JSON object {\"xip\": {...}, \"copy\": {...}}\n"
-            "  --procs N  processes per machine, 1..%d (default 4)\n"
-            "  --pmap     pmap backend (default generic)\n"
-            "  --faultop  XIP through the dedicated pager with a fault op (the second design)\n",
+            "  -n, --procs N  processes per machine, 1..%d (default 4)\n"
+            "  --pmap NAME    pmap backend: generic (default), armv5, fass\n"
+            "  --faultop      XIP through the dedicated pager with a fault op (the second design)\n"
+            "  --version      show the version\n"
+            "Exit status: 0 ok, 2 usage or input error (image, program, mount), 3 simulator\n"
+            "error.  See xip-exec(1).\n",
             uvmsim_builtin_program(), MAX_PROCS);
 }
 
+/* Report a failure; input errors (the image, the program, a mount the filesystem
+ * refuses) exit 2, the simulator's own 3. */
 static int fail(const char *what, int err, const char *why)
 {
     fprintf(stderr, "xip-exec: %s: %s%s%s\n", what, uvmsim_strerror(err), why && *why ? ": " : "", why ? why : "");
-    return 1;
+    switch (err) {
+    case UVMSIM_ENOMEM: case UVMSIM_ENOHOST: case UVMSIM_ESTATE: case UVMSIM_ELIMIT:
+        return TOOL_EXIT_SIMERR;
+    default:
+        return TOOL_EXIT_USAGE;
+    }
 }
 
 /* Touch one exec'd process all over. */
@@ -103,19 +114,21 @@ static int run(const struct opts *o, bool xip, struct result *res)
     cfg.pmap = o->pmap;
     cfg.ram_size = 64ull << 20;
     uvmsim_machine *m;
-    int err = uvmsim_machine_create(&cfg, &m);
+    char why[256];
+    int err = uvmsim_machine_config_explain(&cfg, why, sizeof(why));
     if (err)
-        return fail("machine", err, o->pmap ? "unknown --pmap backend?" : NULL);
+        return fail("machine", err, why);
+    if ((err = uvmsim_machine_create(&cfg, &m)) != UVMSIM_OK)
+        return fail("machine", err, NULL);
     uvmsim_flashdev_config fc;
     uvmsim_flashdev_config_init(&fc);
     fc.block_size = UVMSIM_BUILTIN_BLOCK_SIZE;
     uvmsim_flashdev *dev;
-    int rc = 1;
+    int rc = TOOL_EXIT_SIMERR;
     if (o->image) {
         err = uvmsim_flashdev_create_file(m, &fc, o->image, &dev);
         if (err) {
-            fail(o->image, err, err == UVMSIM_EIO ? "cannot read the image file" :
-                 "not a usable flash image (its size must be a non-zero multiple of 4 KiB)");
+            rc = fail("image", err, uvmsim_last_error(m));
             goto out;
         }
     } else {
@@ -123,17 +136,18 @@ static int run(const struct opts *o, bool xip, struct result *res)
         const unsigned char *img = uvmsim_builtin_image(&len);
         if (img == NULL) {
             fprintf(stderr, "xip-exec: this build has no built-in image (UVMSIM_BUILTIN_IMAGE=OFF): give an IMAGE\n");
+            rc = TOOL_EXIT_USAGE;
             goto out;
         }
         if ((err = uvmsim_flashdev_create_mem(m, &fc, img, len, &dev)) != UVMSIM_OK) {
-            fail("built-in image", err, NULL);
+            rc = fail("built-in image", err, uvmsim_last_error(m));
             goto out;
         }
     }
     unsigned mflags = xip ? UVMSIM_MNT_XIP | (o->faultop ? UVMSIM_MNT_XIP_FAULTOP : 0) : 0;
     uvmsim_mount *mp;
     if ((err = uvmsim_mount_ext2(m, dev, "/", mflags, &mp)) != UVMSIM_OK) {
-        fail(xip ? "XIP mount" : "mount", err, uvmsim_fs_last_error(m));
+        rc = fail(xip ? "XIP mount" : "mount", err, uvmsim_fs_last_error(m));
         goto out;
     }
     uvmsim_ram_stats r0, r1;
@@ -149,15 +163,17 @@ static int run(const struct opts *o, bool xip, struct result *res)
         uvmsim_proc *p;
         uvmsim_exec_info ei;
         if ((err = uvmsim_proc_create(m, &p)) != UVMSIM_OK) {
-            fail("process", err, NULL);
+            rc = fail("process", err, NULL);
             goto out_buf;
         }
         if ((err = uvmsim_exec(p, o->program, &ei)) != UVMSIM_OK) {
-            fail(o->program, err, ei.error);
+            rc = fail(o->program, err, ei.error);
             goto out_buf;
         }
-        if ((err = touch(p, &ei, pg, buf)) != UVMSIM_OK)
+        if ((err = touch(p, &ei, pg, buf)) != UVMSIM_OK) {
+            rc = TOOL_EXIT_SIMERR;
             goto out_buf;
+        }
         res->text_pages = ei.text_pages;
         res->data_pages = ei.data_pages;
         res->bss_pages = ei.bss_pages;
@@ -169,7 +185,7 @@ static int run(const struct opts *o, bool xip, struct result *res)
     }
     char msg[256];
     if ((err = uvmsim_check(m, msg, sizeof msg)) != UVMSIM_OK) {
-        fail("invariant check", err, msg);
+        rc = fail("invariant check", err, msg);
         goto out_buf;
     }
     uvmsim_ram_stats_get(m, &r1);
@@ -190,7 +206,7 @@ static int run(const struct opts *o, bool xip, struct result *res)
     res->device_reads = f1.read_requests - f0.read_requests;
     res->pv_entries = ps.pv_entries;
     res->pv_entries_device = ps.pv_entries_device;
-    rc = 0;
+    rc = TOOL_EXIT_OK;
 out_buf:
     free(buf);
 out:
@@ -284,67 +300,30 @@ static void print_text(const struct opts *o, const struct result res[2])
 int main(int argc, char **argv)
 {
     struct opts o = {.procs = 4, .program = NULL};
-    int npos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--json") == 0) {
-            o.json = true;
-        } else if (strcmp(a, "--faultop") == 0) {
-            o.faultop = true;
-        } else if (strcmp(a, "--procs") == 0 || strcmp(a, "--pmap") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "xip-exec: %s needs a value (try --help)\n", a);
-                return 2;
-            }
-            const char *v = argv[++i];
-            if (a[2] == 'p' && a[3] == 'm') {
-                o.pmap = v;
-                continue;
-            }
-            char *end;
-            unsigned long n = strtoul(v, &end, 10);
-            if (*v == '\0' || *end != '\0' || n < 1 || n > MAX_PROCS) {
-                fprintf(stderr, "xip-exec: --procs wants a number from 1 to %d, not '%s'\n", MAX_PROCS, v);
-                return 2;
-            }
-            o.procs = (unsigned)n;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "xip-exec: unknown option '%s' (try --help)\n", a);
-            return 2;
-        } else if (npos == 0) {
-            o.image = a;
-            npos++;
-        } else if (npos == 1) {
-            o.program = a;
-            npos++;
-        } else {
-            fprintf(stderr, "xip-exec: too many arguments (try --help)\n");
-            return 2;
-        }
-    }
-    if (o.program == NULL)
-        o.program = uvmsim_builtin_program();
-    if (o.pmap != NULL) {
-        bool known = false;
-        for (const char *const *b = uvmsim_pmap_backends(); *b; b++)
-            known |= strcmp(*b, o.pmap) == 0;
-        if (!known) {
-            fprintf(stderr, "xip-exec: unknown pmap backend '%s'; known:", o.pmap);
-            for (const char *const *b = uvmsim_pmap_backends(); *b; b++)
-                fprintf(stderr, " %s", *b);
-            fprintf(stderr, "\n");
-            return 2;
-        }
-    }
+    int pmap = -1;
+    const char *pos[2] = {NULL, NULL};
+    const struct tool_opt opts[] = {
+        {"json", 0, TOOL_FLAG, &o.json, 0, 0, NULL, NULL},
+        {"faultop", 0, TOOL_FLAG, &o.faultop, 0, 0, NULL, NULL},
+        {"procs", 'n', TOOL_UINT, &o.procs, 1, MAX_PROCS, NULL, NULL},
+        {"pmap", 0, TOOL_CHOICE, &pmap, 0, 0, uvmsim_pmap_backends(), NULL},
+    };
+    const struct tool_cmd cmd = {"xip-exec", usage, opts, sizeof(opts) / sizeof(opts[0]), pos, 0, 2,
+                                 "[IMAGE [PROGRAM]]"};
+    unsigned npos;
+    int rc = tool_parse(&cmd, argc, argv, &npos);
+    if (rc != TOOL_PARSE_OK)
+        return rc;
+    o.image = pos[0];
+    o.program = pos[1] ? pos[1] : uvmsim_builtin_program();
+    if (pmap >= 0)
+        o.pmap = uvmsim_pmap_backends()[pmap];
     struct result res[2];
-    if (run(&o, true, &res[0]) != 0 || run(&o, false, &res[1]) != 0)
-        return 1;
+    if ((rc = run(&o, true, &res[0])) != TOOL_EXIT_OK || (rc = run(&o, false, &res[1])) != TOOL_EXIT_OK)
+        return rc;
     if (o.json)
         print_json(&o, res);
     else
         print_text(&o, res);
-    return 0;
+    return tool_finish("xip-exec", TOOL_EXIT_OK);
 }

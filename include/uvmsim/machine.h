@@ -41,6 +41,9 @@ typedef struct uvmsim_machine_config {
     uint64_t seed;            /* seeds every random choice; default 1 */
 } uvmsim_machine_config;
 
+/* The library's version, "MAJOR.MINOR.PATCH" (the CMake project version). */
+UVMSIM_API const char *uvmsim_version(void);
+
 /* Fill *cfg with the defaults documented above. */
 UVMSIM_API void uvmsim_machine_config_init(uvmsim_machine_config *cfg);
 
@@ -48,6 +51,15 @@ UVMSIM_API void uvmsim_machine_config_init(uvmsim_machine_config *cfg);
  * allocates the shared zero page from it.  The NOR window is reserved in the address
  * plan but its device segment is registered only when a flash device is attached. */
 UVMSIM_API int uvmsim_machine_create(const uvmsim_machine_config *cfg, uvmsim_machine **out);
+/* Would uvmsim_machine_create() accept cfg (NULL: the defaults)?  UVMSIM_OK, or the error
+ * it would return, with a sentence in why (when non-NULL) naming the rule cfg breaks:
+ * the core's (page size, alignment, overlap, TLB shape) or the pmap backend's (an unknown
+ * name; the ARM backends need 4 KiB pages and a 32-bit physical plan). */
+UVMSIM_API int uvmsim_machine_config_explain(const uvmsim_machine_config *cfg, char *why, size_t whylen);
+/* The sentence explaining the most recent failed call on m that said more than its error
+ * code (the path of a missing image file, the size rule an image broke, ...); "" when no
+ * call has failed yet.  Read it right after the failure: a later failure replaces it. */
+UVMSIM_API const char *uvmsim_last_error(const uvmsim_machine *m);
 /* Tear the machine down, including every process, mount and device it owns. NULL ok. */
 UVMSIM_API void uvmsim_machine_destroy(uvmsim_machine *m);
 

@@ -1,4 +1,4 @@
-/* uvmsim — umbrella header. */
+/* uvmsim — umbrella header: every installed public header (the install test checks it). */
 #ifndef UVMSIM_UVMSIM_H
 #define UVMSIM_UVMSIM_H
 #include "uvmsim/types.h"
@@ -10,4 +10,5 @@
 #include "uvmsim/pmap.h"
 #include "uvmsim/trace.h"
 #include "uvmsim/exec.h"
+#include "uvmsim/switchbench.h"
 #endif

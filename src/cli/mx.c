@@ -743,7 +743,10 @@ static int parse_only(const char *arg, struct mx_filter *f, FILE *err)
     key[eq - arg] = '\0';
     f->key = strcmp(key, "class") == 0 ? MX_NDIMS : uvmsim_mx_dim_parse(key);
     if (f->key < 0) {
-        fprintf(err, "uvmsim matrix: --only: unknown key '%s' (expected backing, upper, nc, res, access, prot or class)\n", key);
+        fprintf(err, "uvmsim matrix: --only: unknown key '%s' (valid:", key);
+        for (int d = 0; d < MX_NDIMS; d++)
+            fprintf(err, " %s", uvmsim_mx_dim_name(d));
+        fprintf(err, " class)\n");
         return -1;
     }
     f->mask = 0;
@@ -754,7 +757,15 @@ static int parse_only(const char *arg, struct mx_filter *f, FILE *err)
     for (char *v = strtok(vals, ","); v && rc == 0; v = strtok(NULL, ",")) {
         int idx = f->key == MX_NDIMS ? uvmsim_fault_class_parse(v) : uvmsim_mx_value_parse(f->key, v);
         if (idx < 0) {
-            fprintf(err, "uvmsim matrix: --only: '%s' is not a value of %s\n", v, key);
+            fprintf(err, "uvmsim matrix: --only: '%s' is not a value of %s (valid:", v, key);
+            if (f->key == MX_NDIMS) {
+                for (int c = 0; c < UVMSIM_FAULT_NCLASSES; c++)
+                    fprintf(err, " %s", uvmsim_fault_class_name((uvmsim_fault_class)c));
+            } else {
+                for (unsigned k = 0; k < uvmsim_mx_nvalues(f->key); k++)
+                    fprintf(err, " %s", uvmsim_mx_value_name(f->key, (int)k));
+            }
+            fprintf(err, ")\n");
             rc = -1;
         } else {
             f->mask |= 1u << idx;
@@ -812,6 +823,9 @@ int uvmsim_mx_main(int argc, char **argv, FILE *out, FILE *err)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(out);
             return 0;
+        } else if (strcmp(a, "--version") == 0) {
+            fprintf(out, "uvmsim matrix (uvmsim) %s\n", uvmsim_version());
+            return 0;
         } else if (strcmp(a, "--json") == 0) {
             json = true;
         } else if (strcmp(a, "--csv") == 0) {
@@ -828,7 +842,10 @@ int uvmsim_mx_main(int argc, char **argv, FILE *out, FILE *err)
                 table_path = v;
             } else if (strcmp(a, "--backend") == 0) {
                 if (!uvmsim_scn_backend_exists(v)) {
-                    fprintf(err, "uvmsim matrix: --backend: no backend '%s' in this build\n", v);
+                    fprintf(err, "uvmsim matrix: --backend: no '%s' (valid:", v);
+                    for (const char *const *b = uvmsim_pmap_backends(); *b; b++)
+                        fprintf(err, " %s", *b);
+                    fprintf(err, ")\n");
                     return 2;
                 }
                 if (nbackends == 16) {
@@ -846,7 +863,7 @@ int uvmsim_mx_main(int argc, char **argv, FILE *out, FILE *err)
                 nfilters++;
             }
         } else {
-            fprintf(err, "uvmsim matrix: unknown argument '%s' (try --help)\n", a);
+            fprintf(err, "uvmsim matrix: unknown argument '%s' (try uvmsim matrix --help)\n", a);
             return 2;
         }
     }

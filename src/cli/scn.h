@@ -2,7 +2,8 @@
  * line-oriented language that configures a machine, attaches flash images, runs
  * processes, maps memory, makes accesses and checks `expect` lines — and run it in one
  * of three modes: step lines (text or JSON), a plain-words explanation of every fault,
- * or a Graphviz picture of the final state.  The language is described in docs/cli.md.
+ * or a Graphviz picture of the final state; or write the explained run as one web page
+ * with a picture per step (uvmsim_scn_html).  The language is described in docs/cli.md.
  *
  * The whole file is parsed before anything runs, so bad input never runs half a
  * scenario.  Status codes double as the `uvmsim` exit status. */
@@ -40,6 +41,18 @@ typedef enum uvmsim_scn_mode {
     UVMSIM_SCN_MODE_DOT       /* nothing per step; the state after the last step run as dot */
 } uvmsim_scn_mode;
 
+/* When the invariant checker (uvmsim_check) runs. */
+typedef enum uvmsim_scn_check {
+    UVMSIM_SCN_CHECK_AUTO = 0,  /* after every step of the first UVMSIM_SCN_CHECK_AUTO_STEPS, then
+                                 * after steps 2^k and the last one (default) */
+    UVMSIM_SCN_CHECK_STEP,      /* after every step: pinpoints the step that broke an invariant */
+    UVMSIM_SCN_CHECK_END,       /* once, after the last step run */
+    UVMSIM_SCN_CHECK_OFF        /* never */
+} uvmsim_scn_check;
+#define UVMSIM_SCN_CHECK_AUTO_STEPS 1000
+/* "auto", "step", "end", "off", NULL-terminated, in enum order. */
+extern const char *const uvmsim_scn_check_names[];
+
 typedef struct uvmsim_scn_opts {
     uvmsim_scn_mode mode;
     bool json;                /* RUN: JSON Lines instead of text */
@@ -48,6 +61,7 @@ typedef struct uvmsim_scn_opts {
     FILE *trace;              /* every event as JSON Lines, or NULL */
     unsigned last_step;       /* run steps 1..last_step only (0: all) */
     const char *pmap;         /* override the machine line's backend (NULL: keep) */
+    uvmsim_scn_check check;   /* when the invariant checker runs (default AUTO) */
 } uvmsim_scn_opts;
 
 void uvmsim_scn_opts_init(uvmsim_scn_opts *o);
@@ -56,5 +70,38 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *o);
 
 /* Is `name` one of uvmsim_pmap_backends()? */
 bool uvmsim_scn_backend_exists(const char *name);
+
+/* ---- Graphviz (scn_graphviz.c) ---- */
+
+/* The dot program: $UVMSIM_DOT if it names an executable, else `dot` in PATH; NULL when
+ * there is none.  The caller frees it. */
+char *uvmsim_scn_find_dot(void);
+/* "WHO: Graphviz 'dot' was not found ...; install the graphviz package ...HINT" on err. */
+void uvmsim_scn_dot_missing(FILE *err, const char *who, const char *hint);
+/* Run `DOT -TFORMAT` on the text in `in` (rewound first), writing to the file `outpath`
+ * (`-o outpath`) or, when outpath is NULL, to `out`.  UVMSIM_SCN_SIMERR with a message
+ * on err when dot cannot start or fails. */
+int uvmsim_scn_graphviz(FILE *err, const char *who, const char *dot, FILE *in, const char *format,
+                        const char *outpath, FILE *out);
+
+/* ---- uvmsim html (scn_html.c) ---- */
+
+typedef struct uvmsim_scn_html_opts {
+    FILE *err;                /* FILE:LINE messages (NULL: stderr) */
+    unsigned last_step;       /* run steps 1..last_step only (0: all) */
+    const char *pmap;         /* override the machine line's backend (NULL: keep) */
+    uvmsim_scn_check check;   /* when the invariant checker runs (default AUTO) */
+    const char *dot;          /* the Graphviz program (NULL: uvmsim_scn_find_dot()) */
+} uvmsim_scn_html_opts;
+
+void uvmsim_scn_html_opts_init(uvmsim_scn_html_opts *o);
+/* Run the scenario as `uvmsim explain` does and write it to `out` as one self-contained
+ * HTML page: per step the scenario text with the line highlighted, the explanation, the
+ * state picture (inline SVG) with the step's changes marked, the counters and the
+ * expect results; navigation by buttons, arrow keys and #step=N.  Nothing is written
+ * unless the page is complete.  Returns UVMSIM_SCN_OK or _FAILED (the page is written:
+ * an expectation failed, shown in the page) or _INPUT / _SIMERR (nothing written;
+ * Graphviz missing or failing is _SIMERR). */
+int uvmsim_scn_html(const uvmsim_scn *s, const uvmsim_scn_html_opts *o, FILE *out);
 
 #endif

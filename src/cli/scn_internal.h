@@ -23,6 +23,9 @@ void uvmsim_sb_json_str(struct sbuf *b, const char *s);
 void uvmsim_sb_bytes(struct sbuf *b, const uint8_t *p, size_t n);
 void uvmsim_sb_free(struct sbuf *b);
 static inline const char *uvmsim_sb_str(const struct sbuf *b) { return b->s ? b->s : ""; }
+/* Make room for element n of an array of `elem`-byte elements with *cap allocated
+ * (doubling); false when host memory runs out (the array is kept). */
+bool uvmsim_scn_grow(void **arr, unsigned n, unsigned *cap, size_t elem);
 
 /* A command or expect line for an error message: text itself when it fits in len bytes
  * (NUL included), else its beginning and its length in buf (a 16 MiB store line must not
@@ -157,6 +160,8 @@ struct scn_step {
 
 struct uvmsim_scn {
     char *name;               /* for messages */
+    char *text;               /* the file as read, NUL-terminated (uvmsim html shows it) */
+    size_t textlen;
     struct scn_step *steps;
     unsigned nsteps;
     char **procs;             /* process slot names */
@@ -197,13 +202,57 @@ struct scn_runtime {
     uint64_t fault_ptp0;      /* ram.ptp_pages when the fault being narrated began */
     bool walk_faulted;        /* the last walk found no usable translation (a fault follows) */
     unsigned trace_errors;
+    const struct scn_hooks *hooks;  /* a step-by-step writer's callbacks, or NULL */
 };
+
+/* Callbacks of a writer that follows a run step by step (uvmsim html).  The run itself
+ * is the one `uvmsim run` / `explain` does: the hooks only observe it. */
+struct scn_hooks {
+    void *arg;
+    /* an expect line was checked; why: what was found when it did not hold */
+    void (*on_expect)(void *arg, const struct scn_expect *ex, bool ok, const char *why);
+    /* a step ran, its expect lines were checked, its messages and narration written;
+     * returns a UVMSIM_SCN_* status (not OK: the run stops with it) */
+    int (*on_step)(void *arg, struct scn_runtime *rt, const struct scn_step *st, const struct scn_result *res);
+};
+/* uvmsim_scn_run with hooks (NULL: none). */
+int uvmsim_scn_run_hooked(const uvmsim_scn *s, const uvmsim_scn_opts *o, const struct scn_hooks *h);
 
 /* Trace callback (JSON Lines to o->trace, narration in explain mode). */
 void uvmsim_scn_on_event(const uvmsim_event *ev, void *arg);
 /* A fault outcome as a JSON object. */
 void uvmsim_scn_json_outcome(struct sbuf *b, const uvmsim_fault_outcome *o);
-/* Graphviz text for the machine's state. */
+/* ---- pictures (scn_dot.c) ---- */
+
+/* The machine's state after a step: the introspection snapshot, the scenario's names of
+ * its processes and the physical pages it names.  Owns everything but the names (which
+ * point into the scenario). */
+struct pgnode;
+struct scn_state {
+    struct uvmsim_isp_snapshot *snap;
+    const char **pnames;      /* by snap->procs index: the scenario's name, or NULL */
+    struct pgnode *pages;     /* every page named by a PTE, anon or object, by address */
+    uint32_t npages;
+    unsigned step;            /* the step after which it was taken (0: before any) */
+    const char *backend;      /* pmap backend name (static) */
+};
+int uvmsim_scn_state_take(struct scn_runtime *rt, struct scn_state *out);
+void uvmsim_scn_state_free(struct scn_state *st);
+
+struct scn_dot_opts {
+    const char *name;         /* the scenario's name for the title */
+    unsigned line;            /* the line of the step (0: none) */
+    const struct scn_state *prev;  /* mark what changed since this state (NULL: no marks) */
+    const char *idp;          /* prefix of every SVG id (NULL: no ids, no classes) */
+    bool legend;              /* append the legend cluster */
+    struct sbuf *changes;     /* receives one "MARK<TAB>TEXT" line per change (MARK: new,
+                                 changed or freed), or NULL */
+};
+/* Graphviz text for a state. */
+int uvmsim_scn_dot_write(const struct scn_state *cur, const struct scn_dot_opts *o, FILE *out);
+/* The legend (a cluster subgraph; marks: also the marks of changes). */
+void uvmsim_scn_dot_legend(FILE *out, bool marks, const char *idp);
+/* Graphviz text for the machine's state now, with the legend (uvmsim dot). */
 int uvmsim_scn_dot(struct scn_runtime *rt, FILE *out);
 
 /* Process slot name (for messages). */
@@ -211,5 +260,8 @@ static inline const char *uvmsim_scn_pname(const uvmsim_scn *s, int slot)
 {
     return slot >= 0 && (unsigned)slot < s->nprocs ? s->procs[slot] : "?";
 }
+
+/* Does the invariant checker run after step `step` (1-based) of `last` under `mode`? */
+bool uvmsim_scn_check_due(uvmsim_scn_check mode, unsigned step, unsigned last);
 
 #endif

@@ -1263,11 +1263,16 @@ int uvmsim_scn_parse(const char *name, const char *text, size_t len, const char 
         return UVMSIM_SCN_INPUT;
     }
     P.s = calloc(1, sizeof(*P.s));
-    if (P.s == NULL || (P.s->name = strdup(P.name)) == NULL) {
+    if (P.s == NULL || (P.s->name = strdup(P.name)) == NULL || (P.s->text = malloc(len + 1)) == NULL) {
+        if (P.s)
+            free(P.s->name);
         free(P.s);
         perr(&P, "out of host memory");
         return UVMSIM_SCN_INPUT;
     }
+    memcpy(P.s->text, text, len);
+    P.s->text[len] = '\0';
+    P.s->textlen = len;
     const char *p = text, *end = text + len;
     while (p < end && !P.failed) {
         P.line++;
@@ -1356,6 +1361,7 @@ void uvmsim_scn_free(uvmsim_scn *s)
         free(s->procs[i]);
     free(s->procs);
     free(s->name);
+    free(s->text);
     free(s);
 }
 

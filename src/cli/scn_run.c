@@ -12,6 +12,8 @@
 #include "uvmsim/builtin.h"
 #endif
 
+const char *const uvmsim_scn_check_names[] = {"auto", "step", "end", "off", NULL};
+
 void uvmsim_scn_opts_init(uvmsim_scn_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -133,7 +135,7 @@ static int step_machine(struct scn_runtime *rt, const struct scn_step *st, struc
     uvmsim_sb_printf(&res->info, " RAM at 0x%llx, %zu-byte pages, pmap %s, ", (unsigned long long)c->ram_base,
                      c->page_size, uvmsim_pmap_backend_name(rt->m));
     if (c->tlb.entries == 0)
-        uvmsim_sb_printf(&res->info, "no TLB");
+        uvmsim_sb_printf(&res->info, "no TLB (tlb=0: every access walks the page tables)");
     else
         uvmsim_sb_printf(&res->info, "TLB %u entries %s %s %s", c->tlb.entries,
                          c->tlb.ways == 0 || c->tlb.ways >= c->tlb.entries ? "fully associative" : "set-associative",
@@ -168,8 +170,9 @@ static int step_image(struct scn_runtime *rt, const struct scn_step *st, struct 
         err = uvmsim_flashdev_create_file(rt->m, &cfg, st->path, &dev);
     }
     if (err) {
+        const char *why = uvmsim_last_error(rt->m);
         uvmsim_sb_printf(&res->info, "cannot attach %s: %s", st->builtin ? "the built-in image" : st->path,
-                         uvmsim_strerror(err));
+                         *why ? why : uvmsim_strerror(err));
         return err;
     }
     rt->devs[st->image] = dev;
@@ -695,11 +698,14 @@ static void json_step(struct scn_runtime *rt, const struct scn_step *st, const s
     uvmsim_sb_free(&b);
 }
 
-static void text_step(struct scn_runtime *rt, const struct scn_step *st, const struct scn_result *res)
+/* expects: the step's expect lines with their results, in order (explain only). */
+static void text_step(struct scn_runtime *rt, const struct scn_step *st, const struct scn_result *res,
+                      const struct sbuf *expects)
 {
     FILE *out = out_of(rt->o);
     if (rt->o->mode == UVMSIM_SCN_MODE_EXPLAIN) {
-        fprintf(out, "  Result: %s%s\n\n", res->err ? "failed: " : "", uvmsim_sb_str(&res->info));
+        fprintf(out, "  Result: %s%s\n%s\n", res->err ? "failed: " : "", uvmsim_sb_str(&res->info),
+                uvmsim_sb_str(expects));
         return;
     }
     fprintf(out, "%u: %s => %s\n", rt->step, st->text, uvmsim_sb_str(&res->info));
@@ -725,7 +731,36 @@ static void set_trace(struct scn_runtime *rt)
         uvmsim_trace_set(rt->m, uvmsim_scn_on_event, rt);
 }
 
+/* Does the invariant checker run after step `step` of `last`?  AUTO checks every step of a
+ * short scenario and, past UVMSIM_SCN_CHECK_AUTO_STEPS, at powers of two and at the end,
+ * so a generated 100,000-step file costs a few whole-machine checks, not 100,000. */
+bool uvmsim_scn_check_due(uvmsim_scn_check mode, unsigned step, unsigned last)
+{
+    switch (mode) {
+    case UVMSIM_SCN_CHECK_STEP: return true;
+    case UVMSIM_SCN_CHECK_END: return step == last;
+    case UVMSIM_SCN_CHECK_OFF: return false;
+    case UVMSIM_SCN_CHECK_AUTO: break;
+    }
+    return step <= UVMSIM_SCN_CHECK_AUTO_STEPS || step == last || (step & (step - 1)) == 0;
+}
+
+/* A step's text for a one-line summary: at most 60 characters, cut with "...". */
+static void print_quoted_step(FILE *out, const char *text)
+{
+    size_t n = strlen(text);
+    if (n <= 60)
+        fputs(text, out);
+    else
+        fprintf(out, "%.57s...", text);
+}
+
 int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
+{
+    return uvmsim_scn_run_hooked(s, opts, NULL);
+}
+
+int uvmsim_scn_run_hooked(const uvmsim_scn *s, const uvmsim_scn_opts *opts, const struct scn_hooks *hooks)
 {
     uvmsim_scn_opts defaults;
     if (opts == NULL) {
@@ -745,6 +780,7 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
     memset(&rt, 0, sizeof(rt));
     rt.s = s;
     rt.o = opts;
+    rt.hooks = hooks;
     unsigned np = s->nprocs ? s->nprocs : 1, ni = s->nimages ? s->nimages : 1;
     rt.procs = calloc(np, sizeof(*rt.procs));
     rt.exec = calloc(np, sizeof(*rt.exec));
@@ -772,6 +808,8 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
     unsigned last = opts->last_step && opts->last_step < s->nsteps ? opts->last_step : s->nsteps;
     int status = UVMSIM_SCN_OK;
     unsigned nexpects = 0, nfailed = 0;
+    unsigned first_fail = 0, first_fail_step = 0;   /* line and step of the first failed expect */
+    unsigned stop_step = 0;                          /* the step the run stopped at, 0: none */
     for (unsigned i = 0; i < last && status != UVMSIM_SCN_SIMERR && status != UVMSIM_SCN_INPUT; i++) {
         const struct scn_step *st = &s->steps[i];
         struct scn_result res;
@@ -785,22 +823,36 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
         res.err = run_step(&rt, st, &res);
         if (st->op == SOP_MACHINE && res.err == UVMSIM_OK)
             set_trace(&rt);
-        /* expectations */
-        struct sbuf exjson = {0};
+        /* expectations: JSON for run --json, lines for explain */
+        struct sbuf exjson = {0}, extext = {0};
         bool expected_error = false;
         for (unsigned k = 0; k < st->nex; k++) {
             const struct scn_expect *ex = &st->ex[k];
             struct sbuf why = {0};
             bool ok = rt.m != NULL && check_expect(&rt, ex, &res, &why);
+            if (hooks && hooks->on_expect)
+                hooks->on_expect(hooks->arg, ex, ok, uvmsim_sb_str(&why));
             if (ex->kind == EX_ERROR)
                 expected_error = true;
             nexpects++;
             if (!ok) {
                 nfailed++;
-                status = status == UVMSIM_SCN_OK ? UVMSIM_SCN_FAILED : status;
+                if (status == UVMSIM_SCN_OK) {
+                    status = UVMSIM_SCN_FAILED;
+                    first_fail = ex->line;
+                    first_fail_step = i + 1;
+                }
+                fflush(out_of(opts));
                 char brief[UVMSIM_SCN_BRIEF];
                 fprintf(err, "%s:%u: expect failed: %s: %s\n", s->name, ex->line,
                         uvmsim_scn_brief(ex->text, brief, sizeof brief), uvmsim_sb_str(&why));
+            }
+            if (opts->mode == UVMSIM_SCN_MODE_EXPLAIN) {
+                uvmsim_sb_printf(&extext, "  Line %u: %s: ", ex->line, ex->text);
+                if (ok)
+                    uvmsim_sb_printf(&extext, "held\n");
+                else
+                    uvmsim_sb_printf(&extext, "FAILED: %s\n", uvmsim_sb_str(&why));
             }
             if (opts->json) {
                 uvmsim_sb_printf(&exjson, "%s{\"line\":%u,\"expect\":", k ? "," : "", ex->line);
@@ -818,11 +870,15 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
             if (opts->json && opts->mode == UVMSIM_SCN_MODE_RUN)
                 json_step(&rt, st, &res, &exjson);
             else
-                text_step(&rt, st, &res);
+                text_step(&rt, st, &res, &extext);
         }
         uvmsim_sb_free(&exjson);
+        uvmsim_sb_free(&extext);
+        bool stop = false;
         char brief[UVMSIM_SCN_BRIEF];
         if (res.err && !expected_error) {
+            fflush(out_of(opts));
+            stop_step = i + 1;
             if (st->op == SOP_MACHINE) {
                 fprintf(err, "%s:%u: machine: invalid configuration: %s\n", s->name, st->line, uvmsim_sb_str(&res.info));
                 status = UVMSIM_SCN_INPUT;
@@ -836,16 +892,17 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
                         uvmsim_strerror(res.err));
                 if (status == UVMSIM_SCN_OK)
                     status = UVMSIM_SCN_FAILED;
-                free(res.bytes);
-                uvmsim_sb_free(&res.info);
-                break;   /* the state is not what the rest of the scenario assumes */
+                stop = true;   /* the state is not what the rest of the scenario assumes */
             }
         }
-        if (rt.m != NULL && status != UVMSIM_SCN_INPUT) {
+        if (rt.m != NULL && status != UVMSIM_SCN_INPUT && !stop && uvmsim_scn_check_due(opts->check, i + 1, last)) {
             char msg[512];
             if (uvmsim_check(rt.m, msg, sizeof(msg)) != UVMSIM_OK) {
-                fprintf(err, "%s:%u: simulator error: invariant broken after this step: %s\n", s->name, st->line, msg);
+                fflush(out_of(opts));
+                fprintf(err, "%s:%u: simulator error: invariant broken after this step%s: %s\n", s->name, st->line,
+                        opts->check == UVMSIM_SCN_CHECK_STEP ? "" : " (or an earlier unchecked one)", msg);
                 status = UVMSIM_SCN_SIMERR;
+                stop_step = i + 1;
             }
         }
         if (rt.trace_errors) {
@@ -853,8 +910,15 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
             status = UVMSIM_SCN_SIMERR;
             rt.trace_errors = 0;
         }
+        if (hooks && hooks->on_step && status != UVMSIM_SCN_INPUT && status != UVMSIM_SCN_SIMERR) {
+            int hs = hooks->on_step(hooks->arg, &rt, st, &res);
+            if (hs != UVMSIM_SCN_OK)
+                status = hs;
+        }
         free(res.bytes);
         uvmsim_sb_free(&res.info);
+        if (stop)
+            break;
     }
     if (opts->mode == UVMSIM_SCN_MODE_DOT && rt.m != NULL && status != UVMSIM_SCN_INPUT) {
         if (uvmsim_scn_dot(&rt, out_of(opts)) != UVMSIM_OK) {
@@ -866,12 +930,24 @@ int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *opts)
                 status == UVMSIM_SCN_OK ? "ok" : status == UVMSIM_SCN_FAILED ? "failed" : "error", last, nexpects,
                 nfailed, status);
     } else if (opts->mode != UVMSIM_SCN_MODE_DOT) {
-        if (status == UVMSIM_SCN_OK)
-            fprintf(out_of(opts), "ok: %u step%s, %u expectation%s held\n", last, last == 1 ? "" : "s", nexpects,
+        fflush(err);
+        FILE *out = out_of(opts);
+        if (status == UVMSIM_SCN_OK) {
+            fprintf(out, "ok: %u step%s, %u expectation%s held\n", last, last == 1 ? "" : "s", nexpects,
                     nexpects == 1 ? "" : "s");
-        else
-            fprintf(out_of(opts), "%s: %u of %u expectation%s failed\n",
-                    status == UVMSIM_SCN_FAILED ? "FAILED" : "ERROR", nfailed, nexpects, nexpects == 1 ? "" : "s");
+        } else {
+            fprintf(out, "%s: ", status == UVMSIM_SCN_FAILED ? "FAILED" : "ERROR");
+            if (stop_step) {
+                const struct scn_step *st = &s->steps[stop_step - 1];
+                fprintf(out, "stopped at step %u of %u (line %u: ", stop_step, last, st->line);
+                print_quoted_step(out, st->text);
+                fprintf(out, "); ");
+            }
+            fprintf(out, "%u of %u expectation%s failed", nfailed, nexpects, nexpects == 1 ? "" : "s");
+            if (first_fail)
+                fprintf(out, ", the first at line %u after step %u", first_fail, first_fail_step);
+            fprintf(out, "\n");
+        }
     }
     rt_free(&rt);
     return status;

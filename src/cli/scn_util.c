@@ -1,5 +1,5 @@
-/* Scenario library: text helpers — growing strings, JSON string escaping, byte strings
- * shown the way a scenario writes them, protection and access names. */
+/* Scenario library: text helpers — growing strings and arrays, JSON string escaping,
+ * byte strings shown the way a scenario writes them, protection and access names. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +98,19 @@ void uvmsim_sb_bytes(struct sbuf *b, const uint8_t *p, size_t n)
         uvmsim_sb_printf(b, "%s0x%02x", i ? " " : "", p[i]);
     if (show < n)
         uvmsim_sb_printf(b, " ... (%zu bytes)", n);
+}
+
+bool uvmsim_scn_grow(void **arr, unsigned n, unsigned *cap, size_t elem)
+{
+    if (n < *cap)
+        return true;
+    unsigned ncap = *cap ? *cap * 2 : 8;
+    void *na = realloc(*arr, (size_t)ncap * elem);
+    if (na == NULL)
+        return false;
+    *arr = na;
+    *cap = ncap;
+    return true;
 }
 
 void uvmsim_sb_free(struct sbuf *b)

@@ -3,11 +3,12 @@
  * request; the direct-access path only translates a block number to the physical
  * address of the device window, which is registered as a device segment (no vm_page),
  * so XIP pagers can map NOR pages without any copy.  The device knows nothing of files. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "../vm/uvm_internal.h"
+#include "../machine/machine_internal.h"
 #include "flashdev_internal.h"
 
 /* One attached device.  Invariants while linked on m->devs:
@@ -83,9 +84,21 @@ static int place_default(const struct uvmsim_machine *m, uint64_t size, paddr_t 
     return UVMSIM_OK;
 }
 
-/* Validate, place and attach; takes ownership of `mem` (freed on failure). */
+/* A size check shared by the three constructors, before any copy of the contents. */
+static int size_ok(struct uvmsim_machine *m, uint64_t size, const char *what)
+{
+    if (size == 0)
+        return uvmsim_machine_fail(m, UVMSIM_EINVAL, "%s is empty: a NOR image needs at least one block", what);
+    if (size > m->cfg.nor_size || size > SIZE_MAX)
+        return uvmsim_machine_fail(m, UVMSIM_ERANGE, "%s is %llu bytes, larger than the %llu-byte NOR window",
+                                   what, (unsigned long long)size, (unsigned long long)m->cfg.nor_size);
+    return UVMSIM_OK;
+}
+
+/* Validate, place and attach; takes ownership of `mem` (freed on failure).  `what` names
+ * the contents for the failure sentences ("image /x.img", "the buffer", ...). */
 static int create_owned(struct uvmsim_machine *m, const uvmsim_flashdev_config *cfg,
-                        uint8_t *mem, uint64_t size, uvmsim_flashdev **out)
+                        uint8_t *mem, uint64_t size, const char *what, uvmsim_flashdev **out)
 {
     uvmsim_flashdev_config def;
     if (cfg == NULL) {
@@ -95,18 +108,26 @@ static int create_owned(struct uvmsim_machine *m, const uvmsim_flashdev_config *
     size_t bs = cfg->block_size ? cfg->block_size : 512;
     int err = UVMSIM_OK;
     paddr_t base = 0;
-    if (!is_pow2(bs) || size == 0)
-        err = UVMSIM_EINVAL;
+    if (!is_pow2(bs))
+        err = uvmsim_machine_fail(m, UVMSIM_EINVAL, "NOR block size %zu is not a power of two", bs);
     else if ((size % bs) || (size & m->page_mask))
-        err = UVMSIM_EALIGN;
+        err = uvmsim_machine_fail(m, UVMSIM_EALIGN,
+                                  "%s is %llu bytes: a NOR image must be a whole number of %zu-byte blocks "
+                                  "and of %zu-byte pages", what, (unsigned long long)size, bs,
+                                  (size_t)m->cfg.page_size);
     else if (cfg->base != 0) {   /* size <= nor_size: every caller checked before copying */
         base = cfg->base;
         if (base & m->page_mask)
-            err = UVMSIM_EALIGN;
+            err = uvmsim_machine_fail(m, UVMSIM_EALIGN, "NOR base 0x%llx is not page aligned",
+                                      (unsigned long long)base);
         else if (base + size < base)
-            err = UVMSIM_ERANGE;
-    } else {
-        err = place_default(m, size, &base);
+            err = uvmsim_machine_fail(m, UVMSIM_ERANGE, "NOR base 0x%llx + %llu bytes wraps around",
+                                      (unsigned long long)base, (unsigned long long)size);
+    } else if (place_default(m, size, &base) != UVMSIM_OK) {
+        err = uvmsim_machine_fail(m, UVMSIM_ERANGE, "no free %llu-byte range left in the NOR window "
+                                  "[0x%llx, 0x%llx) for %s", (unsigned long long)size,
+                                  (unsigned long long)m->cfg.nor_base,
+                                  (unsigned long long)(m->cfg.nor_base + m->cfg.nor_size), what);
     }
     if (err) {
         free(mem);
@@ -129,7 +150,7 @@ static int create_owned(struct uvmsim_machine *m, const uvmsim_flashdev_config *
         free(d);
         free(name);
         free(mem);
-        return UVMSIM_ENOHOST;
+        return uvmsim_machine_fail(m, UVMSIM_ENOHOST, "out of host memory for the NOR device");
     }
     /* NOR is readable and executable in place; never writable through the bus. */
     err = uvmsim_physload_device(m, base, base + size, UVMSIM_PROT_READ | UVMSIM_PROT_EXEC, mem);
@@ -137,7 +158,9 @@ static int create_owned(struct uvmsim_machine *m, const uvmsim_flashdev_config *
         free(d);
         free(name);
         free(mem);
-        return err;
+        return uvmsim_machine_fail(m, err, "cannot register the NOR window [0x%llx, 0x%llx) of %s: %s",
+                                   (unsigned long long)base, (unsigned long long)(base + size), what,
+                                   uvmsim_strerror(err));
     }
     d->m = m;
     d->name = name;
@@ -160,15 +183,16 @@ int uvmsim_flashdev_create_mem(uvmsim_machine *m, const uvmsim_flashdev_config *
 {
     if (out != NULL)
         *out = NULL;
-    if (m == NULL || out == NULL || image == NULL || size == 0)
+    if (m == NULL || out == NULL || image == NULL)
         return UVMSIM_EINVAL;
-    if (size > m->cfg.nor_size)   /* refuse before copying a huge buffer */
-        return UVMSIM_ERANGE;
+    int err = size_ok(m, size, "the image buffer");   /* before copying a huge buffer */
+    if (err)
+        return err;
     uint8_t *mem = malloc(size);
     if (mem == NULL)
-        return UVMSIM_ENOHOST;
+        return uvmsim_machine_fail(m, UVMSIM_ENOHOST, "out of host memory for a %zu-byte image", size);
     memcpy(mem, image, size);
-    return create_owned(m, cfg, mem, size, out);
+    return create_owned(m, cfg, mem, size, "the image buffer", out);
 }
 
 int uvmsim_flashdev_create_file(uvmsim_machine *m, const uvmsim_flashdev_config *cfg,
@@ -178,35 +202,42 @@ int uvmsim_flashdev_create_file(uvmsim_machine *m, const uvmsim_flashdev_config 
         *out = NULL;
     if (m == NULL || out == NULL || path == NULL)
         return UVMSIM_EINVAL;
+    char what[160];
+    snprintf(what, sizeof(what), "image %.140s", path);
     FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return UVMSIM_EIO;
+    if (f == NULL) {
+        int e = errno;
+        if (e == ENOENT)
+            return uvmsim_machine_fail(m, UVMSIM_ENOENT, "image %.200s does not exist", path);
+        return uvmsim_machine_fail(m, UVMSIM_EIO, "cannot open image %.200s: %s", path, strerror(e));
+    }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        return UVMSIM_EIO;
+        return uvmsim_machine_fail(m, S_ISDIR(st.st_mode) ? UVMSIM_EISDIR : UVMSIM_EIO,
+                                   "image %.200s is not a regular file", path);
     }
     uint64_t size = (uint64_t)st.st_size;
-    if (size == 0) {
+    int err = size_ok(m, size, what);
+    if (err) {
         fclose(f);
-        return UVMSIM_EINVAL;
-    }
-    if (size > m->cfg.nor_size || size > SIZE_MAX) {
-        fclose(f);
-        return UVMSIM_ERANGE;
+        return err;
     }
     uint8_t *mem = malloc((size_t)size);
     if (mem == NULL) {
         fclose(f);
-        return UVMSIM_ENOHOST;
+        return uvmsim_machine_fail(m, UVMSIM_ENOHOST, "out of host memory for %llu bytes of %s",
+                                   (unsigned long long)size, what);
     }
     size_t got = fread(mem, 1, (size_t)size, f);
+    int rerr = ferror(f) ? errno : 0;
     fclose(f);
     if (got != size) {
         free(mem);
-        return UVMSIM_EIO;
+        return uvmsim_machine_fail(m, UVMSIM_EIO, "read %zu of %llu bytes of %s%s%s", got,
+                                   (unsigned long long)size, what, rerr ? ": " : "", rerr ? strerror(rerr) : "");
     }
-    return create_owned(m, cfg, mem, size, out);
+    return create_owned(m, cfg, mem, size, what, out);
 }
 
 /* splitmix64: a good bijective mix, so neighbouring words differ in every bit. */
@@ -236,15 +267,16 @@ int uvmsim_flashdev_create_pattern(uvmsim_machine *m, const uvmsim_flashdev_conf
 {
     if (out != NULL)
         *out = NULL;
-    if (m == NULL || out == NULL || size == 0)
+    if (m == NULL || out == NULL)
         return UVMSIM_EINVAL;
-    if (size > m->cfg.nor_size)
-        return UVMSIM_ERANGE;
+    int err = size_ok(m, size, "the pattern");
+    if (err)
+        return err;
     uint8_t *mem = malloc(size);
     if (mem == NULL)
-        return UVMSIM_ENOHOST;
+        return uvmsim_machine_fail(m, UVMSIM_ENOHOST, "out of host memory for a %zu-byte pattern", size);
     uvmsim_flashdev_pattern_fill(mem, size, seed);
-    return create_owned(m, cfg, mem, size, out);
+    return create_owned(m, cfg, mem, size, "the pattern", out);
 }
 
 /* Unlink, unregister the window and free; the caller checked the hold count. */

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../vm/uvm_internal.h"
+#include "../machine/machine_internal.h"
 #include "../flashdev/flashdev_internal.h"
 #include "fs_internal.h"
 

@@ -56,10 +56,27 @@ static void pmm_free(struct pmap_machine *pmm)
     free(pmm);
 }
 
+int uvmsim_pmap_config_check(const uvmsim_machine_config *cfg, char *why, size_t whylen)
+{
+    const char *name = cfg->pmap ? cfg->pmap : "generic";
+    const struct pmap_ops *ops = uvmsim_pmap_ops_find(name);
+    if (ops == NULL) {
+        if (why && whylen) {
+            size_t n = (size_t)snprintf(why, whylen, "no pmap backend '%.40s' (have:", name);
+            for (const char *const *b = uvmsim_pmap_backends(); *b && n < whylen; b++)
+                n += (size_t)snprintf(why + n, whylen - n, " %s", *b);
+            if (n < whylen)
+                snprintf(why + n, whylen - n, ")");
+        }
+        return UVMSIM_EINVAL;
+    }
+    return ops->config_check ? ops->config_check(cfg, why, whylen) : UVMSIM_OK;
+}
+
 int uvmsim_pmap_machine_init(struct uvmsim_machine *m)
 {
     const struct pmap_ops *ops = uvmsim_pmap_ops_find(m->cfg.pmap);
-    if (ops == NULL)
+    if (ops == NULL || uvmsim_pmap_config_check(&m->cfg, NULL, 0) != UVMSIM_OK)
         return UVMSIM_EINVAL;
     /* cfg.pv_hash_buckets > 0: the machine config validation refuses 0. */
     struct pmap_machine *pmm = calloc(1, sizeof(*pmm));

@@ -289,6 +289,15 @@ static int bad(char *msg, size_t len, const char *fmt, int pid, unsigned long lo
     return UVMSIM_ESTATE;
 }
 
+/* Does the presence summary say descriptors [idx, idx+n) are all zero? (n a multiple of 64) */
+static bool summary_empty(const struct arm_l1 *l1, unsigned idx, unsigned n)
+{
+    for (unsigned w = idx / 64; w < (idx + n) / 64; w++)
+        if (l1->present[w])
+            return false;
+    return true;
+}
+
 int uvmsim_arm_pt_check(const struct pmap_machine *pmm, const struct arm_l1 *l1, int pid,
                         uint64_t *ntables, char *msg, size_t len)
 {
@@ -301,7 +310,17 @@ int uvmsim_arm_pt_check(const struct pmap_machine *pmm, const struct arm_l1 *l1,
         (*ntables)++;
     }
     const uint8_t *fptr = NULL;
+    const uint8_t *zero = uvmsim_phys_ptr(pmm->m, pmm->m->zero_pa, ARM_PAGE_SIZE);
     for (unsigned idx = 0; idx < ARM_L1_ENTRIES; idx++) {
+        if (idx % ARM_L1_PER_PAGE == 0 && summary_empty(l1, idx, ARM_L1_PER_PAGE) &&
+            memcmp(uvmsim_phys_ptr(pmm->m, l1->frame[idx / ARM_L1_PER_PAGE], ARM_PAGE_SIZE), zero,
+                   ARM_PAGE_SIZE) == 0) {
+            /* A first-level page with nothing present, as the summary says: one compare
+             * with the zero page instead of 1024 descriptor checks. */
+            idx += ARM_L1_PER_PAGE - 1;
+            fptr = NULL;
+            continue;
+        }
         uint32_t desc = uvmsim_arm_l1_raw(pmm, l1, idx, &fptr);
         if ((desc != 0) != ((l1->present[idx / 64] >> (idx % 64)) & 1))
             return bad(msg, len, "arm: pid %d L1 entry %llu (%#llx) disagrees with the presence summary",
@@ -343,14 +362,32 @@ static bool tlb_cfg_eq(const uvmsim_tlb_config *a, const uvmsim_tlb_config *b)
     return a->entries == b->entries && a->ways == b->ways && a->repl == b->repl && a->split == b->split;
 }
 
+int uvmsim_arm_config_check(const uvmsim_machine_config *c, char *why, size_t whylen)
+{
+    if (c->page_size != ARM_PAGE_SIZE) {
+        if (why && whylen)
+            snprintf(why, whylen, "the ARM backends model 4 KiB small pages only (page size %zu asked)",
+                     c->page_size);
+        return UVMSIM_EINVAL;
+    }
+    /* A 32-bit MMU cannot reach RAM or a NOR window above 4 GiB. */
+    if (c->ram_base + c->ram_size > ARM_PA_END || c->nor_base + c->nor_size > ARM_PA_END) {
+        if (why && whylen)
+            snprintf(why, whylen, "the ARM backends have a 32-bit physical address space: RAM [0x%llx, 0x%llx) "
+                     "and the NOR window [0x%llx, 0x%llx) must end at or below 4 GiB",
+                     (unsigned long long)c->ram_base, (unsigned long long)(c->ram_base + c->ram_size),
+                     (unsigned long long)c->nor_base, (unsigned long long)(c->nor_base + c->nor_size));
+        return UVMSIM_ERANGE;
+    }
+    return UVMSIM_OK;
+}
+
 int uvmsim_arm_machine_setup(struct pmap_machine *pmm)
 {
     struct uvmsim_machine *m = pmm->m;
-    if (m->cfg.page_size != ARM_PAGE_SIZE)
-        return UVMSIM_EINVAL;
-    /* A 32-bit MMU cannot reach RAM or a NOR window above 4 GiB. */
-    if (m->cfg.ram_base + m->cfg.ram_size > ARM_PA_END || m->cfg.nor_base + m->cfg.nor_size > ARM_PA_END)
-        return UVMSIM_ERANGE;
+    int err = uvmsim_arm_config_check(&m->cfg, NULL, 0);
+    if (err)
+        return err;
     uvmsim_machine_config def;
     uvmsim_machine_config_init(&def);
     if (tlb_cfg_eq(&m->cfg.tlb, &def.tlb)) {

@@ -139,6 +139,8 @@ int  uvmsim_arm_pt_check(const struct pmap_machine *pmm, const struct arm_l1 *l1
  * (32-entry I + 32-entry D, fully associative, round robin) when the machine config
  * asks for the default TLB; sets va_end. */
 int  uvmsim_arm_machine_setup(struct pmap_machine *pmm);
+/* The ops' config_check of both ARM backends: 4 KiB pages, physical plan below 4 GiB. */
+int  uvmsim_arm_config_check(const uvmsim_machine_config *c, char *why, size_t whylen);
 
 /* ---- TLB helpers: both TLBs ---- */
 /* Full flush of I and D TLB; returns entries dropped. */

@@ -216,6 +216,7 @@ static void v5_stats(const struct pmap_machine *pmm, uvmsim_pmap_stats *out)
 
 const struct pmap_ops uvmsim_pmap_armv5_ops = {
     .name = "armv5",
+    .config_check = uvmsim_arm_config_check,
     .init = v5_init,
     .fini = v5_fini,
     .create = v5_create,

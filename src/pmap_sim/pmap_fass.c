@@ -685,6 +685,7 @@ static void fass_stats(const struct pmap_machine *pmm, uvmsim_pmap_stats *out)
 
 const struct pmap_ops uvmsim_pmap_fass_ops = {
     .name = "fass",
+    .config_check = uvmsim_arm_config_check,
     .init = fass_init,
     .fini = fass_fini,
     .create = fass_create,

@@ -15,6 +15,7 @@
  * NetBSD's wire_count on x86 PTPs) and verified by the checker. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "pmap_impl.h"
 
 #define GEN_VA_BITS   48
@@ -36,6 +37,8 @@ struct gen_machine {
     uint64_t gen;                 /* current ASID generation, from 1 */
     uint32_t next_asid;           /* next free ASID of this generation */
     uint32_t asid_max;
+    /* checker scratch, filled by gen_check: the pmap holding each ASID of this generation */
+    struct pmap *asid_owner[GEN_ASID_MAX + 1];
 };
 
 /* Invariant: asid is usable (may have TLB entries) only while gen == machine gen. */
@@ -331,6 +334,8 @@ static bool scan(const struct pmap *pm, paddr_t tpa, unsigned l, vaddr_t base,
 {
     const struct pmap_machine *pmm = pm->pmm;
     const struct gen_machine *g = GM(pm);
+    if (ptp_page(pmm, tpa)->offset == 0)
+        return false;   /* no valid entry (the checker verifies the count) */
     unsigned shift = level_shift(pmm, l);
     uint64_t nent = 1ull << g->bits;
     const uint8_t *t = table(pmm, tpa);
@@ -409,10 +414,7 @@ static void tlb_entry_check(const struct tlb_entry *e, void *arg)
     const struct gen_machine *g = pmm->be;
     if (c->err != UVMSIM_OK)
         return;
-    struct pmap *owner = NULL;
-    for (struct pmap *pm = pmm->pmaps; pm != NULL; pm = pm->pm_next)
-        if (GP(pm)->gen == g->gen && GP(pm)->asid == e->asid)
-            owner = pm;
+    struct pmap *owner = e->asid <= GEN_ASID_MAX ? g->asid_owner[e->asid] : NULL;
     vaddr_t va = e->vpn << pmm->m->page_shift;
     struct pmap_pte pte;
     if (owner == NULL) {
@@ -441,6 +443,19 @@ static int check_table(const struct pmap *pm, paddr_t tpa, unsigned l, uint64_t 
     }
     (*ntables)++;
     const uint8_t *t = table(pmm, tpa);
+    if (pg->offset == 0) {
+        /* An empty table (every new process's root) is all zero: one compare with the
+         * zero page instead of decoding each entry. */
+        const uint8_t *zero = uvmsim_phys_ptr(pmm->m, pmm->m->zero_pa, pmm->m->cfg.page_size);
+        if (memcmp(t, zero, pmm->m->cfg.page_size) == 0) {
+            if (l > 0) {
+                snprintf(msg, len, "generic: pid %d table %#llx (level %u) is empty but still linked",
+                         pm->pid, (unsigned long long)tpa, l);
+                return UVMSIM_ESTATE;
+            }
+            return UVMSIM_OK;
+        }
+    }
     uint64_t used = 0;
     bool leaf = l + 1 == g->levels;
     for (unsigned i = 0; i < (1u << g->bits); i++) {
@@ -473,10 +488,28 @@ static int check_table(const struct pmap *pm, paddr_t tpa, unsigned l, uint64_t 
 static int gen_check(struct pmap_machine *pmm, char *msg, size_t msglen)
 {
     char dummy[1];
-    const struct gen_machine *g = pmm->be;
+    struct gen_machine *g = pmm->be;
     if (msg == NULL || msglen == 0) {
         msg = dummy;
         msglen = sizeof(dummy);
+    }
+    /* ASIDs of this generation are unique: one owner table instead of comparing every
+     * pair of pmaps (which made the check quadratic in the number of processes). */
+    memset(g->asid_owner, 0, sizeof(g->asid_owner));
+    for (struct pmap *pm = pmm->pmaps; pm != NULL; pm = pm->pm_next) {
+        if (GP(pm)->gen != g->gen)
+            continue;
+        uint32_t a = GP(pm)->asid;
+        if (a == 0 || a > GEN_ASID_MAX) {
+            snprintf(msg, msglen, "generic: pid %d holds ASID %u of this generation", pm->pid, (unsigned)a);
+            return UVMSIM_ESTATE;
+        }
+        if (g->asid_owner[a] != NULL) {
+            snprintf(msg, msglen, "generic: pids %d and %d share ASID %u", g->asid_owner[a]->pid, pm->pid,
+                     (unsigned)a);
+            return UVMSIM_ESTATE;
+        }
+        g->asid_owner[a] = pm;
     }
     for (struct pmap *pm = pmm->pmaps; pm != NULL; pm = pm->pm_next) {
         uint64_t ntables = 0;
@@ -487,13 +520,6 @@ static int gen_check(struct pmap_machine *pmm, char *msg, size_t msglen)
             snprintf(msg, msglen, "generic: pid %d has %llu tables, ptp_pages says %llu",
                      pm->pid, (unsigned long long)ntables, (unsigned long long)pm->ptp_pages);
             return UVMSIM_ESTATE;
-        }
-        for (struct pmap *o = pm->pm_next; o != NULL; o = o->pm_next) {
-            if (GP(o)->gen == g->gen && GP(pm)->gen == g->gen && GP(o)->asid == GP(pm)->asid) {
-                snprintf(msg, msglen, "generic: pids %d and %d share ASID %u", pm->pid, o->pid,
-                         (unsigned)GP(pm)->asid);
-                return UVMSIM_ESTATE;
-            }
         }
     }
     return uvmsim_pmap_check_tlbs(pmm, tlb_entry_check, msg, msglen);

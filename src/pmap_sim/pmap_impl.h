@@ -8,7 +8,7 @@
 #ifndef UVMSIM_PMAP_IMPL_H
 #define UVMSIM_PMAP_IMPL_H
 
-#include "../vm/uvm_internal.h"
+#include "../machine/machine_internal.h"
 
 /* pmap_enter flags */
 #define PMAP_CANFAIL   0x01   /* return UVMSIM_ENOMEM instead of asserting */
@@ -45,6 +45,9 @@ struct tlb;
  * backend decides the tags and when to flush. */
 struct pmap_ops {
     const char *name;
+    /* Optional: refuse a machine configuration this backend cannot model, with a
+     * sentence in why (e.g. the ARM backends need 4 KiB pages).  Called before init. */
+    int  (*config_check)(const uvmsim_machine_config *cfg, char *why, size_t whylen);
     /* machine-wide state (e.g. the FASS CPD); called once per machine */
     int  (*init)(struct pmap_machine *pmm);
     void (*fini)(struct pmap_machine *pmm);
@@ -116,6 +119,8 @@ struct pmap {
  *        on any error nothing has changed.
  * translate: the MMU.  pm becomes the active pmap first if it is not (counted as a
  *        switch).  *pa receives the full physical address (page frame | va offset). */
+/* The backend named by cfg->pmap exists and accepts cfg (why: the sentence when not). */
+int  uvmsim_pmap_config_check(const uvmsim_machine_config *cfg, char *why, size_t whylen);
 int  uvmsim_pmap_machine_init(struct uvmsim_machine *m);
 void uvmsim_pmap_machine_fini(struct uvmsim_machine *m);
 int  uvmsim_pmap_create(struct uvmsim_machine *m, int pid, struct pmap **out);

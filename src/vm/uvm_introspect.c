@@ -1,5 +1,6 @@
 /* uvmsim — introspection: a read-only snapshot of processes, map entries, amaps, anons,
- * objects and page-table translations for pictures and tests (see uvm_introspect.h).
+ * objects, page-table translations and TLB entries for pictures and tests (see
+ * uvm_introspect.h).
  * Page tables are read through the backend's walk / next_valid ops, which neither touch
  * the TLB nor count, so taking a snapshot leaves every statistic as it was. */
 #include <stdlib.h>
@@ -150,11 +151,29 @@ static int cmp_object(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int cmp_tlbent(const void *a, const void *b)
+{
+    const struct uvmsim_isp_tlbent *x = a, *y = b;
+    if (x->tlb != y->tlb)
+        return x->tlb < y->tlb ? -1 : 1;
+    if (x->tag != y->tag)
+        return x->tag < y->tag ? -1 : 1;
+    return (x->va > y->va) - (x->va < y->va);
+}
+
+const struct uvmsim_isp_tlbent *uvmsim_introspect_tlb_find(const struct uvmsim_isp_snapshot *s,
+                                                           const struct uvmsim_isp_tlbent *e)
+{
+    return s && s->ntlb ? bsearch(e, s->tlb, s->ntlb, sizeof(*e), cmp_tlbent) : NULL;
+}
+
 /* Working state while a snapshot is built. */
 struct isp_build {
     const struct uvmsim_machine *m;
     struct uvmsim_isp_snapshot *s;
-    uint32_t cap_entries, cap_ptes, cap_slots, cap_anons, cap_objpages;
+    uint32_t cap_entries, cap_ptes, cap_slots, cap_anons, cap_objpages, cap_tlb;
+    unsigned tlb_no;                   /* collect_tlb: which TLB is being visited */
+    int err;                           /* collect_tlb: the first failure */
     struct uvmsim_proc **procs;
     struct vm_amap **amaps;            /* distinct amaps, then sorted by id */
     uint32_t namaps, cap_amaps;
@@ -320,6 +339,40 @@ static int collect_entry(struct isp_build *b, struct uvmsim_proc *p, const struc
     return UVMSIM_OK;
 }
 
+static void collect_tlbent(const struct tlb_entry *e, void *arg)
+{
+    struct isp_build *b = arg;
+    struct uvmsim_isp_snapshot *s = b->s;
+    if (b->err)
+        return;
+    struct uvmsim_isp_tlbent *nt = grow(s->tlb, s->ntlb, &b->cap_tlb, sizeof(*nt));
+    if (nt == NULL) {
+        b->err = UVMSIM_ENOHOST;
+        return;
+    }
+    s->tlb = nt;
+    nt[s->ntlb++] = (struct uvmsim_isp_tlbent){.tlb = b->tlb_no, .tag = e->asid,
+        .va = e->vpn << b->m->page_shift, .pa = e->pfn_pa, .prot = e->prot};
+}
+
+/* The valid entries of the machine's TLBs (uvmsim_tlb_foreach neither counts nor
+ * touches the replacement state). */
+static int collect_tlb(struct isp_build *b)
+{
+    struct pmap_machine *pmm = b->m->pmm;
+    struct tlb *t[2] = {pmm->dtlb, pmm->itlb};
+    b->s->split_tlb = pmm->itlb != NULL;
+    for (unsigned i = 0; i < 2 && b->err == UVMSIM_OK; i++) {
+        if (t[i] == NULL)
+            continue;
+        b->tlb_no = i;
+        uvmsim_tlb_foreach(t[i], collect_tlbent, b);
+    }
+    if (b->err == UVMSIM_OK && b->s->ntlb > 1)
+        qsort(b->s->tlb, b->s->ntlb, sizeof(*b->s->tlb), cmp_tlbent);
+    return b->err;
+}
+
 static int build(struct isp_build *b)
 {
     const struct uvmsim_machine *m = b->m;
@@ -349,6 +402,8 @@ static int build(struct isp_build *b)
             err = collect_entry(b, p, p->map.ents[k]);
         sp->nentries = b->s->nentries - sp->first_entry;
     }
+    if (err == UVMSIM_OK)
+        err = collect_tlb(b);
     return err;
 }
 
@@ -393,5 +448,6 @@ void uvmsim_introspect_free(struct uvmsim_isp_snapshot *s)
     free(s->anons);
     free(s->objects);
     free(s->objpages);
+    free(s->tlb);
     free(s);
 }

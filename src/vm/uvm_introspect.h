@@ -1,7 +1,7 @@
 /* Internal to uvmsim tools: a read-only snapshot of a machine's VM structures — per
  * process its map entries and the pages its pmap translates, the amaps with their anon
- * slots, the anons, the memory objects with their resident pages — for pictures (uvmsim
- * dot), the scenario language's `expect` lines and tests.  Taking a snapshot changes
+ * slots, the anons, the memory objects with their resident pages, the valid TLB entries —
+ * for pictures (uvmsim dot, uvmsim html), the scenario language's `expect` lines and tests.  Taking a snapshot changes
  * nothing, not even a counter: page tables are read with the backend's walk, which does
  * not touch the TLB or the statistics.
  *
@@ -83,6 +83,15 @@ struct uvmsim_isp_object {
     uint32_t first_page, nres;
 };
 
+/* One valid TLB entry, as the hardware model holds it. */
+struct uvmsim_isp_tlbent {
+    unsigned tlb;                       /* 0: the unified (or data) TLB, 1: the instruction TLB */
+    uint32_t tag;                       /* the backend's tag: generic the pmap's ASID, ARM 0 */
+    uvmsim_vaddr_t va;                  /* page aligned (ARM FCSE: the modified va) */
+    uvmsim_paddr_t pa;
+    uvmsim_prot_t prot;
+};
+
 struct uvmsim_isp_snapshot {
     size_t page_size;
     uvmsim_paddr_t zero_pa;
@@ -94,6 +103,8 @@ struct uvmsim_isp_snapshot {
     struct uvmsim_isp_anon *anons;       uint32_t nanons;   /* by first appearance */
     struct uvmsim_isp_object *objects;   uint32_t nobjects; /* by id */
     struct uvmsim_isp_objpage *objpages; uint32_t nobjpages;
+    struct uvmsim_isp_tlbent *tlb;       uint32_t ntlb;     /* by (tlb, tag, va) */
+    bool split_tlb;                      /* tlb 1 exists (fetches use their own TLB) */
 };
 
 /* Take a snapshot.  UVMSIM_EINVAL for NULL arguments, UVMSIM_ENOHOST when host memory
@@ -105,6 +116,9 @@ void uvmsim_introspect_free(struct uvmsim_isp_snapshot *s);
  * TLB or any counter.  false when nothing valid is mapped there. */
 bool uvmsim_introspect_extract(const uvmsim_proc *p, uvmsim_vaddr_t va, uvmsim_paddr_t *pa,
                                uvmsim_prot_t *prot);
+/* The snapshot's TLB entry with e's (tlb, tag, va), or NULL. */
+const struct uvmsim_isp_tlbent *uvmsim_introspect_tlb_find(const struct uvmsim_isp_snapshot *s,
+                                                           const struct uvmsim_isp_tlbent *e);
 /* Where a physical page lives: ram, nor (device) or the zero page; none if unknown. */
 uvmsim_page_loc uvmsim_introspect_loc(const uvmsim_machine *m, uvmsim_paddr_t pa);
 

@@ -139,8 +139,10 @@ void uvmsim_proc_exit(uvmsim_proc *p)
             break;
         }
     }
-    if (m->curproc == p)
+    if (m->curproc == p) {
         m->curproc = NULL;
+        m->curpid = -1;
+    }
     m->vmstats.procs_live--;
     m->vmstats.exits++;
     free(p);
@@ -178,6 +180,7 @@ int uvmsim_proc_switch(uvmsim_proc *p)
     if (m->curproc == p)
         return UVMSIM_OK;
     m->curproc = p;
+    m->curpid = p->pid;
     if (uvmsim_tracing(m)) {
         uvmsim_event ev = {.type = UVMSIM_EV_SWITCH, .pid = p->pid, .step = "switch",
                            .text = "context switch: pmap_activate"};
@@ -190,11 +193,6 @@ int uvmsim_proc_switch(uvmsim_proc *p)
 uvmsim_proc *uvmsim_proc_current(uvmsim_machine *m)
 {
     return m ? m->curproc : NULL;
-}
-
-int uvmsim_curpid(const struct uvmsim_machine *m)
-{
-    return m->curproc ? m->curproc->pid : -1;
 }
 
 void uvmsim_vm_stats_get(const uvmsim_machine *m, uvmsim_vm_stats *out)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "uvmsim/builtin.h"
+#include "scn_internal.h"
 
 /* ---- parse errors: each message, with the line it names ---- */
 
@@ -258,7 +259,7 @@ START_TEST(test_machine_line)
     cu_free(&r);
     ck_assert_int_eq(cu_run("machine tlb=off ram=640K\nspawn p\n", &r), UVMSIM_SCN_OK);
     CU_HAS(r.out, "640 KiB RAM at 0x0");
-    CU_HAS(r.out, "no TLB");
+    CU_HAS(r.out, "no TLB (tlb=0: every access walks the page tables)");
     cu_free(&r);
     ck_assert_int_eq(cu_run("machine tlb=16/4/random/unified\nspawn p\n", &r), UVMSIM_SCN_OK);
     CU_HAS(r.out, "TLB 16 entries set-associative random unified (4 ways)");
@@ -740,11 +741,21 @@ START_TEST(test_images_mounts)
     CU_HAS(r.out, "map refused: read-only medium");
     CU_HAS(r.out, "cannot map /x/nonexistent: no such file or directory");
     cu_free(&r);
-    /* a missing image file: the step fails (I/O) */
-    ck_assert_int_eq(cu_run_opts("image missing.img\nexpect error EIO\nimage missing.img\n", "cli-work", &o, &r),
+    /* a missing image file: the step fails, naming the path and saying it does not exist */
+    ck_assert_int_eq(cu_run_opts("image missing.img\nexpect error ENOENT\nimage missing.img\n", "cli-work", &o, &r),
                      UVMSIM_SCN_FAILED);
-    CU_HAS(r.out, "cannot attach cli-work/missing.img:");
-    CU_HAS(r.err, "t.scn:3: step failed: image missing.img: EIO");
+    CU_HAS(r.out, "cannot attach cli-work/missing.img: image cli-work/missing.img does not exist");
+    CU_HAS(r.err, "t.scn:3: step failed: image missing.img: ENOENT");
+    cu_free(&r);
+    /* an image of the wrong size names the size and the rule */
+    FILE *odd = fopen("cli-work/odd.img", "w");
+    ck_assert_ptr_nonnull(odd);
+    fputs("5000 bytes would be more, but any size that is no whole page will do", odd);
+    fclose(odd);
+    ck_assert_int_eq(cu_run_opts("image odd.img\nexpect error EALIGN\n", "cli-work", &o, &r), UVMSIM_SCN_OK);
+    CU_HAS(r.out, "cannot attach cli-work/odd.img: image cli-work/odd.img is 68 bytes: a NOR image must be a "
+                  "whole number of 512-byte blocks and of 4096-byte pages");
+    unlink("cli-work/odd.img");
     cu_free(&r);
     /* absolute image paths are taken as they are */
     char t2[600];
@@ -788,6 +799,65 @@ START_TEST(test_exec_symbols)
 }
 END_TEST
 
+/* The summary line names where a run stopped and where expectations first failed; explain
+ * lists every expect line with its result, in order, after the step's result. */
+START_TEST(test_summary_and_explain_expects)
+{
+    struct cu_run r;
+    const char *t = "spawn p\n"
+                    "map p 0x10000000 pages=1 prot=r private anon\n"
+                    "load p 0x10000000 1\nexpect fault upper-direct\nexpect copied 4K\n"
+                    "store p 0x10000000 1\n"
+                    "load p 0x10000000 1\n";
+    ck_assert_int_eq(cu_run(t, &r), UVMSIM_SCN_FAILED);
+    CU_HAS(r.out, "FAILED: stopped at step 4 of 5 (line 6: store p 0x10000000 1); 2 of 2 expectations failed"
+                  ", the first at line 4 after step 3\n");
+    cu_free(&r);
+    ck_assert_int_eq(cu_run_mode(t, UVMSIM_SCN_MODE_EXPLAIN, false, &r), UVMSIM_SCN_FAILED);
+    const char *res = strstr(r.out, "  Result: p load 1 byte");
+    const char *e1 = strstr(r.out, "  Line 4: expect fault upper-direct: FAILED: ");
+    const char *e2 = strstr(r.out, "  Line 5: expect copied 4K: FAILED: ");
+    ck_assert_msg(res && e1 && e2 && res < e1 && e1 < e2, "%s", r.out);
+    cu_free(&r);
+    /* held lines say so; a long failing step is cut in the summary */
+    char big[1024];
+    snprintf(big, sizeof(big), "spawn p\nmap p 0x10000000 pages=1 prot=r private anon\n"
+             "load p 0x10000000 1\nexpect fault lower-direct\nexpect writable no\nstore p 0x10000000 \"%0200d\"\n", 7);
+    ck_assert_int_eq(cu_run_mode(big, UVMSIM_SCN_MODE_EXPLAIN, false, &r), UVMSIM_SCN_FAILED);
+    CU_HAS(r.out, "  Line 5: expect writable no: held\n");
+    CU_HAS(r.out, "(line 6: store p 0x10000000 \"0000000000000000000000000000000000000...); ");
+    cu_free(&r);
+}
+END_TEST
+
+/* --check: every step, the end only, never, or auto (every step up to 1000, then powers of
+ * two and the last). */
+START_TEST(test_check_modes)
+{
+    static const struct {
+        uvmsim_scn_check mode;
+        unsigned step, last;
+        bool due;
+    } cases[] = {
+        {UVMSIM_SCN_CHECK_STEP, 1, 5, true}, {UVMSIM_SCN_CHECK_STEP, 4, 5, true},
+        {UVMSIM_SCN_CHECK_END, 4, 5, false}, {UVMSIM_SCN_CHECK_END, 5, 5, true},
+        {UVMSIM_SCN_CHECK_OFF, 5, 5, false}, {UVMSIM_SCN_CHECK_OFF, 1, 1, false},
+        {UVMSIM_SCN_CHECK_AUTO, 1, 100000, true}, {UVMSIM_SCN_CHECK_AUTO, 1000, 100000, true},
+        {UVMSIM_SCN_CHECK_AUTO, 1001, 100000, false}, {UVMSIM_SCN_CHECK_AUTO, 1024, 100000, true},
+        {UVMSIM_SCN_CHECK_AUTO, 1025, 100000, false}, {UVMSIM_SCN_CHECK_AUTO, 65536, 100000, true},
+        {UVMSIM_SCN_CHECK_AUTO, 99999, 100000, false}, {UVMSIM_SCN_CHECK_AUTO, 100000, 100000, true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(uvmsim_scn_check_due(cases[i].mode, cases[i].step, cases[i].last) == cases[i].due,
+                      "case %zu", i);
+    unsigned n = 0;
+    for (unsigned k = 1; k <= 100000; k++)
+        n += uvmsim_scn_check_due(UVMSIM_SCN_CHECK_AUTO, k, 100000);
+    ck_assert_uint_eq(n, 1000 + 7 + 1);   /* 1..1000, 1024..65536, 100000 */
+    ck_assert_str_eq(uvmsim_scn_check_names[UVMSIM_SCN_CHECK_END], "end");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli-lang");
@@ -814,6 +884,8 @@ int main(void)
     tcase_add_test(tc, test_trace_output);
     tcase_add_test(tc, test_images_mounts);
     tcase_add_test(tc, test_exec_symbols);
+    tcase_add_test(tc, test_summary_and_explain_expects);
+    tcase_add_test(tc, test_check_modes);
     suite_add_tcase(s, tc);
     cu_scratch_enter("cli_lang");
     SRunner *sr = srunner_create(s);

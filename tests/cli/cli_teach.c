@@ -173,44 +173,16 @@ END_TEST
 
 /* ---- dot ---- */
 
-/* Every edge's ends are declared nodes; braces balance. */
-static void dot_well_formed(const char *dot)
+/* The picture without its legend cluster (edited in place; the legend has samples of
+ * every colour, so "nothing is orange" must look past it). */
+static char *without_legend(char *dot)
 {
-    ck_assert(strncmp(dot, "digraph uvmsim {\n", 17) == 0);
-    ck_assert_uint_eq(cu_count(dot, "{"), cu_count(dot, "}"));
-    static char ids[8192][32];
-    unsigned nid = 0, nedges = 0;
-    /* pass 1: node declarations "ID [" on lines without an edge */
-    for (const char *line = dot; *line; ) {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        char buf[1024];
-        snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), line);
-        char id[32];
-        if (strstr(buf, " -> ") == NULL && sscanf(buf, " %31[A-Za-z0-9_] [", id) == 1 && strchr(buf, '[') && nid < 8192)
-            strcpy(ids[nid++], id);
-        line = nl ? nl + 1 : line + len;
-    }
-    /* pass 2: edges */
-    for (const char *line = dot; *line; ) {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        char buf[1024];
-        snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), line);
-        char a[32], b[32];
-        if (strstr(buf, " -> ") != NULL) {
-            ck_assert_int_eq(sscanf(buf, " %31[A-Za-z0-9_] -> %31[A-Za-z0-9_]", a, b), 2);
-            bool fa = false, fb = false;
-            for (unsigned i = 0; i < nid; i++) {
-                fa |= strcmp(ids[i], a) == 0;
-                fb |= strcmp(ids[i], b) == 0;
-            }
-            ck_assert_msg(fa && fb, "edge %s -> %s names an undeclared node", a, b);
-            nedges++;
-        }
-        line = nl ? nl + 1 : line + len;
-    }
-    ck_assert_uint_gt(nedges, 0);
+    char *a = strstr(dot, "  subgraph cluster_legend {\n");
+    ck_assert_ptr_nonnull(a);
+    char *b = strstr(a, "\n  }\n");
+    ck_assert_ptr_nonnull(b);
+    memmove(a, b + 5, strlen(b + 5) + 1);
+    return dot;
 }
 
 static char *dot_of(const char *example, unsigned step)
@@ -246,34 +218,46 @@ START_TEST(test_dot_cow)
     CU_HAS(d, "subgraph cluster_p1 {\n    label=\"parent (pid 1)\";");
     CU_HAS(d, "p1 [label=\"parent\\npid 1\\n(on the CPU)\", shape=ellipse, style=bold];");
     CU_HAS(d, "subgraph cluster_p2 {\n    label=\"child (pid 2)\";");
-    CU_HAS(d, "e0 [label=\"entry 0x10000000-0x10002000\\nrw- private cow needs-copy\\ninherit copy, advice normal\"];");
-    CU_HAS(d, "p1 -> e0;");
-    CU_HAS(d, "p2 -> e1;");
+    CU_HAS(d, "e1_10000000 [label=\"entry 0x10000000-0x10002000\\nrw- private cow needs-copy\\ninherit copy, advice normal\"];");
+    CU_HAS(d, "p1 -> e1_10000000;");
+    CU_HAS(d, "p2 -> e2_10000000;");
     CU_HAS(d, "amap1 [label=\"amap #1\\nrefs 2 (shared)\\n1 of 2 slots used\", shape=folder, style=filled, fillcolor=orange];");
-    CU_HAS(d, "e0 -> amap1 [label=\"slots 0-1\"];");
-    CU_HAS(d, "e1 -> amap1 [label=\"slots 0-1\"];");
-    CU_HAS(d, "amap1 -> anon0 [label=\"slot 0\"];");
-    CU_HAS(d, "anon0 [label=\"anon\\nrefs 1\", shape=oval];");
-    CU_HAS(d, "anon0 -> pg_");
-    CU_HAS(d, "e0 -> pg_");
+    CU_HAS(d, "e1_10000000 -> amap1 [label=\"slots 0-1\"];");
+    CU_HAS(d, "e2_10000000 -> amap1 [label=\"slots 0-1\"];");
+    CU_HAS(d, "amap1 -> anon_2000 [label=\"slot 0\"];");
+    CU_HAS(d, "anon_2000 [label=\"anon\\nrefs 1\", shape=oval];");
+    CU_HAS(d, "anon_2000 -> pg_2000;");
+    CU_HAS(d, "e1_10000000 -> pg_2000 [label=\"PTE va 0x10000000 r--\"");
     CU_HAS(d, "[label=\"PTE va 0x10000000 r--\", style=dashed");   /* write-protected by fork */
-    CU_HASNT(d, "e1 -> pg_");                                     /* the child has no PTE yet */
+    CU_HASNT(d, "e2_10000000 -> pg_");                                     /* the child has no PTE yet */
     CU_HAS(d, "[label=\"RAM 0x");
+    /* the legend explains shapes, colours and edge styles; plain dot marks no change */
+    CU_HAS(d, "  subgraph cluster_legend {\n    label=\"legend\";");
+    CU_HAS(d, "lg_entry -> lg_nor [label=\"PTE (a PV entry):\\nva and rights\", style=dashed, color=blue");
+    CU_HAS(d, "lg_shared [label=\"filled orange:\\nshared by several\", style=filled, fillcolor=orange];");
+    CU_HASNT(d, "lg_new");
+    CU_HASNT(d, "class=");
+    CU_HASNT(d, "penwidth=3");
+    /* the TLB: fork write-protected the parent's page and invalidated its translation,
+     * so no entry is valid and no table is drawn */
+    CU_HASNT(d, "  tlb [");
     free(d);
     /* after the child's read (step 6): two amaps, one anon shared by both, one page with
      * two PV entries */
     d = dot_of("cow-fork.scn", 6);
-    CU_HAS(d, "anon0 [label=\"anon\\nrefs 2\\nshared by amaps\", shape=oval, style=filled, fillcolor=orange];");
-    CU_HAS(d, "amap1 -> anon0");
-    CU_HAS(d, "amap2 -> anon0");
+    CU_HAS(d, "anon_2000 [label=\"anon\\nrefs 2\\nshared by amaps\", shape=oval, style=filled, fillcolor=orange];");
+    CU_HAS(d, "amap1 -> anon_2000");
+    CU_HAS(d, "amap2 -> anon_2000");
     CU_HAS(d, "PV entries: 2\\nshared: 2 mappings\", shape=box3d, style=filled, fillcolor=orange];");
-    CU_HAS(d, "e1 -> pg_");
+    CU_HAS(d, "e2_10000000 -> pg_2000");
     free(d);
     /* after the child's store (step 7): each has its own anon and page */
     d = dot_of("cow-fork.scn", 7);
-    CU_HAS(d, "amap1 -> anon0");
-    CU_HAS(d, "amap2 -> anon1");
-    CU_HASNT(d, "fillcolor=orange");
+    CU_HAS(d, "amap1 -> anon_2000");
+    CU_HAS(d, "amap2 -> anon_a000");
+    CU_HAS(d, "<td>ASID</td><td>va</td><td>pa</td><td>prot</td>");
+    CU_HAS(d, "<tr><td>2</td><td>0x10000000</td><td>0xa000</td><td>rw-</td><td></td></tr>");   /* refilled */
+    CU_HASNT(without_legend(d), "fillcolor=orange");
     ck_assert_uint_eq(cu_count(d, "[label=\"RAM 0x"), 2);
     free(d);
 }
@@ -394,6 +378,22 @@ START_TEST(test_introspect)
     ck_assert(!uvmsim_introspect_extract(p, 0x10040000, NULL, NULL));
     ck_assert(!uvmsim_introspect_extract(p, ~0ull, NULL, NULL));
     ck_assert(!uvmsim_introspect_extract(NULL, 0x10002000, NULL, NULL));
+    /* the TLB: the child's load left its translation of 0x10000000 (read-only, the
+     * shared anon's page); entries come sorted by (tlb, tag, va) */
+    ck_assert(!s->split_tlb);
+    uvmsim_paddr_t qpa;
+    ck_assert(uvmsim_introspect_extract(q, 0x10000000, &qpa, NULL));
+    bool found = false;
+    for (uint32_t i = 0; i < s->ntlb; i++) {
+        ck_assert_uint_eq(s->tlb[i].tlb, 0);
+        if (i > 0)
+            ck_assert(s->tlb[i - 1].tag < s->tlb[i].tag ||
+                      (s->tlb[i - 1].tag == s->tlb[i].tag && s->tlb[i - 1].va < s->tlb[i].va));
+        if (s->tlb[i].va == 0x10000000 && s->tlb[i].pa == qpa && s->tlb[i].prot == UVMSIM_PROT_READ)
+            found = true;
+    }
+    ck_assert_msg(found, "no TLB entry 0x10000000 -> 0x%llx r-- among %u", (unsigned long long)qpa, s->ntlb);
+    ck_assert_uint_le(s->ntlb, 64);
     ck_assert_int_eq(uvmsim_introspect_loc(m, pa + 12), UVMSIM_LOC_RAM);
     ck_assert_int_eq(uvmsim_introspect_loc(m, uvmsim_zero_page(m)), UVMSIM_LOC_ZERO);
     ck_assert_int_eq(uvmsim_introspect_loc(m, 0x7000000000ull), UVMSIM_LOC_NONE);

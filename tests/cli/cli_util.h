@@ -128,6 +128,46 @@ CU_UNUSED static void cu_scratch_leave(void)
         rmdir(cu_scratch);
 }
 
+/* Every edge's ends are declared nodes; braces balance. */
+CU_UNUSED static void dot_well_formed(const char *dot)
+{
+    ck_assert(strncmp(dot, "digraph uvmsim {\n", 17) == 0);
+    ck_assert_uint_eq(cu_count(dot, "{"), cu_count(dot, "}"));
+    static char ids[8192][32];
+    unsigned nid = 0, nedges = 0;
+    /* pass 1: node declarations "ID [" on lines without an edge */
+    for (const char *line = dot; *line; ) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), line);
+        char id[32];
+        if (strstr(buf, " -> ") == NULL && sscanf(buf, " %31[A-Za-z0-9_] [", id) == 1 && strchr(buf, '[') && nid < 8192)
+            strcpy(ids[nid++], id);
+        line = nl ? nl + 1 : line + len;
+    }
+    /* pass 2: edges */
+    for (const char *line = dot; *line; ) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), line);
+        char a[32], b[32];
+        if (strstr(buf, " -> ") != NULL) {
+            ck_assert_int_eq(sscanf(buf, " %31[A-Za-z0-9_] -> %31[A-Za-z0-9_]", a, b), 2);
+            bool fa = false, fb = false;
+            for (unsigned i = 0; i < nid; i++) {
+                fa |= strcmp(ids[i], a) == 0;
+                fb |= strcmp(ids[i], b) == 0;
+            }
+            ck_assert_msg(fa && fb, "edge %s -> %s names an undeclared node", a, b);
+            nedges++;
+        }
+        line = nl ? nl + 1 : line + len;
+    }
+    ck_assert_uint_gt(nedges, 0);
+}
+
 CU_UNUSED static bool cu_have_backend(const char *name)
 {
     return uvmsim_scn_backend_exists(name);

@@ -21,6 +21,14 @@ if(TARGET uvmsim-bench)
   set_tests_properties(examples/bench-smoke PROPERTIES LABELS "unit;examples"
     PASS_REGULAR_EXPRESSION "group,key,value,unit\nexec,ram_pages_xip,[0-9]+,pages\n.*exec,ram_ratio_xip_over_copy,0\\.[0-9]+,ratio.*mmu,miss_over_hit,[0-9.e+]+,ratio")
 endif()
+if(TARGET uvmsim-bench)
+  add_test(NAME examples/bench-json COMMAND uvmsim-bench --quick --json --procs 3)
+  set_tests_properties(examples/bench-json PROPERTIES LABELS "unit;examples"
+    PASS_REGULAR_EXPRESSION "^\\{\"ram_pages_xip\": [0-9]+, .*\"tlb_hit_rate_hit_loop\": 1, \"tlb_hit_rate_miss_loop\": 0, \"units\": \\{\"ram_pages_xip\": \"pages\", .*\"groups\": \\{.*\\}\\}\n$")
+  add_test(NAME examples/bench-args
+    COMMAND ${CMAKE_COMMAND} -DBENCH=$<TARGET_FILE:uvmsim-bench> -P ${CMAKE_CURRENT_LIST_DIR}/bench_check.cmake)
+  set_tests_properties(examples/bench-args PROPERTIES LABELS "unit;examples")
+endif()
 if(TARGET uvmsim-bench AND VALGRIND AND NOT UVMSIM_SANITIZE)
   add_test(NAME memcheck/examples/bench-smoke COMMAND ${VALGRIND} --quiet --error-exitcode=99 --leak-check=full
     --errors-for-leak-kinds=definite $<TARGET_FILE:uvmsim-bench> --quick --csv)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "uvmsim/uvmsim.h"
-#include "vm/uvm_internal.h"
+#include "machine/machine_internal.h"
 #include "flashdev/flashdev_internal.h"
 #include "vmtest.h"
 
@@ -210,13 +210,23 @@ START_TEST(test_create_file)
     ck_assert_int_eq(uvmsim_flashdev_destroy(d), UVMSIM_OK);
 
     d = (uvmsim_flashdev *)&c;
-    ck_assert_int_eq(uvmsim_flashdev_create_file(m, &c, "/nonexistent/uvmsim/none.img", &d), UVMSIM_EIO);
+    /* Every refusal says why in uvmsim_last_error(): the path, the size, the rule. */
+    ck_assert_str_eq(uvmsim_last_error(m), "");
+    ck_assert_int_eq(uvmsim_flashdev_create_file(m, &c, "/nonexistent/uvmsim/none.img", &d), UVMSIM_ENOENT);
+    ck_assert_str_eq(uvmsim_last_error(m), "image /nonexistent/uvmsim/none.img does not exist");
     ck_assert_ptr_null(d);
-    ck_assert_int_eq(uvmsim_flashdev_create_file(m, &c, ".", &d), UVMSIM_EIO);   /* a directory */
+    ck_assert_int_eq(uvmsim_flashdev_create_file(m, &c, ".", &d), UVMSIM_EISDIR);   /* a directory */
+    ck_assert_str_eq(uvmsim_last_error(m), "image . is not a regular file");
     ck_assert_int_eq(uvmsim_flashdev_create_file(m, &c, empty, &d), UVMSIM_EINVAL);
+    ck_assert_ptr_nonnull(strstr(uvmsim_last_error(m), "is empty: a NOR image needs at least one block"));
     c.block_size = 512;
     ck_assert_int_eq(uvmsim_flashdev_create_file(m, &c, odd, &d), UVMSIM_EALIGN);
+    char want[512];
+    snprintf(want, sizeof(want), "image %s is %llu bytes: a NOR image must be a whole number of 512-byte blocks "
+             "and of 4096-byte pages", odd, 4096ull + 512);
+    ck_assert_str_eq(uvmsim_last_error(m), want);
     ck_assert_int_eq(uvmsim_flashdev_create_file(m, &c, large, &d), UVMSIM_ERANGE);
+    ck_assert_ptr_nonnull(strstr(uvmsim_last_error(m), "is 131072 bytes, larger than the 65536-byte NOR window"));
     ck_assert_int_eq(uvmsim_flashdev_create_file(NULL, &c, ok, &d), UVMSIM_EINVAL);
     ck_assert_int_eq(uvmsim_flashdev_create_file(m, &c, NULL, &d), UVMSIM_EINVAL);
     ck_assert_int_eq(uvmsim_flashdev_create_file(m, &c, ok, NULL), UVMSIM_EINVAL);

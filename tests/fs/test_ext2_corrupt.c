@@ -11,7 +11,7 @@
 #include "uvmsim/uvmsim.h"
 #include "uvmsim/fs.h"
 #include "uvmsim/flashdev.h"
-#include "vm/uvm_internal.h"
+#include "machine/machine_internal.h"
 #include "fs/fs_internal.h"
 #include "vmtest.h"
 

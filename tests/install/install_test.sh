@@ -20,6 +20,13 @@ for f in include/uvmsim/uvmsim.h include/uvmsim/machine.h include/uvmsim/flashde
     [ -f "$prefix/$f" ] || fail "missing $f"
 done
 [ -z "$(find "$prefix/include" -name '*internal*')" ] || fail "an internal header was installed"
+# the lessons (uvmsim html pages of the example scenarios), when the build made them
+if [ -d "$build/lessons" ]; then
+    for f in "$build"/lessons/*.html; do
+        [ -f "$prefix/share/doc/uvmsim/lessons/${f##*/}" ] || fail "lesson ${f##*/} not installed in share/doc/uvmsim/lessons"
+    done
+    echo "lessons installed: $(ls "$prefix/share/doc/uvmsim/lessons" | wc -l)"
+fi
 so=$(find "$prefix" -name 'libuvmsim.so' | head -n1)
 a=$(find "$prefix" -name 'libuvmsim.a' | head -n1)
 pc=$(find "$prefix" -name 'uvmsim.pc' | head -n1)
@@ -50,6 +57,30 @@ out=$(LD_LIBRARY_PATH=$libdir "$work/consumer_pc")
 echo "$out"
 has "writing NOR: read-only medium (EROFS)" <<<"$out" || fail "pkg-config consumer output"
 has "$libdir/libuvmsim.so" <<<"$(LD_LIBRARY_PATH=$libdir ldd "$work/consumer_pc")" || fail "pkg-config consumer not linked to the installed .so"
+
+echo "== pkg-config, rpath instead of LD_LIBRARY_PATH"
+# shellcheck disable=SC2046
+"$cc" -std=c11 -Wall -Werror -o "$work/consumer_rpath" "$src/tests/install/consumer/consumer.c" \
+    $(pkg-config --cflags --libs uvmsim) -Wl,-rpath,"$(pkg-config --variable=libdir uvmsim)"
+out=$(env -u LD_LIBRARY_PATH "$work/consumer_rpath")
+has "writing NOR: read-only medium (EROFS)" <<<"$out" || fail "rpath consumer output"
+
+echo "== pkg-config --static (the README's static link line)"
+# shellcheck disable=SC2046
+"$cc" -std=c11 -Wall -Werror -o "$work/consumer_pcstatic" "$src/tests/install/consumer/consumer.c" \
+    $(pkg-config --cflags uvmsim) -Wl,-Bstatic $(pkg-config --static --libs uvmsim) -Wl,-Bdynamic
+out=$(env -u LD_LIBRARY_PATH "$work/consumer_pcstatic")
+has "writing NOR: read-only medium (EROFS)" <<<"$out" || fail "static pkg-config consumer output"
+if has "libuvmsim.so" <<<"$(ldd "$work/consumer_pcstatic")"; then
+    fail "pkg-config --static consumer linked to the .so"
+fi
+
+echo "== the umbrella header includes every installed header"
+for h in "$prefix"/include/uvmsim/*.h; do
+    name=$(basename "$h")
+    [ "$name" = uvmsim.h ] && continue
+    has "#include \"uvmsim/$name\"" <<<"$(cat "$prefix/include/uvmsim/uvmsim.h")" || fail "uvmsim.h misses $name"
+done
 
 echo "== find_package"
 cmake -S "$src/tests/install/consumer" -B "$work/consumer-build" -DCMAKE_PREFIX_PATH="$prefix" \

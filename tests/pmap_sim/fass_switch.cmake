@@ -10,22 +10,27 @@ if(TARGET fass-switch)
             --detail ${CMAKE_BINARY_DIR}/tests/fass-switch-detail.csv)
   set_tests_properties(examples/fass-switch-recycle PROPERTIES LABELS "unit;examples;pmap_sim"
     PASS_REGULAR_EXPRESSION "\nfass,16,150,10,10,300,0,150\n")
+  # The same sweep as JSON: the counters of the CSV above, one object per row.
+  add_test(NAME examples/fass-switch-json COMMAND fass-switch --procs 2,8 --switches 50 --different --json)
+  set_tests_properties(examples/fass-switch-json PROPERTIES LABELS "unit;examples;pmap_sim"
+    PASS_REGULAR_EXPRESSION "^\\{\"switches\": 50, \"layout\": \"different\", \"rows\": \\[\\{\"backend\": \"armv5\", \"procs\": 2, \"switches\": 50, \"tlb_flushes\": 50, [^}]*\"cache_flushes\": 50, \"cpd_loads\": 0, .*\\{\"backend\": \"fass\", \"procs\": 8, \"switches\": 50, \"tlb_flushes\": 0, [^}]*\\}\\]\\}\n$")
   add_test(NAME examples/fass-switch-help COMMAND fass-switch --help)
   set_tests_properties(examples/fass-switch-help PROPERTIES LABELS "unit;examples;pmap_sim"
     PASS_REGULAR_EXPRESSION "usage: fass-switch")
-  foreach(bad "--procs;0" "--procs;1,x" "--procs;65" "--switches;0" "--backends;nope" "--domain-policy;nope"
-              "--bogus" "--procs" "--detail;/nonexistent/dir/x.csv")
+  foreach(bad "--procs;0" "--procs;1,x" "--procs;65" "--procs;3x" "--switches;0" "--switches;1e9" "--backends;nope"
+              "--domain-policy;nope" "--same;--different" "--bogus" "--procs" "--detail;/nonexistent/dir/x.csv")
     string(REPLACE ";" "_" tag "${bad}")
     string(REGEX REPLACE "[^A-Za-z0-9_]" "" tag "${tag}")
     add_test(NAME examples/fass-switch-bad${tag} COMMAND fass-switch --switches 5 --procs 2 ${bad})
     set_tests_properties(examples/fass-switch-bad${tag} PROPERTIES LABELS "unit;examples;pmap_sim" WILL_FAIL TRUE)
   endforeach()
-  find_program(GNUPLOT gnuplot)
-  if(GNUPLOT)
+  if(UVMSIM_GNUPLOT)
     add_test(NAME examples/fass-switch-png
       COMMAND fass-switch --procs 2,16 --switches 30 --png ${CMAKE_BINARY_DIR}/tests/fass-switch.png)
     set_tests_properties(examples/fass-switch-png PROPERTIES LABELS "unit;examples;pmap_sim"
       PASS_REGULAR_EXPRESSION "fass,16,30,")
+  else()
+    uvmsim_skip_test(examples/fass-switch-png "unit;examples;pmap_sim" "gnuplot is not installed (Debian: gnuplot-nox)")
   endif()
   if(VALGRIND AND NOT UVMSIM_SANITIZE)
     add_test(NAME memcheck/examples/fass-switch COMMAND ${VALGRIND} --quiet --error-exitcode=99 --leak-check=full

@@ -3,7 +3,7 @@
  * access.  RAM segments carry one vm_page per page; device segments carry none. */
 #include <stdlib.h>
 #include <string.h>
-#include "uvm_internal.h"
+#include "machine_internal.h"
 
 #define FREE_END UINT32_MAX
 

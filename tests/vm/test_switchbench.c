@@ -1,4 +1,4 @@
-/* Check suite for src/pmap_sim/pmap_switchbench.c, the workload behind
+/* Check suite for src/vm/uvm_switchbench.c, the workload behind
  * examples/fass-switch: the expected shape of the sweep (armv5 flushes once per switch,
  * fass about never while the processes fit in the 15 user domains and do not collide,
  * and pays for domain recycling past 15), the layouts, the policies and the argument

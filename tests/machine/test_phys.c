@@ -1,12 +1,12 @@
-/* Check suite for src/vm/uvm_phys.c and src/vm/uvm_machine.c: configuration checks,
- * many machines per process, RAM and device segment registration and look-up, the RAM
+/* Check suite for the machine core, src/machine/uvm_phys.c and src/machine/machine.c
+ * (with create/destroy from src/vm/uvm_machine.c): configuration checks, many machines per process, RAM and device segment registration and look-up, the RAM
  * page allocator and its counters, the zero page, bounds-checked byte access, the
  * metadata report, NULL handling, error strings, the trace hook and the seeded RNG. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include "uvmsim/uvmsim.h"
-#include "vm/uvm_internal.h"
+#include "machine/machine_internal.h"
 #include "vmtest.h"
 
 #define KiB 1024u
@@ -183,6 +183,48 @@ START_TEST(test_config_validation)
     ck_assert_int_eq(uvmsim_machine_create(&c, &m), UVMSIM_OK);
     ck_assert_str_eq(uvmsim_machine_config_get(m)->pmap, "generic");
     uvmsim_machine_destroy(m);
+}
+END_TEST
+
+/* A refused configuration names the rule it breaks, the backend's rules included; the
+ * code is the one uvmsim_machine_create() returns. */
+START_TEST(test_config_explain)
+{
+    static const struct {
+        const char *pmap;
+        size_t page;
+        uint64_t ram_base, nor_base;
+        unsigned tlb_entries, tlb_ways;
+        int err;
+        const char *why;
+    } cases[] = {
+        {"generic", 4096, 0, 0x40000000u, 64, 4, UVMSIM_OK, ""},
+        {"armv5", 4096, 0, 0x40000000u, 64, 4, UVMSIM_OK, ""},
+        {"generic", 3000, 0, 0x40000000u, 64, 4, UVMSIM_EINVAL, "page size 3000: must be a power of two"},
+        {"armv5", 8192, 0, 0x40000000u, 64, 4, UVMSIM_EINVAL, "the ARM backends model 4 KiB small pages only (page size 8192 asked)"},
+        {"fass", 4096, 0, 0x100000000ull, 64, 4, UVMSIM_ERANGE, "the ARM backends have a 32-bit physical address space"},
+        {"fass", 4096, 0xfff000000ull, 0x40000000u, 64, 4, UVMSIM_ERANGE, "must end at or below 4 GiB"},
+        {"generic", 4096, 0, 0x100000000ull, 64, 4, UVMSIM_OK, ""},
+        {"nope", 4096, 0, 0x40000000u, 64, 4, UVMSIM_EINVAL, "no pmap backend 'nope' (have: generic armv5 fass)"},
+        {"generic", 4096, 0, 0x40000000u, 64, 3, UVMSIM_EINVAL, "TLB of 64 entries cannot have 3 ways"},
+        {"generic", 4096, 0, 0x800000u, 64, 4, UVMSIM_EOVERLAP, "RAM [0x0, 0x1000000) overlaps the NOR window"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uvmsim_machine_config c;
+        uvmsim_machine_config_init(&c);
+        c.pmap = cases[i].pmap;
+        c.page_size = cases[i].page;
+        c.ram_base = cases[i].ram_base;
+        c.nor_base = cases[i].nor_base;
+        c.tlb.entries = cases[i].tlb_entries;
+        c.tlb.ways = cases[i].tlb_ways;
+        char why[256] = "unchanged";
+        ck_assert_int_eq(uvmsim_machine_config_explain(&c, why, sizeof(why)), cases[i].err);
+        ck_assert_msg(strstr(why, cases[i].why) != NULL && (cases[i].err || why[0] == '\0'),
+                      "case %zu: '%s' lacks '%s'", i, why, cases[i].why);
+        ck_assert_int_eq(try_cfg(&c), cases[i].err);
+    }
+    ck_assert_int_eq(uvmsim_machine_config_explain(NULL, NULL, 0), UVMSIM_OK);
 }
 END_TEST
 
@@ -810,7 +852,7 @@ START_TEST(test_trace_and_names)
     ck_assert_uint_eq(l.n, 2);
     ck_assert_uint_eq(l.seq[0], 1);
     ck_assert_uint_eq(l.seq[1], 2);
-    ck_assert_int_eq(l.pid[0], uvmsim_curpid(m));
+    ck_assert_int_eq(l.pid[0], uvmsim_proc_pid(uvmsim_proc_current(m)));   /* -1: none on the CPU */
     ck_assert_int_eq(l.pid[1], 42);
     uvmsim_trace_set(m, NULL, NULL);
     uvmsim_emit(m, &ev);
@@ -862,6 +904,7 @@ int main(void)
     tcase_add_test(tc, test_create_default);
     tcase_add_test(tc, test_config_init);
     tcase_add_test(tc, test_config_validation);
+    tcase_add_test(tc, test_config_explain);
     tcase_add_test(tc, test_page_size_shift);
     tcase_add_test(tc, test_many_instances);
     tcase_add_test(tc, test_physload_ram);

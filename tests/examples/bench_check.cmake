@@ -1,0 +1,28 @@
+# uvmsim-bench's command line: strict numbers and formats, exit 2 with the option and the
+# value named.  cmake -DBENCH=<path> -P bench_check.cmake
+set(CHECK_TOOL ${BENCH})
+set(CHECK_NAME uvmsim-bench)
+include(${CMAKE_CURRENT_LIST_DIR}/check_common.cmake)
+
+foreach(v 1x 16G 1e9 " 5" -1 0 257 18446744073709551616)
+  run(bad 2 --quick --procs "${v}")
+  expect("${bad_err}" "^uvmsim-bench: --procs: '${v}' is (not a number|out of range)")
+endforeach()
+run(both 2 --csv --json)
+expect("${both_err}" "--csv and --json exclude each other")
+run(frob 2 --frob)
+expect("${frob_err}" "unknown option '--frob'")
+run(ver 0 --version)
+expect("${ver_out}" "^uvmsim-bench \\(uvmsim\\) [0-9]+\\.[0-9]+\\.[0-9]+\n$")
+run(help 0 --help)
+expect("${help_out}" "usage: uvmsim-bench")
+# --quick keeps an explicit --procs
+run(q 0 --quick --csv --procs 3)
+run(q1 0 --quick --csv --procs 1)
+string(REGEX MATCH "exec,ram_pages_copy,([0-9]+)" m3 "${q_out}")
+set(p3 ${CMAKE_MATCH_1})
+string(REGEX MATCH "exec,ram_pages_copy,([0-9]+)" m1 "${q1_out}")
+if(NOT p3 GREATER CMAKE_MATCH_1)
+  message(FATAL_ERROR "--quick --procs 3 used no more RAM than --procs 1 (${p3} vs ${CMAKE_MATCH_1})")
+endif()
+message(STATUS "uvmsim-bench: command line OK")
