@@ -36,9 +36,11 @@ uvmsim_machine *fz_machine(size_t page_size, uint64_t ram, const char *pmap);
 /* The invariant checker must pass. */
 void fz_check(uvmsim_machine *m, const char *when);
 
-/* A flash device holding `size` bytes of `data` followed by zeros up to `devsize` (a
- * multiple of the page size), attached to m; NULL when the host is out of memory. */
-uvmsim_flashdev *fz_flashdev(uvmsim_machine *m, const uint8_t *data, size_t size, size_t devsize);
+/* A flash device with strategy blocks of block_size bytes (0: the default) holding
+ * `size` bytes of `data` followed by zeros up to `devsize` (a multiple of the page size
+ * and of block_size), attached to m; NULL when the host is out of memory. */
+uvmsim_flashdev *fz_flashdev(uvmsim_machine *m, const uint8_t *data, size_t size, size_t devsize,
+                             size_t block_size);
 
 /* An ext2 image (4 KiB blocks, one group, revision 1 with the filetype feature) whose
  * root directory holds one regular file, /prog, with the given bytes and mode bits

@@ -190,7 +190,7 @@ static void run_backend(const uint8_t *img, size_t img_size, struct prog *pr, co
         return;
     bool ready = true;
     for (int k = 0; k < NM && ready; k++) {
-        uvmsim_flashdev *dev = fz_flashdev(m, img, img_size, img_size);
+        uvmsim_flashdev *dev = fz_flashdev(m, img, img_size, img_size, 0);
         uvmsim_mount *mp;
         ready = dev != NULL;
         if (ready) {

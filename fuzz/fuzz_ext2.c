@@ -6,8 +6,8 @@
  * input's own size, rounded up to a page.  The machine's page size is the image's block size when it is 1, 2 or
  * 4 KiB, so the XIP mounts can take 1 KiB-block images too.
  *
- * The same bytes go on three devices of one machine, mounted copy at /c, XIP at /x and
- * XIP with the fault-op pager at /f.  The walk visits every directory from the root
+ * The same bytes go on three devices of one machine (strategy blocks of 512, 4096 and
+ * 1024 bytes), mounted copy at /c, XIP at /x and XIP with the fault-op pager at /f.  The walk visits every directory from the root
  * (each directory inode once, bounded in count), and for every entry compares what the
  * three mounts answer: look-up, getattr, readdir, readlink, bmap, read; for regular
  * files the bytes read() returns against the bytes the MMU loads from a private mapping
@@ -39,6 +39,9 @@
 enum { NM = 3 };                  /* mounts: copy, XIP, XIP fault-op */
 static const char *const mnt_path[NM] = {"/c", "/x", "/f"};
 static const unsigned mnt_flags[NM] = {0, UVMSIM_MNT_XIP, UVMSIM_MNT_XIP | UVMSIM_MNT_XIP_FAULTOP};
+/* The devices' strategy block sizes differ too, so fs blocks are read as several device
+ * blocks, as one, or out of a larger one (fs_bcache.c's two paths). */
+static const size_t dev_block[NM] = {512, 4096, 1024};
 
 struct dent {
     char name[FZ_NAME];
@@ -390,7 +393,8 @@ static size_t dev_size(const uint8_t *data, size_t size, size_t page)
     }
     if (want < 2048)
         want = 2048;
-    return (size_t)((want + page - 1) / page * page);
+    size_t unit = page > 4096 ? page : 4096;   /* whole pages and whole device blocks */
+    return (size_t)((want + unit - 1) / unit * unit);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -412,7 +416,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int err[NM];
     bool host_ok = true;
     for (int i = 0; i < NM; i++) {
-        uvmsim_flashdev *dev = fz_flashdev(w.m, data, size, devsize);
+        uvmsim_flashdev *dev = fz_flashdev(w.m, data, size, devsize, dev_block[i]);
         if (dev == NULL) {
             host_ok = false;
             break;

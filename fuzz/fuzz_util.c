@@ -40,7 +40,8 @@ void fz_check(uvmsim_machine *m, const char *when)
     FZ_ASSERT(err == UVMSIM_OK, "invariant broken %s: %s", when, msg);
 }
 
-uvmsim_flashdev *fz_flashdev(uvmsim_machine *m, const uint8_t *data, size_t size, size_t devsize)
+uvmsim_flashdev *fz_flashdev(uvmsim_machine *m, const uint8_t *data, size_t size, size_t devsize,
+                             size_t block_size)
 {
     uint8_t *img = calloc(1, devsize);
     if (img == NULL)
@@ -49,6 +50,8 @@ uvmsim_flashdev *fz_flashdev(uvmsim_machine *m, const uint8_t *data, size_t size
     uvmsim_flashdev_config fc;
     uvmsim_flashdev *dev = NULL;
     uvmsim_flashdev_config_init(&fc);
+    if (block_size)
+        fc.block_size = block_size;
     int err = uvmsim_flashdev_create_mem(m, &fc, img, devsize, &dev);
     free(img);
     if (err == UVMSIM_ENOHOST)
