@@ -332,9 +332,25 @@ static void walk_node(struct walk *w, const char *rel, unsigned depth)
         int rerr;
         size_t n;
         cmp_read(w, vp, 0, FZ_READ_MAX, rel, &rerr, &n);
-        if (rerr == UVMSIM_OK)
+        if (rerr == UVMSIM_OK) {
             FZ_ASSERT(n == (size < FZ_READ_MAX ? size : FZ_READ_MAX), "read %s: %zu bytes of a %llu-byte file", rel, n,
                       (unsigned long long)size);
+            /* read() against the image itself: each block holds the bytes of the device
+             * block bmap names, a hole zeros (the block size is the page size here) */
+            for (uint64_t lbn = 0; lbn * w->page < n; lbn++) {
+                uint64_t pbn;
+                size_t len = n - lbn * w->page < w->page ? (size_t)(n - lbn * w->page) : w->page;
+                FZ_ASSERT(uvmsim_vnode_bmap(vp[0], lbn, &pbn) == UVMSIM_OK, "%s: read() succeeded, bmap of block %llu fails",
+                          rel, (unsigned long long)lbn);
+                if (pbn != 0)
+                    dev_bytes(w, pbn * w->page, w->pg[0], len);
+                else
+                    memset(w->pg[0], 0, len);
+                FZ_ASSERT(memcmp(w->buf[0] + lbn * w->page, w->pg[0], len) == 0,
+                          "%s block %llu: read() returns other bytes than device block %llu holds", rel,
+                          (unsigned long long)lbn, (unsigned long long)pbn);
+            }
+        }
         if (size > FZ_READ_MAX)   /* the tail, through the deepest indirect blocks */
             cmp_read(w, vp, size - 100, 4096, rel, &rerr, &n);
         for (int i = 0; i < NM; i++)
