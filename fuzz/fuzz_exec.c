@@ -19,8 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <gelf.h>
-#include <libelf.h>
 #include "fuzz.h"
 #include "uvmsim/fs.h"
 #include "uvmsim/exec.h"
@@ -35,54 +33,83 @@ static const unsigned mnt_flags[NM] = {0, UVMSIM_MNT_XIP, UVMSIM_MNT_XIP | UVMSI
 static const char *const mnt_name[NM] = {"copy", "xip", "xip-faultop"};
 static const char *const mnt_path[NM] = {"/c", "/x", "/f"};
 
-/* The program as the host's libelf reads it: its PT_LOAD headers, for the byte checks. */
+/* One PT_LOAD as the harness reads it. */
+struct load {
+    int idx;                       /* program header index */
+    uint64_t offset, vaddr, filesz, memsz;
+};
+
+/* The program's PT_LOAD headers, for the byte checks, read by the harness's own parser
+ * below (not libelf, which the loader uses: two readings of one header must agree). */
 struct prog {
     const uint8_t *data;
     size_t size;
-    GElf_Phdr loads[UVMSIM_EXEC_MAX_LOADS];
-    int idx[UVMSIM_EXEC_MAX_LOADS];   /* program header index of each load */
+    struct load loads[UVMSIM_EXEC_MAX_LOADS];
     unsigned nloads;
     bool parsed;
 };
 
-/* The byte at va of segment phdr (a file segment's page), as exec must have built it. */
-static uint8_t want_byte(const struct prog *pr, const GElf_Phdr *ph, uint64_t va)
+/* The byte at va of a file segment's page, as exec must have built it. */
+static uint8_t want_byte(const struct prog *pr, const struct load *l, uint64_t va)
 {
-    if (va >= ph->p_vaddr + ph->p_filesz && ph->p_memsz > ph->p_filesz)
+    if (va >= l->vaddr + l->filesz && l->memsz > l->filesz)
         return 0;
-    uint64_t off = (ph->p_offset & ~(uint64_t)(PG - 1)) + (va - (ph->p_vaddr & ~(uint64_t)(PG - 1)));
+    uint64_t off = (l->offset & ~(uint64_t)(PG - 1)) + (va - (l->vaddr & ~(uint64_t)(PG - 1)));
     return off < pr->size ? pr->data[off] : 0;
 }
 
-static const GElf_Phdr *phdr_of(const struct prog *pr, int idx)
+static const struct load *load_of(const struct prog *pr, int idx)
 {
     for (unsigned i = 0; i < pr->nloads; i++)
-        if (pr->idx[i] == idx)
+        if (pr->loads[i].idx == idx)
             return &pr->loads[i];
     return NULL;
 }
 
-/* Read the program headers with libelf (only after the simulator accepted the file). */
+/* An n-byte field at off, in the file's byte order. */
+static uint64_t field(const struct prog *pr, uint64_t off, unsigned n)
+{
+    FZ_ASSERT(off + n <= pr->size, "exec accepted a file whose headers end past it (byte %llu)",
+              (unsigned long long)(off + n));
+    bool msb = pr->data[5] == 2;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v |= (uint64_t)pr->data[off + (msb ? n - 1 - i : i)] << (8 * i);
+    return v;
+}
+
+/* Read the PT_LOAD headers (only after the simulator accepted the file, so the identity
+ * bytes are sane). */
 static void parse_prog(struct prog *pr)
 {
     pr->parsed = true;
-    uint8_t *copy = malloc(pr->size);
-    FZ_ASSERT(copy != NULL, "out of host memory");
-    memcpy(copy, pr->data, pr->size);
-    Elf *e = elf_memory((char *)copy, pr->size);
-    size_t n = 0;
-    FZ_ASSERT(e != NULL && elf_getphdrnum(e, &n) == 0, "exec accepted a file libelf cannot read: %s", elf_errmsg(-1));
-    for (size_t i = 0; i < n; i++) {
-        GElf_Phdr ph;
-        FZ_ASSERT(gelf_getphdr(e, (int)i, &ph) != NULL, "program header %zu: %s", i, elf_errmsg(-1));
-        if (ph.p_type == PT_LOAD && ph.p_memsz > 0) {
-            FZ_ASSERT(pr->nloads < UVMSIM_EXEC_MAX_LOADS, "exec accepted more than %d loads", UVMSIM_EXEC_MAX_LOADS);
-            pr->idx[pr->nloads] = (int)i;
-            pr->loads[pr->nloads++] = ph;
+    FZ_ASSERT(pr->size >= 52 && (pr->data[4] == 1 || pr->data[4] == 2) && (pr->data[5] == 1 || pr->data[5] == 2),
+              "exec accepted a file without an ELF identity");
+    bool c64 = pr->data[4] == 2;
+    uint64_t phoff = c64 ? field(pr, 32, 8) : field(pr, 28, 4);
+    unsigned phentsize = (unsigned)field(pr, c64 ? 54 : 42, 2), phnum = (unsigned)field(pr, c64 ? 56 : 44, 2);
+    FZ_ASSERT(phentsize == (c64 ? 56u : 32u), "exec accepted program headers of %u bytes", phentsize);
+    for (unsigned i = 0; i < phnum; i++) {
+        uint64_t h = phoff + (uint64_t)i * phentsize;
+        struct load l = {.idx = (int)i};
+        if (field(pr, h, 4) != 1)   /* PT_LOAD */
+            continue;
+        if (c64) {
+            l.offset = field(pr, h + 8, 8);
+            l.vaddr = field(pr, h + 16, 8);
+            l.filesz = field(pr, h + 32, 8);
+            l.memsz = field(pr, h + 40, 8);
+        } else {
+            l.offset = field(pr, h + 4, 4);
+            l.vaddr = field(pr, h + 8, 4);
+            l.filesz = field(pr, h + 16, 4);
+            l.memsz = field(pr, h + 20, 4);
         }
+        if (l.memsz == 0)
+            continue;
+        FZ_ASSERT(pr->nloads < UVMSIM_EXEC_MAX_LOADS, "exec accepted more than %d loads", UVMSIM_EXEC_MAX_LOADS);
+        pr->loads[pr->nloads++] = l;
     }
-    elf_end(e);
-    free(copy);
 }
 
 /* The pages of p's image that must hold known bytes do. */
@@ -104,7 +131,7 @@ static void check_image(uvmsim_proc *p, const uvmsim_exec_info *ei, const struct
             } else if (sg->prot & UVMSIM_PROT_READ) {
                 FZ_ASSERT(err == UVMSIM_OK, "%s: a load from the readable segment at 0x%llx: %s", where,
                           (unsigned long long)va, uvmsim_errname(err));
-                const GElf_Phdr *ph = sg->kind == UVMSIM_EXEC_SEG_FILE ? phdr_of(pr, sg->phdr) : NULL;
+                const struct load *ph = sg->kind == UVMSIM_EXEC_SEG_FILE ? load_of(pr, sg->phdr) : NULL;
                 FZ_ASSERT(sg->kind != UVMSIM_EXEC_SEG_FILE || ph != NULL, "%s: file segment %d has no PT_LOAD", where,
                           sg->phdr);
                 for (unsigned b = 0; b < PG; b++) {
@@ -218,7 +245,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *img = fz_mkfs_one_file(data, size, 0755, &img_size);
     if (img == NULL)
         return 0;
-    FZ_ASSERT(elf_version(EV_CURRENT) != EV_NONE, "libelf: %s", elf_errmsg(-1));
     struct prog pr = {.data = data, .size = size};
     uvmsim_exec_info *info = calloc(NB * NM, sizeof(*info));
     int err[NB][NM];
