@@ -4,8 +4,9 @@
  * sentence.  A scenario that parses is run four times on fresh machines: twice as
  * `uvmsim run --json --trace`, which must write the same bytes both times (runs are
  * deterministic), then as `uvmsim explain` and as `uvmsim dot`.  Every run must end with
- * one of the documented statuses; the simulator's own invariant checker runs after every
- * step inside uvmsim_scn_run (a broken invariant is status 3, which is a finding here),
+ * one of the documented statuses; the simulator's own invariant checker runs inside
+ * uvmsim_scn_run after the steps the default `--check auto` names, every one of the
+ * first 1000 (a broken invariant is status 3, which is a finding here),
  * and the runs must agree on the status.
  *
  * What the harness leaves out, because it is the host's business, not the parser's:
