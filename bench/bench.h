@@ -18,4 +18,7 @@ uvmsim_machine *bench_machine(uint64_t ram, const uvmsim_tlb_config *tlb);
 /* Touch every host page behind the machine's RAM (uvmsim_phys_zero over free RAM). */
 void bench_pretouch(uvmsim_machine *m);
 
+/* Workloads in their own files. */
+void bench_fork(bool quick);      /* bench_fork.c: fork/exit of a sparse 1 GiB entry vs 1 MiB */
+
 #endif

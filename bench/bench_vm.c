@@ -319,8 +319,9 @@ static void usage(FILE *f)
             "  --procs N   processes of the exec workload, 1..256 (default 8; 2 with --quick)\n"
             "  --csv       group,key,value,unit lines\n"
             "  --json      one object: {\"KEY\": value, ..., \"units\": {\"KEY\": \"unit\", ...}}\n"
-            "Exit status: 0 ok, 2 usage error, 3 simulator error.  See uvmsim-bench(1) and\n"
-            "docs/bench.md.\n");
+            "  --help      this text\n"
+            "  --version   the version\n"
+            "Exit status: 0 ok, 2 usage error, 3 simulator error.  See uvmsim-bench(1).\n");
 }
 
 static void print_json(void)
@@ -370,6 +371,8 @@ int main(int argc, char **argv)
     faults_lower(zf);
     heading("mmu: host time per 1-byte load through the CPU model\n");
     bench_mmu(quick ? 20000 : 2000000);
+    heading("fork: fork and exit of 1 GiB with 1 MiB touched against 1 MiB all touched\n");
+    bench_fork(quick);
     if (fmt == FMT_JSON)
         print_json();
     return tool_finish("uvmsim-bench", TOOL_EXIT_OK);

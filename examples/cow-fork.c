@@ -38,6 +38,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: cow-fork [--json] [--pmap generic|armv5|fass]\n"
                "Shows copy-on-write after fork: store, fork, child store, parent store.\n"
+               "  --json           a JSON array, one object per step, instead of the table\n"
+               "  --pmap NAME      pmap backend: generic (default), armv5, fass\n"
+               "  --help, --version  this text, the version\n"
                "Exit status: 0 ok, 2 usage error, 3 simulator error.  See cow-fork(1).\n");
 }
 

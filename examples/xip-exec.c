@@ -58,6 +58,7 @@ static void usage(FILE *f)
             "  -n, --procs N  processes per machine, 1..%d (default 4)\n"
             "  --pmap NAME    pmap backend: generic (default), armv5, fass\n"
             "  --faultop      XIP through the dedicated pager with a fault op (the second design)\n"
+            "  --help         this text\n"
             "  --version      show the version\n"
             "Exit status: 0 ok, 2 usage or input error (image, program, mount), 3 simulator\n"
             "error.  See xip-exec(1).\n",

@@ -36,7 +36,9 @@ typedef enum uvmsim_advice {
 /* A new process with an empty address space. */
 UVMSIM_API int uvmsim_proc_create(uvmsim_machine *m, uvmsim_proc **out);
 /* fork(): share entries share their amap/object, copy entries become needs-copy on both
- * sides with the parent's writable mappings write-protected, none entries are skipped. */
+ * sides with the parent's writable mappings write-protected (the child's amap is copied
+ * at once instead when it is shared by a third process, or the parent entry is wired or
+ * shared: docs/vm.md), none entries are skipped.  Wiring is not inherited. */
 UVMSIM_API int uvmsim_proc_fork(uvmsim_proc *parent, uvmsim_proc **child_out);
 /* exit(): tear the address space down and free the process.  NULL ok. */
 UVMSIM_API void uvmsim_proc_exit(uvmsim_proc *p);
@@ -76,6 +78,37 @@ UVMSIM_API int uvmsim_unmap(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size);
 UVMSIM_API int uvmsim_protect(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_prot_t prot);
 UVMSIM_API int uvmsim_inherit_set(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_inherit inh);
 UVMSIM_API int uvmsim_advise(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_advice adv);
+/* Wiring (mlock / munlock: NetBSD's uvm_map_pageable).  uvmsim_wire counts one more
+ * wiring on every entry of the range (clipped to it) and, for an entry wired for the
+ * first time, faults every page in with a wire fault: checked against the maximum
+ * protection, copy-on-write resolved now when write is allowed there (a private
+ * writable mapping promotes every page at wire time), the RAM page wired.  EFAULT when
+ * va itself is unmapped, EINVAL when the range has a hole or an entry with protection
+ * none (nothing is wired then); a fault's error (ENOMEM...) undoes the call.  Device
+ * (XIP) pages need no wiring — they are never paged out and have no vm_page to count
+ * in — so wiring them only enters their mappings (docs/vm.md, Wiring).
+ * uvmsim_unwire: one call unwires a range however many times it was wired (POSIX);
+ * EINVAL when some part is not wired or has a hole, EFAULT when va is unmapped. */
+UVMSIM_API int uvmsim_wire(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size);
+UVMSIM_API int uvmsim_unwire(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size);
+
+/* ---- SysV shared memory (shmget / shmat / shmctl IPC_RMID) ----
+ * A segment is an anonymous object (uvm_aobj) of whole pages, zero-filled on first
+ * touch; the pager's look-up without I/O (uao_get with PGO_LOCKED) allocates the pages
+ * of the fault window that are not resident.  Attaching maps it shared, inherited
+ * SHARE by fork, with random advice and maxprot == prot (read-only or read-write), as
+ * sys_shmat.  Detach with uvmsim_unmap.  (Shared anonymous mmap memory is not backed by
+ * an object: uvmsim_map with UVMSIM_MAP_SHARED and no vnode gives a shared amap.) */
+typedef struct uvmsim_shmseg uvmsim_shmseg;
+/* shmget: a segment of size bytes (rounded up to pages). */
+UVMSIM_API int uvmsim_shm_create(uvmsim_machine *m, uint64_t size, uvmsim_shmseg **out);
+/* shmat: attach seg at addr (page aligned; 0 lets the map choose), read-only or
+ * read-write; the address in *va_out.  EOVERLAP / ERANGE as uvmsim_map with FIXED. */
+UVMSIM_API int uvmsim_shm_attach(uvmsim_proc *p, uvmsim_shmseg *seg, uvmsim_vaddr_t addr, bool rdonly,
+                                 uvmsim_vaddr_t *va_out);
+/* shmctl(IPC_RMID): the handle is gone; the memory lives until the last detach. */
+UVMSIM_API int uvmsim_shm_remove(uvmsim_shmseg *seg);
+UVMSIM_API uint64_t uvmsim_shm_size(const uvmsim_shmseg *seg);
 
 /* A read-only description of one map entry, for reports and tests. */
 typedef struct uvmsim_entry_info {
@@ -89,6 +122,7 @@ typedef struct uvmsim_entry_info {
     uvmsim_off_t offset;
     unsigned amap_slot;        /* entry's first slot in its amap */
     unsigned amap_refs;        /* amap reference count (0 without amap) */
+    unsigned wired_count;      /* uvmsim_wire calls covering the entry (0: pageable) */
 } uvmsim_entry_info;
 UVMSIM_API unsigned uvmsim_map_nentries(const uvmsim_proc *p);
 UVMSIM_API int uvmsim_map_entry(const uvmsim_proc *p, unsigned idx, uvmsim_entry_info *out);
@@ -140,6 +174,7 @@ typedef struct uvmsim_fault_outcome {
     unsigned amap_refs;        /* refs of the entry's amap after the fault (0 if none) */
     bool amap_copied;          /* needs-copy was cleared by copying the amap */
     bool xip;                  /* the lower layer was an XIP vnode */
+    bool wired;                /* a wire fault (uvmsim_wire): the page entered was wired */
 } uvmsim_fault_outcome;
 
 /* Run the fault handler for (va, access) in p's address space, as the MMU would. */
@@ -168,7 +203,11 @@ typedef struct uvmsim_vm_stats {
     uint64_t amaps_live;
     uint64_t amap_copies;
     uint64_t objects_live;
-    uint64_t io_requests, io_bytes;   /* issued by pagers */
+    uint64_t io_requests, io_bytes;   /* issued by pagers (faults and read()) */
+    uint64_t pager_gets;              /* pgo_get calls of the fault handler that may do I/O
+                                         (NetBSD uvmexp.fltget) */
+    uint64_t pager_lgets;             /* PGO_LOCKED gets of its lower look-up (fltlget) */
+    uint64_t wired_pages;             /* RAM pages with a wire count (uvm_pagewire) */
     uint64_t forks, exits, procs_live;
     uint64_t accesses, bytes_loaded, bytes_stored, bytes_fetched;
 } uvmsim_vm_stats;

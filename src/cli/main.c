@@ -8,7 +8,7 @@
  *   uvmsim help [COMMAND] | --help | --version
  *
  * Exit status: 0 ok, 1 an expectation or a matrix case failed, 2 usage or input error,
- * 3 simulator error (see docs/cli.md).  Errors go to stderr. */
+ * 3 simulator error (see uvmsim(1) and docs/cli.md).  Errors go to stderr. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,7 +341,8 @@ static void usage_matrix(FILE *f)
 static void usage_help(FILE *f)
 {
     fprintf(f, "usage: uvmsim help [COMMAND]\n"
-               "Prints the list of commands, or COMMAND's own help (as `uvmsim COMMAND --help`).\n");
+               "Prints the list of commands, or COMMAND's own help (as `uvmsim COMMAND --help`).\n"
+               "See uvmsim(1).\n");
 }
 
 static const struct command commands[] = {
@@ -388,6 +389,10 @@ int main(int argc, char **argv)
         if (argc > 3) {
             fprintf(stderr, "uvmsim help: one command at a time; try uvmsim help\n");
             return UVMSIM_SCN_INPUT;
+        }
+        if (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
+            usage_help(stdout);
+            return tool_finish("uvmsim", 0);
         }
         for (unsigned i = 0; i < NCOMMANDS; i++) {
             if (strcmp(argv[2], commands[i].name) == 0) {

@@ -489,7 +489,7 @@ static int verify_state(struct mx_run *r, const uvmsim_proc *p, uvmsim_vaddr_t t
             if (s->entries[k].start <= target && target < s->entries[k].end)
                 e = &s->entries[k];
     }
-    const char *want_kind = b == B_ANON_PRIVATE ? NULL : b == B_ANON_SHARED ? "anon" : b_xip(b) ? "xip-vnode" : "vnode";
+    const char *want_kind = !b_file(b) ? NULL : b_xip(b) ? "xip-vnode" : "vnode";
     const char *kind = e && e->object != UVMSIM_ISP_NONE ? s->objects[e->object].kind : NULL;
     const struct uvmsim_isp_anon *an = NULL;
     const struct uvmsim_isp_amap *am = NULL;
@@ -510,8 +510,10 @@ static int verify_state(struct mx_run *r, const uvmsim_proc *p, uvmsim_vaddr_t t
         bad = "an anon sits at the target page";
     else if (up == U_ANON1 && (an == NULL || an->refs != 1 || am->refs != 1))
         bad = "the target page has no anon with one reference in an amap of one reference";
-    else if (up == U_FORKED && (an == NULL || (nc ? am->refs < 2 || an->refs != 1 : an->refs < 2)))
+    else if (up == U_FORKED && (an == NULL || (nc || b_shared(b) ? am->refs < 2 || an->refs != 1 : an->refs < 2)))
         bad = "the target page's anon is not shared after fork";
+    else if (kind == NULL && res)
+        bad = "no object below the amap, so no lower page can be resident";
     else if (kind && strcmp(kind, "xip-vnode") != 0 && up == U_NONE) {
         const struct uvmsim_isp_object *o = &s->objects[e->object];
         uint64_t idx = (e->offset + (target - e->start)) / MX_PAGE;
@@ -574,7 +576,7 @@ static int case_body(struct mx_run *r, const struct uvmsim_mx_case *c, struct uv
     }
 
     /* the mapping; a shared file mapping is made with its final protection (there is no
-     * state to build, and a writable one is the EROFS case) */
+     * state to build, and a writable one is the EACCES case) */
     bool shared_file = b_file(b) && b_shared(b);
     uvmsim_prot_t setup_prot = shared_file ? target_prot : UVMSIM_PROT_READ | UVMSIM_PROT_WRITE;
     if (b_file(b)) {
@@ -616,12 +618,12 @@ static int case_body(struct mx_run *r, const struct uvmsim_mx_case *c, struct uv
             if (!nc && (err = touch(p, neighbour, UVMSIM_ACCESS_STORE)) != UVMSIM_OK)
                 return fail(r, err, "store to the neighbour page after fork");
         }
-    } else if (b == B_ANON_SHARED && res) {
-        /* a child sharing the object makes the page resident */
-        if ((err = uvmsim_proc_fork(p, &child)) != UVMSIM_OK)
+    } else if (b == B_ANON_SHARED) {
+        /* the shared amap: an anon of our own, then shared with a child (SHARE) */
+        if (up != U_NONE && (err = touch(p, target, UVMSIM_ACCESS_STORE)) != UVMSIM_OK)
+            return fail(r, err, "store to the target page (creates its anon)");
+        if (up == U_FORKED && (err = uvmsim_proc_fork(p, &child)) != UVMSIM_OK)
             return fail(r, err, "fork");
-        if ((err = touch(child, target, UVMSIM_ACCESS_STORE)) != UVMSIM_OK)
-            return fail(r, err, "child stores to the shared page");
     }
     if (setup_prot != target_prot && (err = uvmsim_protect(p, MX_BASE, (uint64_t)MX_NPAGES * MX_PAGE, target_prot)))
         return fail(r, err, "protect to the case's protection");
@@ -682,9 +684,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: uvmsim matrix [--json | --csv] [--backend NAME]... [--only KEY=VALUE[,VALUE...]]...\n"
             "                     [--table FILE] [--excluded]\n"
-            "Runs the fault-handler test matrix: every case of the hand-written table\n"
-            "(tests/matrix/fault-matrix.txt, built in) on every pmap backend, one row per case\n"
-            "with the expected and the observed outcome.\n"
+            "Runs the fault-handler test matrix: every case of the hand-written table (built\n"
+            "in; a copy is installed with the documentation as fault-matrix.txt) on every pmap\n"
+            "backend, one row per case with the expected and the observed outcome.\n"
             "  --json            one JSON object per row, then a summary object\n"
             "  --csv             comma-separated values with a header line\n"
             "  --backend NAME    run on this backend only (repeatable; default: all of them)\n"
@@ -695,7 +697,7 @@ static void usage(FILE *f)
             "Outcome columns: class (or error:NAME), pN pages allocated for data, cN bytes\n"
             "copied, ioN block requests, where the page lives (ram, nor, zero, none), rw or ro.\n"
             "Exit status: 0 every case as expected, 1 a case differs or could not be set up,\n"
-            "2 usage or table error, 3 simulator error.\n");
+            "2 usage or table error, 3 simulator error.  See uvmsim(1).\n");
 }
 
 struct mx_filter {

@@ -42,7 +42,8 @@ const char *uvmsim_scn_access_name(uvmsim_access a);
 typedef enum scn_op {
     SOP_MACHINE, SOP_IMAGE, SOP_MOUNT, SOP_SPAWN, SOP_EXEC, SOP_FORK, SOP_EXIT, SOP_SWITCH,
     SOP_MAP, SOP_PROTECT, SOP_UNMAP, SOP_INHERIT, SOP_ADVISE,
-    SOP_FETCH, SOP_LOAD, SOP_STORE, SOP_FAULT, SOP_SHOW
+    SOP_FETCH, SOP_LOAD, SOP_STORE, SOP_FAULT, SOP_SHOW,
+    SOP_WIRE, SOP_UNWIRE, SOP_SHMGET, SOP_SHMAT, SOP_SHMRM, SOP_READ
 } scn_op;
 
 /* An address: a number, or an exec symbol of the step's process plus an offset. */
@@ -95,7 +96,7 @@ typedef enum scn_ex_kind {
 /* One property of `expect entry` (needs-copy=yes, amap-refs=2, prot=rw, object=vnode ...). */
 typedef enum scn_eprop {
     EP_PROT, EP_MAXPROT, EP_INHERIT, EP_ADVICE, EP_COW, EP_NEEDS_COPY, EP_SHARED,
-    EP_AMAP, EP_AMAP_REFS, EP_OBJECT, EP_OFFSET, EP_START, EP_END
+    EP_AMAP, EP_AMAP_REFS, EP_OBJECT, EP_OFFSET, EP_START, EP_END, EP_WIRED
 } scn_eprop;
 struct scn_echeck {
     scn_eprop prop;
@@ -142,6 +143,8 @@ struct scn_step {
     bool inherit_set;
     uvmsim_advice advice;
     uvmsim_access access;     /* FAULT */
+    uint64_t key;             /* SHMGET, SHMAT, SHMRM: the segment's key */
+    bool rdonly;              /* SHMAT: attach read-only */
     uint8_t *data;            /* STORE */
     size_t datalen;
     /* MACHINE */
@@ -194,6 +197,10 @@ struct scn_runtime {
     bool *has_exec;
     uvmsim_flashdev **devs;   /* by image index */
     unsigned ndevs;
+    struct scn_shm { uint64_t key; uvmsim_shmseg *seg; } *shms;   /* live SysV segments */
+    unsigned nshms;
+    uvmsim_vnode **open;      /* files `read` opened: kept open (page cache and all) to the end */
+    unsigned nopen;
     unsigned step;            /* 1-based number of the step running */
     /* explain mode: events of the step running */
     unsigned fault_no;        /* faults narrated in this step */

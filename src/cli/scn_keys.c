@@ -32,6 +32,7 @@ static const struct field vm_fields[] = {
     F(uvmsim_vm_stats, io_bytes), F(uvmsim_vm_stats, forks), F(uvmsim_vm_stats, exits),
     F(uvmsim_vm_stats, procs_live), F(uvmsim_vm_stats, accesses), F(uvmsim_vm_stats, bytes_loaded),
     F(uvmsim_vm_stats, bytes_stored), F(uvmsim_vm_stats, bytes_fetched),
+    F(uvmsim_vm_stats, pager_gets), F(uvmsim_vm_stats, pager_lgets), F(uvmsim_vm_stats, wired_pages),
     {NULL, 0}};
 #define VM_FAULT_CLASS_FIRST 1   /* index of "faults.upper-direct" in vm_fields */
 

@@ -36,6 +36,8 @@ struct parser {
     unsigned slots_cap;
     unsigned nmounts;
     size_t page_size;         /* from the machine line, for messages only */
+    uint64_t *shm_keys;       /* SysV segment keys live at this point of the file */
+    unsigned nshm, shm_cap;
 };
 
 static bool perr(struct parser *P, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -164,15 +166,20 @@ static bool lex_line(struct parser *P, const char *line, size_t len, size_t *cmd
 
 /* ---- values ---- */
 
-/* Decimal or 0x hex, with an optional K, M or G suffix (powers of 1024). */
+/* Decimal (leading zeros too: 010 is ten, not C's octal eight) or 0x hex, with an optional
+ * K, M, G or T suffix (powers of 1024). */
 static bool parse_u64(const char *txt, uint64_t *out)
 {
     if (txt == NULL || !isdigit((unsigned char)txt[0]))
         return false;
+    bool hex = txt[0] == '0' && (txt[1] == 'x' || txt[1] == 'X');
+    const char *digits = hex ? txt + 2 : txt;
+    if (!isxdigit((unsigned char)digits[0]) || digits[0] == '+' || digits[0] == '-')
+        return false;
     errno = 0;
     char *end;
-    unsigned long long v = strtoull(txt, &end, 0);
-    if (errno != 0 || end == txt)
+    unsigned long long v = strtoull(digits, &end, hex ? 16 : 10);
+    if (errno != 0 || end == digits)
         return false;
     unsigned shift = 0;
     if (*end == 'K' || *end == 'k')
@@ -181,6 +188,8 @@ static bool parse_u64(const char *txt, uint64_t *out)
         shift = 20, end++;
     else if (*end == 'G' || *end == 'g')
         shift = 30, end++;
+    else if (*end == 'T' || *end == 't')
+        shift = 40, end++;
     if (*end != '\0')
         return false;
     if (shift && (v >> (64 - shift)) != 0)
@@ -193,7 +202,7 @@ static bool need_num(struct parser *P, const char *what, const char *txt, uint64
 {
     if (parse_u64(txt, out))
         return true;
-    return perr(P, "%s: expected a number (decimal or 0x hex, optional K/M/G suffix), got '%s'", what, txt);
+    return perr(P, "%s: expected a number (decimal or 0x hex, optional K/M/G/T suffix), got '%s'", what, txt);
 }
 
 static bool parse_prot(const char *txt, uvmsim_prot_t *out)
@@ -899,6 +908,8 @@ static bool cmd_range(struct parser *P, scn_op op, const char *cmd)
 }
 
 static bool cmd_protect(struct parser *P) { return cmd_range(P, SOP_PROTECT, "protect"); }
+static bool cmd_wire(struct parser *P) { return cmd_range(P, SOP_WIRE, "wire"); }
+static bool cmd_unwire(struct parser *P) { return cmd_range(P, SOP_UNWIRE, "unwire"); }
 static bool cmd_unmap(struct parser *P) { return cmd_range(P, SOP_UNMAP, "unmap"); }
 static bool cmd_inherit(struct parser *P) { return cmd_range(P, SOP_INHERIT, "inherit"); }
 static bool cmd_advise(struct parser *P) { return cmd_range(P, SOP_ADVISE, "advise"); }
@@ -918,6 +929,115 @@ static bool cmd_read(struct parser *P, scn_op op, const char *cmd)
             return perr(P, "%s: length: expected 1 to 16M bytes, got '%s'", cmd, P->t[3].val);
     }
     return no_more(P, cmd, 4);
+}
+
+/* ---- SysV shared memory: shmget KEY size=|pages=, shmat NAME KEY [ADDR] [ro], shmrm KEY ---- */
+
+static int shm_key_index(struct parser *P, uint64_t key)
+{
+    for (unsigned i = 0; i < P->nshm; i++)
+        if (P->shm_keys[i] == key)
+            return (int)i;
+    return -1;
+}
+
+static bool need_shm_key(struct parser *P, const char *cmd, unsigned i, bool live, uint64_t *key)
+{
+    char what[32];
+    snprintf(what, sizeof(what), "%s: key", cmd);
+    if (P->nt <= i)
+        return perr(P, "%s: expected the segment's key (a number)", cmd);
+    if (!need_num(P, what, P->t[i].val, key))
+        return false;
+    if (live && shm_key_index(P, *key) < 0)
+        return perr(P, "%s: no segment with key %llu (create it with 'shmget %llu size=BYTES' first)", cmd,
+                    (unsigned long long)*key, (unsigned long long)*key);
+    if (!live && shm_key_index(P, *key) >= 0)
+        return perr(P, "%s: a segment with key %llu exists already", cmd, (unsigned long long)*key);
+    return true;
+}
+
+static bool cmd_shmget(struct parser *P)
+{
+    struct scn_step *st = new_step(P, SOP_SHMGET);
+    if (st == NULL || !need_shm_key(P, "shmget", 1, false, &st->key))
+        return false;
+    bool have = false;
+    for (unsigned i = 2; i < P->nt; i++) {
+        char key[16];
+        const char *val;
+        bool ok;
+        if (!kv(P, i, key, sizeof(key), &val) || !range_opt(P, "shmget", key, val, st, &ok))
+            return perr(P, "shmget: expected size=BYTES or pages=N, got '%s'", P->t[i].raw);
+        if (!ok)
+            return false;
+        have = true;
+    }
+    if (!have)
+        return perr(P, "shmget: expected the segment's size: size=BYTES or pages=N");
+    if (P->nshm == P->shm_cap) {
+        unsigned ncap = P->shm_cap ? P->shm_cap * 2 : 8;
+        uint64_t *nk = realloc(P->shm_keys, ncap * sizeof(*nk));
+        if (nk == NULL)
+            return perr(P, "out of host memory");
+        P->shm_keys = nk;
+        P->shm_cap = ncap;
+    }
+    P->shm_keys[P->nshm++] = st->key;
+    return true;
+}
+
+static bool cmd_shmat(struct parser *P)
+{
+    struct scn_step *st = new_step(P, SOP_SHMAT);
+    if (st == NULL || (st->proc = need_proc(P, "shmat", 1)) < 0 || !need_shm_key(P, "shmat", 2, true, &st->key))
+        return false;
+    unsigned i = 3;
+    if (i < P->nt && strcmp(P->t[i].val, "ro") != 0) {
+        if (!need_addr(P, "shmat", i, st->proc, &st->addr))
+            return false;
+        i++;
+    }
+    if (i < P->nt && strcmp(P->t[i].val, "ro") == 0) {
+        st->rdonly = true;
+        i++;
+    }
+    return no_more(P, "shmat", i);
+}
+
+static bool cmd_shmrm(struct parser *P)
+{
+    struct scn_step *st = new_step(P, SOP_SHMRM);
+    if (st == NULL || !need_shm_key(P, "shmrm", 1, true, &st->key))
+        return false;
+    int k = shm_key_index(P, st->key);
+    P->shm_keys[k] = P->shm_keys[--P->nshm];
+    return no_more(P, "shmrm", 2);
+}
+
+/* read PATH [OFFSET [LEN]]: read(2) of a file, no process involved. */
+static bool cmd_readfile(struct parser *P)
+{
+    struct scn_step *st = new_step(P, SOP_READ);
+    if (st == NULL)
+        return false;
+    if (P->nt < 2 || P->t[1].val[0] != '/')
+        return perr(P, "read: expected the file's absolute path, e.g. /etc/motd");
+    if (P->nmounts == 0)
+        return perr(P, "read: no filesystem mounted (add 'image' and 'mount' lines first)");
+    st->path = strdup(P->t[1].val);
+    if (st->path == NULL)
+        return perr(P, "out of host memory");
+    st->size = 1;
+    if (P->nt >= 3 && !need_num(P, "read: offset", P->t[2].val, &st->offset))
+        return false;
+    if (P->nt >= 4) {
+        if (!need_num(P, "read: length", P->t[3].val, &st->size))
+            return false;
+        if (st->size == 0 || st->size > (1u << 24))
+            return perr(P, "read: length: expected 1 to 16M bytes, got '%s'", P->t[3].val);
+    }
+    return no_more(P, "read", 4);
 }
 
 static bool cmd_fetch(struct parser *P) { return cmd_read(P, SOP_FETCH, "fetch"); }
@@ -981,14 +1101,14 @@ static const char *op_name(scn_op op)
 {
     static const char *const n[] = {"machine", "image", "mount", "spawn", "exec", "fork", "exit", "switch",
                                     "map", "protect", "unmap", "inherit", "advise", "fetch", "load", "store",
-                                    "fault", "show"};
+                                    "fault", "show", "wire", "unwire", "shmget", "shmat", "shmrm", "read"};
     return n[op];
 }
 
 static bool parse_entry_checks(struct parser *P, struct scn_expect *ex, unsigned i)
 {
     if (i >= P->nt)
-        return perr(P, "expect entry: expected at least one PROPERTY=VALUE (prot, maxprot, inherit, advice, cow, needs-copy, shared, amap, amap-refs, object, offset, start, end)");
+        return perr(P, "expect entry: expected at least one PROPERTY=VALUE (prot, maxprot, inherit, advice, cow, needs-copy, shared, amap, amap-refs, object, offset, start, end, wired)");
     ex->checks = calloc(P->nt - i, sizeof(*ex->checks));
     if (ex->checks == NULL)
         return perr(P, "out of host memory");
@@ -1003,13 +1123,14 @@ static bool parse_entry_checks(struct parser *P, struct scn_expect *ex, unsigned
             {"prot", EP_PROT, 0}, {"maxprot", EP_MAXPROT, 0}, {"inherit", EP_INHERIT, 1},
             {"advice", EP_ADVICE, 2}, {"cow", EP_COW, 3}, {"needs-copy", EP_NEEDS_COPY, 3},
             {"shared", EP_SHARED, 3}, {"amap", EP_AMAP, 3}, {"amap-refs", EP_AMAP_REFS, 4},
-            {"object", EP_OBJECT, 5}, {"offset", EP_OFFSET, 4}, {"start", EP_START, 4}, {"end", EP_END, 4}};
+            {"object", EP_OBJECT, 5}, {"offset", EP_OFFSET, 4}, {"start", EP_START, 4}, {"end", EP_END, 4},
+            {"wired", EP_WIRED, 4}};
         int k = -1;
         for (int j = 0; j < (int)(sizeof(props) / sizeof(props[0])); j++)
             if (strcmp(props[j].n, key) == 0)
                 k = j;
         if (k < 0)
-            return perr(P, "expect entry: unknown property '%s' (expected prot, maxprot, inherit, advice, cow, needs-copy, shared, amap, amap-refs, object, offset, start or end)",
+            return perr(P, "expect entry: unknown property '%s' (expected prot, maxprot, inherit, advice, cow, needs-copy, shared, amap, amap-refs, object, offset, start, end or wired)",
                         key);
         c->prop = props[k].p;
         char what[48];
@@ -1111,8 +1232,8 @@ static bool cmd_expect(struct parser *P)
             return false;
     } else if (strcmp(what, "bytes") == 0) {
         ex->kind = EX_BYTES;
-        if (st->op != SOP_LOAD && st->op != SOP_FETCH)
-            return perr(P, "expect bytes: the step on line %u is a %s, not a load or fetch", st->line, op_name(st->op));
+        if (st->op != SOP_LOAD && st->op != SOP_FETCH && st->op != SOP_READ)
+            return perr(P, "expect bytes: the step on line %u is a %s, not a load, fetch or read", st->line, op_name(st->op));
         if (!need_bytes(P, "expect bytes", 2, &ex->data, &ex->datalen))
             return false;
     } else if (strcmp(what, "loc") == 0) {
@@ -1204,6 +1325,8 @@ static const struct {
     {"map", cmd_map}, {"protect", cmd_protect}, {"unmap", cmd_unmap}, {"inherit", cmd_inherit},
     {"advise", cmd_advise}, {"fetch", cmd_fetch}, {"load", cmd_load}, {"store", cmd_store},
     {"fault", cmd_fault}, {"show", cmd_show}, {"expect", cmd_expect},
+    {"wire", cmd_wire}, {"unwire", cmd_unwire}, {"shmget", cmd_shmget}, {"shmat", cmd_shmat},
+    {"shmrm", cmd_shmrm}, {"read", cmd_readfile},
 };
 
 static bool parse_line(struct parser *P, const char *line, size_t len)
@@ -1240,7 +1363,7 @@ static bool parse_line(struct parser *P, const char *line, size_t len)
         free(copy);
         return ok;
     }
-    return perr(P, "unknown command '%s' (expected machine, image, mount, spawn, exec, fork, exit, switch, map, protect, unmap, inherit, advise, fetch, load, store, fault, show or expect)",
+    return perr(P, "unknown command '%s' (expected machine, image, mount, spawn, exec, fork, exit, switch, map, protect, unmap, inherit, advise, wire, unwire, shmget, shmat, shmrm, read, fetch, load, store, fault, show or expect)",
                 P->t[0].raw);
 }
 
@@ -1287,6 +1410,7 @@ int uvmsim_scn_parse(const char *name, const char *text, size_t len, const char 
     toks_clear(&P);
     free(P.t);
     free(P.alive);
+    free(P.shm_keys);
     free(P.execd);
     free(P.exit_line);
     if (!P.failed && P.s->nsteps == 0) {

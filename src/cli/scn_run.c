@@ -115,6 +115,8 @@ static void describe_entry(struct sbuf *b, const uvmsim_entry_info *e)
     else
         uvmsim_sb_printf(b, " anon");
     uvmsim_sb_printf(b, " inherit %s advice %s", inh[e->inherit % 3], adv[e->advice % 3]);
+    if (e->wired_count)
+        uvmsim_sb_printf(b, " wired %u", e->wired_count);
 }
 
 /* ---- steps ---- */
@@ -124,8 +126,13 @@ static int step_machine(struct scn_runtime *rt, const struct scn_step *st, struc
     uvmsim_machine_config cfg = st->cfg;
     if (rt->o->pmap)
         cfg.pmap = rt->o->pmap;
-    int err = uvmsim_machine_create(&cfg, &rt->m);
+    char why[256];
+    int err = uvmsim_machine_config_explain(&cfg, why, sizeof(why));
     if (err) {
+        uvmsim_sb_printf(&res->info, "cannot create the machine: %s", why);
+        return err;
+    }
+    if ((err = uvmsim_machine_create(&cfg, &rt->m)) != UVMSIM_OK) {
         uvmsim_sb_printf(&res->info, "cannot create the machine: %s", uvmsim_strerror(err));
         return err;
     }
@@ -284,6 +291,8 @@ static int step_range(struct scn_runtime *rt, const struct scn_step *st, struct 
     case SOP_PROTECT: err = uvmsim_protect(p, res->va, size, st->prot); what = uvmsim_scn_prot_str(st->prot, pb); break;
     case SOP_UNMAP: err = uvmsim_unmap(p, res->va, size); what = "unmapped"; break;
     case SOP_INHERIT: err = uvmsim_inherit_set(p, res->va, size, st->inherit); what = inh[st->inherit % 3]; break;
+    case SOP_WIRE: err = uvmsim_wire(p, res->va, size); what = "wired"; break;
+    case SOP_UNWIRE: err = uvmsim_unwire(p, res->va, size); what = "unwired"; break;
     default: err = uvmsim_advise(p, res->va, size, st->advice); what = adv[st->advice % 3]; break;
     }
     if (err) {
@@ -358,6 +367,119 @@ static int step_access(struct scn_runtime *rt, const struct scn_step *st, struct
     return UVMSIM_OK;
 }
 
+/* ---- SysV segments and read(2) ---- */
+
+static struct scn_shm *shm_find(struct scn_runtime *rt, uint64_t key)
+{
+    for (unsigned i = 0; i < rt->nshms; i++)
+        if (rt->shms[i].key == key)
+            return &rt->shms[i];
+    return NULL;
+}
+
+static int step_shm(struct scn_runtime *rt, const struct scn_step *st, struct scn_result *res)
+{
+    int err;
+    if (st->op == SOP_SHMGET) {
+        struct scn_shm *ns = realloc(rt->shms, (rt->nshms + 1) * sizeof(*ns));
+        if (ns == NULL) {
+            uvmsim_sb_printf(&res->info, "out of host memory");
+            return UVMSIM_ENOHOST;
+        }
+        rt->shms = ns;
+        uvmsim_shmseg *seg;
+        if ((err = uvmsim_shm_create(rt->m, step_bytes(rt, st), &seg)) != UVMSIM_OK) {
+            uvmsim_sb_printf(&res->info, "shmget refused: %s", uvmsim_strerror(err));
+            return err;
+        }
+        rt->shms[rt->nshms++] = (struct scn_shm){st->key, seg};
+        uvmsim_sb_printf(&res->info, "segment %llu: %llu bytes, an anonymous object", (unsigned long long)st->key,
+                         (unsigned long long)uvmsim_shm_size(seg));
+        return UVMSIM_OK;
+    }
+    struct scn_shm *sh = shm_find(rt, st->key);
+    if (sh == NULL) {                /* its shmget failed (and was expected to) */
+        uvmsim_sb_printf(&res->info, "no segment with key %llu: its shmget failed", (unsigned long long)st->key);
+        return UVMSIM_EINVAL;
+    }
+    if (st->op == SOP_SHMRM) {
+        uvmsim_shm_remove(sh->seg);
+        *sh = rt->shms[--rt->nshms];
+        uvmsim_sb_printf(&res->info, "segment %llu removed: its memory lives until the last detach",
+                         (unsigned long long)st->key);
+        return UVMSIM_OK;
+    }
+    uvmsim_proc *p = rt->procs[st->proc];
+    uvmsim_vaddr_t va;
+    if ((err = uvmsim_shm_attach(p, sh->seg, res->va, st->rdonly, &va)) != UVMSIM_OK) {
+        uvmsim_sb_printf(&res->info, "shmat refused: %s", uvmsim_strerror(err));
+        return err;
+    }
+    res->va = va;
+    uvmsim_entry_info e;
+    uvmsim_sb_printf(&res->info, "%s: segment %llu attached ", pname(rt, st->proc), (unsigned long long)st->key);
+    if (uvmsim_map_lookup(p, va, &e) == UVMSIM_OK)
+        describe_entry(&res->info, &e);
+    return UVMSIM_OK;
+}
+
+static int step_readfile(struct scn_runtime *rt, const struct scn_step *st, struct scn_result *res)
+{
+    uvmsim_vnode *vp;
+    int err = uvmsim_namei(rt->m, st->path, &vp);
+    if (err) {
+        uvmsim_sb_printf(&res->info, "cannot read %s: %s", st->path, uvmsim_strerror(err));
+        return err;
+    }
+    uint8_t *buf = calloc(1, (size_t)st->size);
+    if (buf == NULL) {
+        uvmsim_vnode_rele(vp);
+        uvmsim_sb_printf(&res->info, "out of host memory");
+        return UVMSIM_ENOHOST;
+    }
+    res->bytes = buf;
+    uvmsim_vm_stats v0, v1;
+    uvmsim_flashdev_stats f0 = {0}, f1 = {0}, d;
+    uvmsim_vm_stats_get(rt->m, &v0);
+    for (unsigned i = 0; i < rt->ndevs; i++)
+        if (rt->devs[i]) {
+            uvmsim_flashdev_stats_get(rt->devs[i], &d);
+            f0.read_requests += d.read_requests;
+        }
+    size_t got = 0;
+    err = uvmsim_vnode_read(vp, st->offset, buf, (size_t)st->size, &got);
+    /* the file stays open to the end of the run, as in a process that read() it: its
+     * page cache (copy mount) stays with it, for later mappings to find */
+    bool seen = false;
+    for (unsigned i = 0; i < rt->nopen; i++)
+        seen |= rt->open[i] == vp;
+    uvmsim_vnode **no = seen ? NULL : realloc(rt->open, (rt->nopen + 1) * sizeof(*no));
+    if (no != NULL) {
+        rt->open = no;
+        rt->open[rt->nopen++] = vp;
+    } else {
+        uvmsim_vnode_rele(vp);
+    }
+    uvmsim_vm_stats_get(rt->m, &v1);
+    for (unsigned i = 0; i < rt->ndevs; i++)
+        if (rt->devs[i]) {
+            uvmsim_flashdev_stats_get(rt->devs[i], &d);
+            f1.read_requests += d.read_requests;
+        }
+    if (err) {
+        uvmsim_sb_printf(&res->info, "read %s failed: %s", st->path, uvmsim_strerror(err));
+        return err;
+    }
+    res->nbytes = got;
+    uvmsim_sb_printf(&res->info, "read(2) %s: %zu byte%s at offset %llu; page-cache I/O %llu request%s, %llu device request%s in all; read ",
+                     st->path, got, got == 1 ? "" : "s", (unsigned long long)st->offset,
+                     (unsigned long long)(v1.io_requests - v0.io_requests), v1.io_requests - v0.io_requests == 1 ? "" : "s",
+                     (unsigned long long)(f1.read_requests - f0.read_requests),
+                     f1.read_requests - f0.read_requests == 1 ? "" : "s");
+    uvmsim_sb_bytes(&res->info, buf, got);
+    return UVMSIM_OK;
+}
+
 static int step_show(struct scn_runtime *rt, const struct scn_step *st, struct scn_result *res)
 {
     uvmsim_proc *p = rt->procs[st->proc];
@@ -425,7 +547,10 @@ static int run_step(struct scn_runtime *rt, const struct scn_step *st, struct sc
         return err;
     }
     case SOP_MAP: return step_map(rt, st, res);
-    case SOP_PROTECT: case SOP_UNMAP: case SOP_INHERIT: case SOP_ADVISE: return step_range(rt, st, res);
+    case SOP_PROTECT: case SOP_UNMAP: case SOP_INHERIT: case SOP_ADVISE:
+    case SOP_WIRE: case SOP_UNWIRE: return step_range(rt, st, res);
+    case SOP_SHMGET: case SOP_SHMAT: case SOP_SHMRM: return step_shm(rt, st, res);
+    case SOP_READ: return step_readfile(rt, st, res);
     case SOP_FETCH: case SOP_LOAD: case SOP_STORE: case SOP_FAULT: return step_access(rt, st, res);
     case SOP_SHOW: return step_show(rt, st, res);
     }
@@ -505,6 +630,7 @@ static bool check_entry(struct scn_runtime *rt, const struct scn_expect *ex, str
         case EP_OFFSET: got = e.offset; name = "offset"; break;
         case EP_START: got = e.start; name = "start"; break;
         case EP_END: got = e.end; name = "end"; break;
+        case EP_WIRED: got = e.wired_count; name = "wired"; break;
         case EP_OBJECT: {
             const char *kind = e.has_object ? e.object_kind : "none";
             if (strcmp(kind, c->str) != 0) {
@@ -715,6 +841,9 @@ static void text_step(struct scn_runtime *rt, const struct scn_step *st, const s
 
 static void rt_free(struct scn_runtime *rt)
 {
+    for (unsigned i = 0; i < rt->nopen; i++)
+        uvmsim_vnode_rele(rt->open[i]);  /* before the forced unmount frees them */
+    free(rt->open);
     if (rt->m) {
         uvmsim_trace_set(rt->m, NULL, NULL);
         uvmsim_machine_destroy(rt->m);   /* exits every process, unmounts, detaches devices */
@@ -723,6 +852,7 @@ static void rt_free(struct scn_runtime *rt)
     free(rt->exec);
     free(rt->has_exec);
     free(rt->devs);
+    free(rt->shms);             /* the segments themselves go with the machine */
 }
 
 static void set_trace(struct scn_runtime *rt)

@@ -123,7 +123,11 @@ static void narrate(struct scn_runtime *rt, const uvmsim_event *ev)
             rt->step_no = 0;
             /* no walk led here: the handler was called directly, or the TLB hit a
              * translation that lacks the right (no walk is needed to know that) */
-            if (!rt->walk_faulted && rt->step && rt->s->steps[rt->step - 1].op == SOP_FAULT)
+            scn_op op = rt->step ? rt->s->steps[rt->step - 1].op : SOP_FAULT;
+            if (!rt->walk_faulted && op == SOP_WIRE)
+                fprintf(out, "  Wiring faults 0x%llx in (uvm_fault_wire: no CPU access, no TLB)\n",
+                        (unsigned long long)ev->va);
+            else if (!rt->walk_faulted && rt->step && op == SOP_FAULT)
                 fprintf(out, "  The fault handler is called directly for 0x%llx (no CPU access, no TLB)\n",
                         (unsigned long long)ev->va);
             else if (!rt->walk_faulted)

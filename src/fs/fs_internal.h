@@ -11,10 +11,14 @@ struct uvmsim_machine;
 
 /* ---- for the VM ---- */
 
-/* The pager slot of a vnode: a void * the VM owns (it attaches its uvm_object here and
- * holds a vnode reference while that object lives).  The fs never reads or writes it,
- * except that it starts out NULL. */
+/* The pager slot of a vnode: a void * the VM owns (it attaches its uvm_object here; the
+ * object holds a vnode reference while mappings use it, and its page cache stays with the
+ * vnode).  The fs never reads or writes it, except that it starts out NULL. */
 void **uvmsim_vnode_vmslot(uvmsim_vnode *vp);
+/* Called with the slot's value when the vnode is freed (VOP_RECLAIM): the VM frees the
+ * object and its page cache there. */
+void uvmsim_vnode_set_vmreclaim(uvmsim_vnode *vp, void (*fn)(void *obj));
+
 /* Inode number of a vnode (0 for NULL). */
 uint32_t uvmsim_vnode_ino(const uvmsim_vnode *vp);
 
@@ -112,6 +116,7 @@ struct uvmsim_vnode {
     struct ext2_inode_mem in;
     int64_t data_blocks;           /* allocated data blocks inside i_size; -1 = not counted yet */
     void *vmslot;                  /* owned by the VM (uvmsim_vnode_vmslot) */
+    void (*vmreclaim)(void *obj);  /* frees vmslot's object when the vnode goes */
 };
 
 /* A mount, or the table's sentinel head.  m->mounts points at the sentinel (is_head,

@@ -115,6 +115,8 @@ int uvmsim_fs_vget(struct uvmsim_mount *mp, uint32_t ino, struct uvmsim_vnode **
 static void vnode_free(struct uvmsim_vnode *vp)
 {
     struct uvmsim_mount *mp = vp->mp;
+    if (vp->vmslot != NULL && vp->vmreclaim != NULL)
+        vp->vmreclaim(vp->vmslot);
     struct uvmsim_vnode **pp = &mp->vhash[vp->ino & (UVMSIM_FS_VHASH - 1)];
     while (*pp != vp)
         pp = &(*pp)->hnext;
@@ -141,6 +143,12 @@ void uvmsim_vnode_rele(uvmsim_vnode *vp)
 void **uvmsim_vnode_vmslot(uvmsim_vnode *vp)
 {
     return vp ? &vp->vmslot : NULL;
+}
+
+void uvmsim_vnode_set_vmreclaim(uvmsim_vnode *vp, void (*fn)(void *obj))
+{
+    if (vp != NULL)
+        vp->vmreclaim = fn;
 }
 
 uint32_t uvmsim_vnode_ino(const uvmsim_vnode *vp)
@@ -174,18 +182,8 @@ int uvmsim_vnode_getattr(uvmsim_vnode *vp, uvmsim_vattr *out)
     return UVMSIM_OK;
 }
 
-int uvmsim_vnode_read(uvmsim_vnode *vp, uint64_t off, void *buf, size_t len, size_t *nread)
-{
-    if (nread != NULL)
-        *nread = 0;
-    if (vp == NULL || nread == NULL || (buf == NULL && len > 0))
-        return UVMSIM_EINVAL;
-    if (vp->type == UVMSIM_VDIR)
-        return UVMSIM_EISDIR;
-    if (vp->type != UVMSIM_VREG)
-        return UVMSIM_EINVAL;
-    return uvmsim_ext2_read(vp, off, buf, len, nread);
-}
+/* uvmsim_vnode_read (read(2)) is the vm layer's: src/vm/uvm_vnode.c reads through the page
+ * cache on a copy mount (UBC) and from the device window on an XIP mount. */
 
 int uvmsim_vnode_bmap(uvmsim_vnode *vp, uint64_t lbn, uint64_t *pbn)
 {

@@ -48,6 +48,9 @@ struct vm_page {
     struct uvm_object *uobject;
     voff_t offset;                 /* byte offset in uobject */
     struct pv_entry *pvlist;       /* pmap's P->V list for this page */
+    uint32_t wire_count;           /* wirings (uvm_pagewire, kept by the vm layer): pages of
+                                      wired map entries resolving to this page; anon and
+                                      object pages only */
 };
 #define PG_FAKE   0x01             /* allocated but contents not yet valid */
 #define PG_ZERO   0x02             /* known to be all zeroes */

@@ -171,8 +171,9 @@ static void pv_unlinked(struct pmap_machine *pmm, struct pv_entry *pv, bool dev)
     }
 }
 
-/* Unlink and free the PV entry (pm, va) of pa (there is one: callers saw the PTE). */
-static void pv_remove(struct pmap_machine *pmm, paddr_t pa, struct pmap *pm, vaddr_t va)
+/* Unlink and free the PV entry (pm, va) of pa; false when there is none (an unmanaged
+ * device mapping). */
+static bool pv_remove(struct pmap_machine *pmm, paddr_t pa, struct pmap *pm, vaddr_t va)
 {
     bool dev;
     for (struct pv_entry **pp = pv_head(pmm, pa, &dev, true); *pp != NULL; pp = &(*pp)->pv_next) {
@@ -183,9 +184,21 @@ static void pv_remove(struct pmap_machine *pmm, paddr_t pa, struct pmap *pm, vad
             *pp = pv->pv_next;
             pv_unlinked(pmm, pv, dev);
             free(pv);
-            return;
+            return true;
         }
     }
+    return false;
+}
+
+bool uvmsim_pmap_managed(struct pmap *pm, vaddr_t va, paddr_t pa)
+{
+    bool dev;
+    if (pm == NULL)
+        return false;
+    for (const struct pv_entry *pv = *pv_head(pm->pmm, pa, &dev, false); pv != NULL; pv = pv->pv_next)
+        if (pv->pv_pmap == pm && pv->pv_va == va && pv->pv_pa == pa)
+            return true;
+    return false;
 }
 
 void uvmsim_pmap_pv_foreach(struct uvmsim_machine *m, paddr_t pa,
@@ -243,7 +256,8 @@ int uvmsim_pmap_create(struct uvmsim_machine *m, int pid, struct pmap **out)
 /* Drop one valid mapping (its PV entry, the PTE, the TLB entry). */
 static void remove_one(struct pmap *pm, vaddr_t va, paddr_t pa)
 {
-    pv_remove(pm->pmm, pa, pm, va);
+    if (!pv_remove(pm->pmm, pa, pm, va))
+        pm->unmanaged--;
     pm->pmm->ops->remove(pm, va);
     pm->resident--;
 }
@@ -327,33 +341,41 @@ int uvmsim_pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u
         flags |= PMAP_DEVICE;
     }
 
+    bool unmanaged = pg == NULL && (flags & PMAP_UNMANAGED);
     struct pmap_pte old;
     bool had = pmm->ops->walk(pm, va, &old);
-    if (had && old.pa == pa) {
-        /* Same page: only the protection changes (the backend invalidates the TLB entry
-         * that may carry the old rights); PV is untouched. */
+    if (had && old.pa == pa && uvmsim_pmap_managed(pm, va, pa) == !unmanaged) {
+        /* Same page, same management: only the protection changes (the backend
+         * invalidates the TLB entry that may carry the old rights); PV is untouched. */
         int err = pmm->ops->enter(pm, va, pa, prot, flags);
         if (err == UVMSIM_OK)
             pmm->st.enters++;
         return err;
     }
-    struct pv_entry *pv = malloc(sizeof(*pv));
-    if (pv == NULL)
+    struct pv_entry *pv = unmanaged ? NULL : malloc(sizeof(*pv));
+    if (!unmanaged && pv == NULL)
         return UVMSIM_ENOHOST;
     int err = pmm->ops->enter(pm, va, pa, prot, flags);
     if (err != UVMSIM_OK) {
         free(pv);
         return err;
     }
-    if (had)
-        pv_remove(pmm, old.pa, pm, va);   /* replaced: the old page loses this mapping */
-    else
+    if (had) {
+        /* replaced: the old page loses this mapping */
+        if (!pv_remove(pmm, old.pa, pm, va))
+            pm->unmanaged--;
+    } else {
         pm->resident++;
+    }
+    pmm->st.enters++;
+    if (unmanaged) {
+        pm->unmanaged++;
+        return UVMSIM_OK;
+    }
     pv->pv_pmap = pm;
     pv->pv_va = va;
     pv->pv_pa = pa;
     pv_link(pmm, pv);
-    pmm->st.enters++;
     return UVMSIM_OK;
 }
 
@@ -589,7 +611,7 @@ int uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen)
     uint64_t ptp_sum = pmm->ptp_shared;
     bool active_live = pmm->active == NULL;
     for (struct pmap *pm = pmm->pmaps; pm != NULL; pm = pm->pm_next) {
-        uint64_t res = 0;
+        uint64_t res = 0, unmanaged = 0;
         struct pmap_pte pte;
         vaddr_t sva = 0, va;
         active_live |= pm == pmm->active;
@@ -599,7 +621,9 @@ int uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen)
             unsigned hits = 0;
             for (const struct pv_entry *pv = *pv_head(pmm, pte.pa, &dev, false); pv != NULL; pv = pv->pv_next)
                 hits += pv->pv_pmap == pm && pv->pv_va == va && pv->pv_pa == pte.pa;
-            if (hits != 1)
+            if (hits == 0 && dev)
+                unmanaged++;             /* an unmanaged device mapping (PMAP_UNMANAGED) */
+            else if (hits != 1)
                 return fail(msg, msglen, "pmap: PTE (pid %d, va %#llx) -> pa %#llx has %u PV entries",
                             pm->pid, (unsigned long long)va, (unsigned long long)pte.pa, hits);
             res++;
@@ -608,6 +632,9 @@ int uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen)
         if (res != pm->resident)
             return fail(msg, msglen, "pmap: pid %d has %llu valid PTEs, resident says %llu",
                         pm->pid, (unsigned long long)res, (unsigned long long)pm->resident);
+        if (unmanaged != pm->unmanaged)
+            return fail(msg, msglen, "pmap: pid %d has %llu device PTEs without PV entry, unmanaged says %llu",
+                        pm->pid, (unsigned long long)unmanaged, (unsigned long long)pm->unmanaged);
     }
     if (!active_live)
         return fail(msg, msglen, "pmap: the active pmap is not live");

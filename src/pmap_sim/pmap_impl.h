@@ -14,6 +14,9 @@
 #define PMAP_CANFAIL   0x01   /* return UVMSIM_ENOMEM instead of asserting */
 #define PMAP_DEVICE    0x02   /* pa is a device page (cacheable mapping, PV hash) */
 #define PMAP_WIRED     0x04
+#define PMAP_UNMANAGED 0x08   /* device pages only: no PV entry (a pager that enters
+                                 device pages itself, the fault-op XIP design); such a
+                                 mapping cannot be found from its physical page */
 
 /* One (pmap, va) mapping of a physical page.  On a RAM page's pvlist or in a device PV
  * hash chain (then pv_pa says which page the chain entry is for). */
@@ -99,13 +102,15 @@ struct pmap_machine {
     uvmsim_pmap_stats st;           /* common counters; backend adds its own */
 };
 
-/* One physical map.  Invariant: every valid PTE has exactly one PV entry (pmap, va) and
- * every PV entry names a valid PTE of its pmap with that pa. */
+/* One physical map.  Invariant: every valid PTE has exactly one PV entry (pmap, va),
+ * except the unmanaged device mappings (PMAP_UNMANAGED), which have none; every PV
+ * entry names a valid PTE of its pmap with that pa. */
 struct pmap {
     struct pmap_machine *pmm;
     struct pmap *pm_next;
     int pid;                        /* owner, for traces */
-    uint64_t resident;              /* valid PTEs == PV entries naming this pmap */
+    uint64_t resident;              /* valid PTEs == PV entries naming this pmap + unmanaged */
+    uint64_t unmanaged;             /* valid PTEs of device pages with no PV entry */
     uint64_t ptp_pages;             /* RAM pages holding this pmap's tables (backend) */
     void *be;                       /* backend per-pmap state */
 };
@@ -134,6 +139,8 @@ bool uvmsim_pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa, vm_prot_t *pr
 void uvmsim_pmap_activate(struct pmap *pm);
 int  uvmsim_pmap_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t *pa);
 int  uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen);
+/* Does the mapping (pm, va) of pa have a PV entry?  (false for an unmanaged one) */
+bool uvmsim_pmap_managed(struct pmap *pm, vaddr_t va, paddr_t pa);
 /* Visit every PV entry of page pa.  fn must not enter or remove mappings of pa. */
 void uvmsim_pmap_pv_foreach(struct uvmsim_machine *m, paddr_t pa,
                             void (*fn)(struct pmap *pm, vaddr_t va, void *arg), void *arg);

@@ -34,10 +34,16 @@ struct uvm_faultctx {
     struct uvmsim_machine *m;
     vaddr_t va;                    /* page-aligned faulting address */
     uvmsim_access access;
-    vm_prot_t access_type;         /* right the access needs */
+    vm_prot_t access_type;         /* rights the access needs (all of them) */
+    bool maxprot;                  /* check access_type against the maximum protection
+                                      (UVM_FAULT_MAXPROT: wiring) */
+    bool narrow;                   /* the faulting page only, no fault-ahead (wiring) */
+    bool wire_paging;              /* wire the page entered (UVM_FAULT_WIRE) */
     uvmsim_fault_outcome *out;
     /* set by fault_check */
     struct vm_map_entry *entry;
+    bool wire_mapping;             /* enter the mapping wired: a wire fault, or a fault on
+                                      a wired entry (VM_MAPENT_ISWIRED) */
     vm_prot_t enter_prot;          /* what we may enter: entry prot, less write while
                                       needs-copy is pending */
     bool cow_now;                  /* a write: must resolve copy-on-write now */
@@ -89,13 +95,37 @@ static uvmsim_page_loc page_loc(const struct uvmsim_machine *m, const struct uvm
     return ref->pg ? UVMSIM_LOC_RAM : UVMSIM_LOC_DEVICE;
 }
 
+/* uvm_pagewire / uvm_pageunwire: a RAM page of an anon or an object gains / loses a
+ * wiring.  Device pages have no vm_page to count in, and the shared zero page is the
+ * machine's own, never paged out: neither is counted (see docs/vm.md, Wiring). */
+static bool wirable(const struct uvm_pgref *ref)
+{
+    return ref->pg != NULL && (ref->pg->owner == PGO_ANON || ref->pg->owner == PGO_OBJECT);
+}
+
+static void uvmsim_pagewire(struct uvmsim_machine *m, const struct uvm_pgref *ref)
+{
+    if (wirable(ref) && ref->pg->wire_count++ == 0)
+        m->vmstats.wired_pages++;
+}
+
+static void uvmsim_pageunwire(struct uvmsim_machine *m, const struct uvm_pgref *ref)
+{
+    if (wirable(ref) && ref->pg->wire_count > 0 && --ref->pg->wire_count == 0)
+        m->vmstats.wired_pages--;
+}
+
 /* Enter one page; device pages are never writable (NOR is read-only). */
 static int fault_pmap_enter(struct uvm_faultctx *flt, vaddr_t va, const struct uvm_pgref *ref, vm_prot_t prot)
 {
-    unsigned flags = PMAP_CANFAIL;
+    unsigned flags = PMAP_CANFAIL | (flt->wire_mapping ? PMAP_WIRED : 0);
     if (ref->pg == NULL) {
         flags |= PMAP_DEVICE;
         prot &= ~UVMSIM_PROT_WRITE;
+        /* a pager with a fault op enters its device pages itself, unmanaged */
+        struct uvm_object *uo = flt->entry->object;
+        if (uo != NULL && uo->pgops->pgo_fault != NULL)
+            flags |= PMAP_UNMANAGED;
     }
     if (ref->pa == flt->m->zero_pa)
         prot &= ~UVMSIM_PROT_WRITE;
@@ -103,13 +133,17 @@ static int fault_pmap_enter(struct uvm_faultctx *flt, vaddr_t va, const struct u
 }
 
 /* uvm_fault_check: find the entry, check protection, resolve needs-copy, size window.
- * => flt->va, access set.
+ * => flt->va, access_type set.
  * 1. look the entry up: none → EFAULT.
- * 2. the access needs a right the entry lacks → EACCES.
+ * 2. the access needs a right the entry lacks → EACCES (a wire fault checks against
+ *    the maximum protection); a wired fault (wire fault, or any fault on a wired entry)
+ *    asks for the entry's full protection and resolves copy-on-write now whenever
+ *    write is allowed, as uvm_fault_check does with wire_mapping.
  * 3. needs-copy: a write, or an entry with no object (its amap is all it has), copies
  *    the amap now; a read keeps sharing and maps without write.
- * 4. the fault-ahead window from the entry's advice, clipped to the entry.
- * <= on success: entry, enter_prot, cow_now, startva/npages/centeridx set. */
+ * 4. the fault-ahead window from the entry's advice, clipped to the entry (one page for
+ *    a wire fault).
+ * <= on success: entry, enter_prot, cow_now, wire_mapping, startva/npages/centeridx. */
 static int fault_check(struct uvm_faultctx *flt)
 {
     struct uvmsim_machine *m = flt->m;
@@ -123,15 +157,27 @@ static int fault_check(struct uvm_faultctx *flt)
         return UVMSIM_EFAULT;
     }
     /* 2 */
-    if (flt->access_type & ~e->prot) {
+    vm_prot_t check_prot = flt->maxprot ? e->maxprot : e->prot;
+    if (flt->access_type & ~check_prot) {
         fault_step(flt, "check", "map entry [0x%llx-0x%llx) has protection %s; a %s needs %s: EACCES",
-                   (unsigned long long)e->start, (unsigned long long)e->end, prot_str(e->prot, pb),
+                   (unsigned long long)e->start, (unsigned long long)e->end, prot_str(check_prot, pb),
                    access_name(flt->access), flt->access == UVMSIM_ACCESS_STORE ? "write" :
                    flt->access == UVMSIM_ACCESS_FETCH ? "execute" : "read");
         return UVMSIM_EACCES;
     }
     flt->enter_prot = e->prot;
-    flt->cow_now = flt->access == UVMSIM_ACCESS_STORE;
+    flt->wire_mapping = flt->wire_paging || e->wired_count > 0;
+    if (flt->wire_mapping) {
+        flt->access_type = e->prot;
+        flt->cow_now = (check_prot & UVMSIM_PROT_WRITE) != 0;
+        fault_step(flt, "check", flt->wire_paging ?
+                   "wire fault (uvm_fault_wire): the entry's maximum protection %s is checked; copy-on-write is resolved now%s" :
+                   "the entry is wired: the mapping is entered wired, copy-on-write resolved now%s%s",
+                   flt->wire_paging ? prot_str(check_prot, pb) : "",
+                   flt->cow_now ? " (write is allowed)" : " (no: write is not allowed)");
+    } else {
+        flt->cow_now = (flt->access_type & UVMSIM_PROT_WRITE) != 0;
+    }
     fault_step(flt, "check", "map entry [0x%llx-0x%llx) prot %s, %s%s%s, amap %s, object %s",
                (unsigned long long)e->start, (unsigned long long)e->end, prot_str(e->prot, pb),
                e->shared ? "shared" : "private", (e->etype & UVM_ET_COPYONWRITE) ? " copy-on-write" : "",
@@ -142,7 +188,13 @@ static int fault_check(struct uvm_faultctx *flt)
         if (flt->cow_now || e->object == NULL) {
             bool copied = false;
             unsigned before = e->amap ? e->amap->am_ref : 0;
-            int err = uvmsim_amap_copy(m, e, &copied);
+            vaddr_t e0 = e->start, e1 = e->end;
+            int err = uvmsim_amap_copy(flt->p, &flt->entry, 0, flt->va, flt->va + m->cfg.page_size, &copied);
+            e = flt->entry;
+            if (e->start != e0 || e->end != e1)
+                fault_step(flt, "check", "amap_copy chunking: the %llu-page entry was clipped to [0x%llx-0x%llx) so the new amap covers %llu pages",
+                           (unsigned long long)((e1 - e0) >> m->page_shift), (unsigned long long)e->start,
+                           (unsigned long long)e->end, (unsigned long long)((e->end - e->start) >> m->page_shift));
             if (err)
                 return err;
             flt->out->amap_copied = copied;
@@ -157,6 +209,8 @@ static int fault_check(struct uvm_faultctx *flt)
     }
     /* 4 */
     unsigned nback = fault_advice[e->advice].nback, nforw = fault_advice[e->advice].nforw;
+    if (flt->narrow)
+        nback = nforw = 0;
     uint64_t before = (flt->va - e->start) >> m->page_shift;
     uint64_t after = ((e->end - flt->va) >> m->page_shift) - 1;
     if (nback > before)
@@ -208,21 +262,27 @@ static void fault_upper_lookup(struct uvm_faultctx *flt)
                    e->amap->am_ref, e->slotoff + (unsigned)((flt->va - e->start) >> m->page_shift));
 }
 
-/* Promote: a new anon for the faulting page, filled from src (or zeroed when src is
- * NULL), placed in the amap in place of whatever was there. */
-static int fault_promote(struct uvm_faultctx *flt, const struct uvm_pgref *src, struct vm_anon **out)
+/* How a promotion fills its new anon. */
+enum promote_src {
+    PROMOTE_ZERO,       /* zero-fill: no object below the amap */
+    PROMOTE_COPY,       /* uvm_pagecopy from src (an anon, a cache page, NOR, the zero page) */
+    PROMOTE_PGO_COPY    /* the pager's pgo_copy_page: the fault-op design has no source page */
+};
+
+/* uvmfault_promote: a new anon for the faulting page, filled as `how` says, placed in the
+ * amap in place of whatever was there. */
+static int fault_promote(struct uvm_faultctx *flt, enum promote_src how, const struct uvm_pgref *src,
+                         struct vm_anon **out)
 {
     struct uvmsim_machine *m = flt->m;
-    struct vm_anon *an = uvmsim_anon_alloc(m, src == NULL);
+    struct vm_anon *an = uvmsim_anon_alloc(m, how == PROMOTE_ZERO);
     if (an == NULL)
         return UVMSIM_ENOMEM;
-    if (src != NULL) {
+    if (how != PROMOTE_ZERO) {
         struct uvm_object *uo = flt->entry->object;
-        int err;
-        if (src->pg == NULL && uo && uo->pgops->pgo_copy_page && !flt->shadowed)
-            err = uo->pgops->pgo_copy_page(uo, flt->entry->offset + (flt->va - flt->entry->start), an->an_pa);
-        else
-            err = uvmsim_phys_copy(m, an->an_pa, src->pa, m->cfg.page_size);
+        int err = how == PROMOTE_PGO_COPY ?
+                  uo->pgops->pgo_copy_page(uo, flt->entry->offset + (flt->va - flt->entry->start), an->an_pa) :
+                  uvmsim_phys_copy(m, an->an_pa, src->pa, m->cfg.page_size);
         if (err) {
             an->an_ref = 0;
             uvmsim_anon_free(m, an);
@@ -233,12 +293,18 @@ static int fault_promote(struct uvm_faultctx *flt, const struct uvm_pgref *src, 
         flt->p->st.bytes_copied += m->cfg.page_size;
         if (uvmsim_tracing(m)) {
             uvmsim_event ev = {.type = UVMSIM_EV_PROMOTE, .pid = flt->p->pid, .va = flt->va,
-                               .pa = an->an_pa, .a = src->pa, .b = m->cfg.page_size,
-                               .text = "page copied into a new anon"};
+                               .pa = an->an_pa, .a = src ? src->pa : 0, .b = m->cfg.page_size,
+                               .text = how == PROMOTE_PGO_COPY ? "the pager's pgo_copy_page filled a new anon" :
+                                       "page copied into a new anon"};
             uvmsim_emit(m, &ev);
         }
     }
-    uvmsim_amap_add(m, flt->entry, flt->va, an);
+    int err = uvmsim_amap_add(m, flt->entry, flt->va, an);
+    if (err) {
+        an->an_ref = 0;
+        uvmsim_anon_free(m, an);
+        return err;
+    }
     *out = an;
     return UVMSIM_OK;
 }
@@ -258,8 +324,11 @@ static int fault_enter(struct uvm_faultctx *flt, const struct uvm_pgref *ref, vm
         fault_step(flt, "enter", "pmap_enter failed: %s; nothing left mapped at this address", uvmsim_strerror(err));
         return err;
     }
+    if (flt->wire_paging)
+        uvmsim_pagewire(flt->m, ref);
     uvmsim_fault_outcome *o = flt->out;
     o->cls = cls;
+    o->wired = flt->wire_paging;
     o->pa = ref->pa;
     o->loc = page_loc(flt->m, ref);
     o->prot_entered = prot;
@@ -281,7 +350,7 @@ static int fault_upper(struct uvm_faultctx *flt)
     if (flt->cow_now && an->an_ref > 1) {
         fault_step(flt, "upper", "upper-promote: a store to an anon with %u references must not be seen by the others; copy it into a new anon", an->an_ref);
         struct vm_anon *nan;
-        int err = fault_promote(flt, &ref, &nan);
+        int err = fault_promote(flt, PROMOTE_COPY, &ref, &nan);
         if (err)
             return err;
         ref.pa = nan->an_pa;
@@ -316,6 +385,7 @@ static void fault_lower_lookup(struct uvm_faultctx *flt)
         vaddr_t va = flt->startva + ((vaddr_t)i << m->page_shift);
         struct uvm_pgref ref;
         struct uvm_pagerio io = {0};
+        m->vmstats.pager_lgets++;
         if (uo->pgops->pgo_get(uo, e->offset + (va - e->start), PGO_LOCKED, &ref, &io) != UVMSIM_OK)
             continue;
         if (i == flt->centeridx) {
@@ -351,7 +421,7 @@ static int fault_lower(struct uvm_faultctx *flt)
     /* 1 */
     if (uo == NULL) {
         fault_step(flt, "lower", "zero-fill: no object below the amap; allocate a zeroed anon");
-        err = fault_promote(flt, NULL, &an);
+        err = fault_promote(flt, PROMOTE_ZERO, NULL, &an);
         if (err)
             return err;
         struct uvm_pgref ref = {.pa = an->an_pa, .pg = an->an_page};
@@ -360,6 +430,7 @@ static int fault_lower(struct uvm_faultctx *flt)
     /* 2 */
     voff_t off = e->offset + (flt->va - e->start);
     if (!flt->uobjpage_valid) {
+        m->vmstats.pager_gets++;
         err = uo->pgops->pgo_get(uo, off, 0, &flt->uobjpage, &flt->io);
         if (err) {
             fault_step(flt, "lower", "%s pager get failed: %s", uo->pgops->pgo_name, uvmsim_strerror(err));
@@ -379,7 +450,7 @@ static int fault_lower(struct uvm_faultctx *flt)
     if (flt->cow_now && (e->etype & UVM_ET_COPYONWRITE)) {
         fault_step(flt, "lower", "lower-promote: a store to a copy-on-write mapping; copy the %s page into a new anon",
                    uvmsim_page_loc_name(page_loc(m, &flt->uobjpage)));
-        err = fault_promote(flt, &flt->uobjpage, &an);
+        err = fault_promote(flt, PROMOTE_COPY, &flt->uobjpage, &an);
         if (err)
             return err;
         /* Sharers of this amap may map the object page at this slot: make them fault
@@ -399,9 +470,11 @@ static int fault_lower(struct uvm_faultctx *flt)
     return fault_enter(flt, &flt->uobjpage, prot, NULL, UVMSIM_FAULT_LOWER_DIRECT);
 }
 
-/* The second XIP design (tech-kern, Matt Thomas): the pager's fault op enters the
- * device page itself; it answers EROFS for a copy-on-write fault, and the generic
- * handler then promotes through pgo_copy_page. */
+/* The second XIP design as Matt Thomas wrote it (tech-kern, "XIP (Rev. 2)"): a pager
+ * whose fault op enters the device page itself with pmap_enter — unmanaged, no vm_page
+ * and no PV entry — and answers EROFS on a copy-on-write fault; UVM then promotes, and
+ * since it knows no source page it asks the pager's pgo_copy_page to fill the anon.
+ * (NetBSD's own device pager, udv_fault, refuses copy-on-write entries with EIO.) */
 static int fault_pgo_fault(struct uvm_faultctx *flt, bool *handled)
 {
     struct uvm_object *uo = flt->entry->object;
@@ -413,6 +486,23 @@ static int fault_pgo_fault(struct uvm_faultctx *flt, bool *handled)
     }
     *handled = true;
     return err;
+}
+
+/* The EROFS answer: lower-promote with pgo_copy_page as the only source (no pgo_get, a
+ * hole too).  The other sharers of an AMAP_SHARED amap cannot be made to refault as the
+ * generic path does (pmap_page_protect of the object page): their mappings of the device
+ * page are unmanaged, so nothing finds them, and they keep reading the device page until
+ * they fault for another reason (docs/xip.md). */
+static int fault_pgo_promote(struct uvm_faultctx *flt)
+{
+    struct vm_anon *an;
+    int err = fault_promote(flt, PROMOTE_PGO_COPY, NULL, &an);
+    if (err)
+        return err;
+    if (flt->entry->amap->am_flags & AMAP_SHARED)
+        fault_step(flt, "lower", "the amap is shared, but other processes' mappings of the device page are unmanaged (no PV entry): nothing can find them to unmap");
+    struct uvm_pgref ref = {.pa = an->an_pa, .pg = an->an_page};
+    return fault_enter(flt, &ref, flt->enter_prot, an, UVMSIM_FAULT_LOWER_PROMOTE);
 }
 
 /* For pagers with a fault op: enter the page they found for this fault (a device page,
@@ -489,22 +579,20 @@ static int fault_run(struct uvm_faultctx *flt)
         err = fault_pgo_fault(flt, &handled);
         if (handled)
             return err;
-        /* EROFS: copy-on-write; fall through to the lower promote path with the
-         * pager's copy_page as the source. */
-        struct uvm_pagerio io = {0};
-        err = uo->pgops->pgo_get(uo, uvmsim_fault_offset(flt), PGO_LOCKED, &flt->uobjpage, &io);
-        if (err)
-            return err;
-        flt->uobjpage_valid = true;
-        return fault_lower(flt);
+        return fault_pgo_promote(flt);   /* EROFS: copy-on-write */
     }
     if (uo != NULL)
         fault_lower_lookup(flt);
     return fault_lower(flt);
 }
 
-int uvmsim_fault_internal(struct uvmsim_proc *p, vaddr_t va, uvmsim_access access,
-                          uvmsim_fault_outcome *out)
+/* flags of fault_do (NetBSD's fault_flag) */
+#define UVM_FAULT_WIRE    0x1      /* wire the page and the mapping; no fault-ahead */
+#define UVM_FAULT_MAXPROT 0x2      /* check against the maximum protection */
+
+/* uvm_fault_internal: one fault, its outcome record, the counters and the trace. */
+static int fault_do(struct uvmsim_proc *p, vaddr_t va, uvmsim_access access, vm_prot_t access_type,
+                    unsigned fflags, uvmsim_fault_outcome *out)
 {
     struct uvmsim_machine *m = p->m;
     struct uvm_faultctx flt;
@@ -514,7 +602,9 @@ int uvmsim_fault_internal(struct uvmsim_proc *p, vaddr_t va, uvmsim_access acces
     flt.m = m;
     flt.va = uvmsim_trunc_page(m, va);
     flt.access = access;
-    flt.access_type = access_prot(access);
+    flt.access_type = access_type;
+    flt.maxprot = (fflags & UVM_FAULT_MAXPROT) != 0;
+    flt.narrow = flt.wire_paging = (fflags & UVM_FAULT_WIRE) != 0;
     flt.out = out;
     flt.allocs_before = m->ram.allocs;
     out->pid = p->pid;
@@ -529,6 +619,7 @@ int uvmsim_fault_internal(struct uvmsim_proc *p, vaddr_t va, uvmsim_access acces
         out->loc = UVMSIM_LOC_NONE;
         out->pa = 0;
         out->prot_entered = 0;
+        out->wired = false;
     }
     out->pages_allocated = (unsigned)(m->ram.allocs - flt.allocs_before);
     out->io_requests = flt.io.io_requests;
@@ -551,6 +642,52 @@ int uvmsim_fault_internal(struct uvmsim_proc *p, vaddr_t va, uvmsim_access acces
         uvmsim_emit(m, &ev);
     }
     return err;
+}
+
+int uvmsim_fault_internal(struct uvmsim_proc *p, vaddr_t va, uvmsim_access access,
+                          uvmsim_fault_outcome *out)
+{
+    return fault_do(p, va, access, access_prot(access), 0, out);
+}
+
+/* uvm_fault_unwire: unwire the pages of [start, end) of entry e.  The page of each
+ * address is the one the VM holds there (anon or resident object page), not whatever the
+ * page tables map: a wired entry protected to none has no translations, yet its pages
+ * stay wired. */
+void uvmsim_fault_unwire(struct uvmsim_machine *m, struct vm_map_entry *e, vaddr_t start, vaddr_t end)
+{
+    for (vaddr_t va = start; va < end; va += m->cfg.page_size) {
+        struct uvm_pgref ref;
+        struct vm_anon *an = uvmsim_amap_lookup(m, e, va);
+        struct uvm_pagerio io = {0};
+        if (an != NULL) {
+            ref.pa = an->an_pa;
+            ref.pg = an->an_page;
+        } else if (e->object == NULL ||
+                   e->object->pgops->pgo_get(e->object, e->offset + (va - e->start), PGO_RESIDENT, &ref, &io)) {
+            continue;
+        }
+        uvmsim_pageunwire(m, &ref);
+    }
+}
+
+/* uvm_fault_wire: fault every page of [start, end) in with a wire fault checked against
+ * access_type (the entry's maximum protection); on a failure the pages wired so far are
+ * unwired again and the error returned. */
+int uvmsim_fault_wire(struct uvmsim_proc *p, struct vm_map_entry *e, vaddr_t start, vaddr_t end, vm_prot_t access_type)
+{
+    uvmsim_access access = (access_type & UVMSIM_PROT_WRITE) ? UVMSIM_ACCESS_STORE :
+                           (access_type & UVMSIM_PROT_READ) ? UVMSIM_ACCESS_LOAD : UVMSIM_ACCESS_FETCH;
+    for (vaddr_t va = start; va < end; va += p->m->cfg.page_size) {
+        uvmsim_fault_outcome o;
+        int err = fault_do(p, va, access, access_type, UVM_FAULT_WIRE | UVM_FAULT_MAXPROT, &o);
+        if (err) {
+            /* (a wire fault never clips: amap_copy was done by uvmsim_wire beforehand) */
+            uvmsim_fault_unwire(p->m, e, start, va);
+            return err;
+        }
+    }
+    return UVMSIM_OK;
 }
 
 int uvmsim_fault(uvmsim_proc *p, uvmsim_vaddr_t va, uvmsim_access access, uvmsim_fault_outcome *out)

@@ -208,10 +208,9 @@ static int collect_objects(struct isp_build *b)
         o->refs = uo->uo_refs;
         o->npages = uo->uo_npages;
         o->first_page = b->s->nobjpages;
-        for (uint64_t k = 0; uo->pages && k < uo->uo_npages; k++) {
-            struct vm_page *pg = uo->pages[k];
-            if (pg == NULL)
-                continue;
+        uint64_t k;
+        struct vm_page *pg;
+        for (uint64_t from = 0; uvmsim_object_next_page(uo, from, &k, &pg); from = k + 1) {
             struct uvmsim_isp_objpage *na = grow(b->s->objpages, b->s->nobjpages, &b->cap_objpages,
                                                  sizeof(*na));
             if (na == NULL)
@@ -269,10 +268,9 @@ static int collect_amaps(struct isp_build *b, uint32_t nprocs)
         a->nslot = am->am_nslot;
         a->shared = (am->am_flags & AMAP_SHARED) != 0;
         a->first_slot = b->s->nslots;
-        for (unsigned sl = 0; sl < am->am_nslot; sl++) {
-            struct vm_anon *an = am->am_anon[sl];
-            if (an == NULL)
-                continue;
+        unsigned sl;
+        struct vm_anon *an;
+        for (unsigned from = 0; uvmsim_amap_next(am, from, am->am_nslot, &sl, &an); from = sl + 1) {
             bool fresh;
             int err = ptrmap_put(&b->anon_idx, an, b->s->nanons, &fresh);
             if (err)

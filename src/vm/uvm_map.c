@@ -83,9 +83,13 @@ static void map_remove_index(struct vm_map *map, unsigned i)
     map->hint = 0;
 }
 
-/* Drop an entry's mappings and references, then free it. */
+/* Drop an entry's wiring, mappings and references, then free it. */
 void uvmsim_map_entry_free(struct uvmsim_machine *m, struct uvmsim_proc *p, struct vm_map_entry *e)
 {
+    if (e->wired_count > 0) {
+        uvmsim_fault_unwire(m, e, e->start, e->end);   /* uvm_map_entry_unwire */
+        e->wired_count = 0;
+    }
     if (p != NULL)
         uvmsim_pmap_remove(p->pmap, e->start, e->end);
     uvmsim_amap_unref(m, e);
@@ -95,8 +99,8 @@ void uvmsim_map_entry_free(struct uvmsim_machine *m, struct uvmsim_proc *p, stru
 }
 
 /* uvm_map_clip_start/end in one: split the entry containing va so that va is a
- * boundary.  Both halves keep the amap (am_ref + 1, slot coverage unchanged) and the
- * object (one more reference). */
+ * boundary.  Both halves keep the amap (amap_splitref: one more reference, per-slot
+ * coverage unchanged), the object (one more reference) and the wiring. */
 int uvmsim_map_clip(struct uvmsim_proc *p, vaddr_t va)
 {
     struct uvmsim_machine *m = p->m;
@@ -109,14 +113,16 @@ int uvmsim_map_clip(struct uvmsim_proc *p, vaddr_t va)
     struct vm_map_entry *ne = malloc(sizeof(*ne));
     if (ne == NULL)
         return UVMSIM_ENOHOST;
-    *ne = *e;
     uint64_t delta = va - e->start;
+    if (e->amap && (err = uvmsim_amap_splitref(m, e, (unsigned)(delta >> m->page_shift))) != UVMSIM_OK) {
+        free(ne);
+        return err;
+    }
+    *ne = *e;
     ne->start = va;
     ne->offset = e->offset + delta;
-    if (e->amap) {
+    if (e->amap)
         ne->slotoff = e->slotoff + (unsigned)(delta >> m->page_shift);
-        e->amap->am_ref++;
-    }
     if (e->object)
         uvmsim_object_reference(e->object);
     e->end = va;
@@ -155,6 +161,47 @@ void uvmsim_map_args_init(uvmsim_map_args *a)
     a->advice = UVMSIM_ADV_NORMAL;
 }
 
+/* Where a mapping of size bytes goes: exactly at addr when fixed (ERANGE outside the
+ * map, EOVERLAP over another mapping), else the first fit at or above addr. */
+static int map_place(struct uvmsim_proc *p, vaddr_t addr, uint64_t size, bool fixed, vaddr_t *va)
+{
+    if (fixed) {
+        if (addr < p->map.min_va || addr + size < addr || addr + size > p->map.max_va)
+            return UVMSIM_ERANGE;
+        if (!range_free(&p->map, addr, addr + size))
+            return UVMSIM_EOVERLAP;
+        *va = addr;
+        return UVMSIM_OK;
+    }
+    return map_findspace(&p->map, addr ? addr : MAP_BASE_DEFAULT, size, va);
+}
+
+int uvmsim_map_object(struct uvmsim_proc *p, vaddr_t addr, uint64_t size, bool fixed, struct uvm_object *uo,
+                      vm_prot_t prot, vm_prot_t maxprot, uvmsim_inherit inh, uvmsim_advice adv, vaddr_t *va_out)
+{
+    vaddr_t va;
+    int err = map_place(p, addr, size, fixed, &va);
+    if (err)
+        return err;
+    struct vm_map_entry *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return UVMSIM_ENOHOST;
+    e->start = va;
+    e->end = va + size;
+    e->object = uo;
+    e->prot = prot;
+    e->maxprot = maxprot;
+    e->inherit = inh;
+    e->advice = adv;
+    e->shared = true;
+    if ((err = uvmsim_map_insert(&p->map, e)) != UVMSIM_OK) {
+        free(e);
+        return err;
+    }
+    *va_out = va;
+    return UVMSIM_OK;
+}
+
 int uvmsim_map(uvmsim_proc *p, const uvmsim_map_args *a, uvmsim_vaddr_t *va_out)
 {
     if (p == NULL || a == NULL)
@@ -175,19 +222,12 @@ int uvmsim_map(uvmsim_proc *p, const uvmsim_map_args *a, uvmsim_vaddr_t *va_out)
         return UVMSIM_ERANGE;
 
     vaddr_t va;
-    if (a->flags & UVMSIM_MAP_FIXED) {
-        va = a->addr;
-        if (va < p->map.min_va || va + a->size < va || va + a->size > p->map.max_va)
-            return UVMSIM_ERANGE;
-        if (!range_free(&p->map, va, va + a->size))
-            return UVMSIM_EOVERLAP;
-    } else {
-        int err = map_findspace(&p->map, a->addr ? a->addr : MAP_BASE_DEFAULT, a->size, &va);
-        if (err)
-            return err;
-    }
+    int perr = map_place(p, a->addr, a->size, (a->flags & UVMSIM_MAP_FIXED) != 0, &va);
+    if (perr)
+        return perr;
 
     struct uvm_object *uo = NULL;
+    struct vm_amap *am = NULL;
     if (a->vnode != NULL) {
         bool rdonly = false;
         int err = uvmsim_vnode_object(m, a->vnode, &uo, &rdonly);
@@ -197,31 +237,41 @@ int uvmsim_map(uvmsim_proc *p, const uvmsim_map_args *a, uvmsim_vaddr_t *va_out)
             uvmsim_object_detach(uo);
             return UVMSIM_ERANGE;
         }
-        /* A shared mapping writes through to the file: impossible on a read-only
-         * medium, so write is not even in its maximum protection. */
+        /* A shared mapping writes through to the file, which could only have been opened
+         * for writing on a writable mount (open(O_RDWR) is where EROFS comes from): like
+         * NetBSD's vn_mmap for a file not open for writing, a shared writable mapping is
+         * EACCES, and write is not even in the maximum protection of a read-only one. */
         if (shared && rdonly) {
             if (a->prot & UVMSIM_PROT_WRITE) {
                 uvmsim_object_detach(uo);
-                return UVMSIM_EROFS;
+                return UVMSIM_EACCES;
             }
             maxprot &= ~UVMSIM_PROT_WRITE;
         }
     } else if (shared) {
-        int err = uvmsim_aobj_create(m, npages, &uo);
-        if (err)
-            return err;
+        /* MAP_ANON|MAP_SHARED: uvm_mmap maps it with UVM_FLAG_OVERLAY, an amap made now
+         * and no object; sharers after fork share the amap (see uvmsim_shm_* for the
+         * anonymous-object backing of SysV segments). */
+        am = uvmsim_amap_alloc(m, (unsigned)npages);
+        if (am == NULL)
+            return UVMSIM_ENOHOST;
     }
 
     struct vm_map_entry *e = calloc(1, sizeof(*e));
     if (e == NULL) {
         if (uo)
             uvmsim_object_detach(uo);
+        if (am) {
+            struct vm_map_entry tmp = {.start = va, .end = va + a->size, .amap = am};
+            uvmsim_amap_unref(m, &tmp);
+        }
         return UVMSIM_ENOHOST;
     }
     e->start = va;
     e->end = va + a->size;
     e->object = uo;
     e->offset = a->vnode ? a->offset : 0;
+    e->amap = am;
     e->prot = a->prot;
     e->maxprot = maxprot;
     e->inherit = a->inherit_set ? a->inherit : (shared ? UVMSIM_INHERIT_SHARE : UVMSIM_INHERIT_COPY);
@@ -279,19 +329,14 @@ int uvmsim_unmap(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size)
     return UVMSIM_OK;
 }
 
-/* Is [va, end) covered by entries with no hole? */
-static bool range_covered(struct vm_map *map, vaddr_t va, vaddr_t end)
-{
-    unsigned i = uvmsim_map_index(map, va);
-    vaddr_t at = va;
-    for (; i < map->nents && at < end; i++) {
-        if (map->ents[i]->start > at)
-            return false;
-        at = map->ents[i]->end;
-    }
-    return at >= end;
-}
-
+/* uvm_map_protect: change the protection of the mapped parts of [va, va + size).
+ * 1. refuse before changing anything when some entry's maxprot lacks a right (EACCES);
+ * 2. clip at both ends, set the protection of every entry in the range; lowering takes
+ *    rights away from live mappings now, raising is lazy (the next fault enters the page
+ *    with the new rights).
+ * Holes in the range are skipped, and a range with nothing mapped is no error: NetBSD's
+ * uvm_map_protect has no hole check (Linux's mprotect changes up to the first hole and
+ * then fails with ENOMEM). */
 int uvmsim_protect(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_prot_t prot)
 {
     int err = range_check(p, va, size);
@@ -300,12 +345,11 @@ int uvmsim_protect(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_prot
     if (prot & ~UVMSIM_PROT_ALL)
         return UVMSIM_EINVAL;
     vaddr_t end = va + size;
-    if (!range_covered(&p->map, va, end))
-        return UVMSIM_EFAULT;
-    /* Refuse before changing anything: all or nothing. */
+    /* 1 */
     for (unsigned i = uvmsim_map_index(&p->map, va); i < p->map.nents && p->map.ents[i]->start < end; i++)
         if (prot & ~p->map.ents[i]->maxprot)
             return UVMSIM_EACCES;
+    /* 2 */
     err = map_clip_range(p, va, end);
     if (err)
         return err;
@@ -313,10 +357,114 @@ int uvmsim_protect(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size, uvmsim_prot
         struct vm_map_entry *e = p->map.ents[i];
         vm_prot_t old = e->prot;
         e->prot = prot;
-        /* Lowering takes rights away from live mappings now; raising is lazy (the next
-         * fault enters the page with the new rights). */
         if (old & ~prot)
             uvmsim_pmap_protect(p->pmap, e->start, e->end, prot);
+    }
+    return UVMSIM_OK;
+}
+
+/* ---- wiring: uvm_map_pageable ---- */
+
+/* Entries are found by address while wiring, since clipping moves them in the array. */
+static struct vm_map_entry *entry_at(struct uvmsim_proc *p, vaddr_t va)
+{
+    return uvmsim_map_lookup_entry(&p->map, va);
+}
+
+/* Take back one wiring of every entry in [va, end) (a wire call that failed). */
+static void wire_undo_counts(struct uvmsim_proc *p, vaddr_t va, vaddr_t end)
+{
+    for (struct vm_map_entry *e = entry_at(p, va); e != NULL && e->start < end; e = entry_at(p, e->end))
+        e->wired_count--;
+}
+
+/* uvm_map_pageable(new_pageable = false).
+ * => range page aligned; va mapped (else EFAULT).
+ * 1. per entry: one not yet wired gets its amap now when it will need one (needs-copy
+ *    and writable maximum protection, or no object: amap_copy, chunked to the range);
+ *    clip it to the range and count the wiring; a hole or an entry with protection none
+ *    takes every count back: EINVAL;
+ * 2. every entry wired for the first time is faulted in (uvm_fault_wire with its maximum
+ *    protection); on a failure the entries not reached lose their count, those done are
+ *    unwired again.
+ * <= every page of the range resident, its RAM page wired. */
+int uvmsim_wire(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size)
+{
+    int err = range_check(p, va, size);
+    if (err)
+        return err;
+    vaddr_t end = va + size;
+    if (entry_at(p, va) == NULL)
+        return UVMSIM_EFAULT;
+    /* 1 */
+    for (vaddr_t at = va; at < end;) {
+        struct vm_map_entry *e = entry_at(p, at);
+        if (e == NULL) {
+            wire_undo_counts(p, va, at);
+            return UVMSIM_EINVAL;
+        }
+        if (e->wired_count == 0 && (e->etype & UVM_ET_NEEDSCOPY) &&
+            ((e->maxprot & UVMSIM_PROT_WRITE) || e->object == NULL)) {
+            bool copied;
+            err = uvmsim_amap_copy(p, &e, 0, at, end, &copied);
+            if (err) {
+                wire_undo_counts(p, va, at);
+                return err;
+            }
+        }
+        if ((err = map_clip_range(p, at, end)) != UVMSIM_OK) {
+            wire_undo_counts(p, va, at);
+            return err;
+        }
+        e = entry_at(p, at);
+        e->wired_count++;
+        if (e->prot == UVMSIM_PROT_NONE) {
+            wire_undo_counts(p, va, e->end);
+            return UVMSIM_EINVAL;
+        }
+        at = e->end;
+    }
+    /* 2 */
+    for (vaddr_t at = va; at < end;) {
+        struct vm_map_entry *e = entry_at(p, at);
+        if (e->wired_count == 1 && (err = uvmsim_fault_wire(p, e, e->start, e->end, e->maxprot)) != UVMSIM_OK) {
+            wire_undo_counts(p, at, end);
+            for (vaddr_t b = va; b < at;) {
+                struct vm_map_entry *d = entry_at(p, b);
+                if (--d->wired_count == 0)
+                    uvmsim_fault_unwire(p->m, d, d->start, d->end);
+                b = d->end;
+            }
+            return err;
+        }
+        at = e->end;
+    }
+    return UVMSIM_OK;
+}
+
+/* uvm_map_pageable(new_pageable = true): every entry of the range must be wired, with
+ * no hole (else EINVAL, nothing changed); each is unwired whatever its count. */
+int uvmsim_unwire(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size)
+{
+    int err = range_check(p, va, size);
+    if (err)
+        return err;
+    vaddr_t end = va + size;
+    if (entry_at(p, va) == NULL)
+        return UVMSIM_EFAULT;
+    for (vaddr_t at = va; at < end;) {
+        struct vm_map_entry *e = entry_at(p, at);
+        if (e == NULL || e->wired_count == 0)
+            return UVMSIM_EINVAL;
+        at = e->end;
+    }
+    if ((err = map_clip_range(p, va, end)) != UVMSIM_OK)
+        return err;
+    for (vaddr_t at = va; at < end;) {
+        struct vm_map_entry *e = entry_at(p, at);
+        uvmsim_fault_unwire(p->m, e, e->start, e->end);
+        e->wired_count = 0;
+        at = e->end;
     }
     return UVMSIM_OK;
 }
@@ -381,6 +529,7 @@ static void entry_info(const struct vm_map_entry *e, uvmsim_entry_info *out)
     out->offset = e->offset;
     out->amap_slot = e->slotoff;
     out->amap_refs = e->amap ? e->amap->am_ref : 0;
+    out->wired_count = e->wired_count;
 }
 
 unsigned uvmsim_map_nentries(const uvmsim_proc *p)

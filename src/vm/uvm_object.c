@@ -7,18 +7,14 @@
 
 /* On failure nothing is linked or counted: the caller just frees uo. */
 int uvmsim_object_init(struct uvmsim_machine *m, struct uvm_object *uo,
-                       const struct uvm_pagerops *ops, uint64_t npages, bool resident_array)
+                       const struct uvm_pagerops *ops, uint64_t npages)
 {
     memset(uo, 0, sizeof(*uo));
     uo->pgops = ops;
     uo->m = m;
     uo->uo_refs = 1;
     uo->uo_npages = npages;
-    if (resident_array && npages) {
-        uo->pages = calloc((size_t)npages, sizeof(*uo->pages));
-        if (uo->pages == NULL)
-            return UVMSIM_ENOHOST;
-    }
+    uvmsim_sparse_init(&uo->pages, npages);
     uo->uo_id = ++m->next_id;
     uo->uo_next = m->objects;
     m->objects = uo;
@@ -26,20 +22,42 @@ int uvmsim_object_init(struct uvmsim_machine *m, struct uvm_object *uo,
     return UVMSIM_OK;
 }
 
-/* Free every resident page (unmapping it everywhere first) and unlink the object. */
+struct vm_page *uvmsim_object_page(const struct uvm_object *uo, uint64_t idx)
+{
+    return (struct vm_page *)uvmsim_sparse_get(&uo->pages, idx);
+}
+
+bool uvmsim_object_next_page(const struct uvm_object *uo, uint64_t from, uint64_t *idx, struct vm_page **pg)
+{
+    uintptr_t v;
+    if (!uvmsim_sparse_next(&uo->pages, from, uo->uo_npages, idx, &v))
+        return false;
+    *pg = (struct vm_page *)v;
+    return true;
+}
+
+/* Drop resident page idx (unmapping it everywhere first) and free it. */
+void uvmsim_object_page_free(struct uvm_object *uo, uint64_t idx)
+{
+    uintptr_t *cell = uvmsim_sparse_cell(&uo->pages, idx, false);
+    if (cell == NULL || *cell == 0)
+        return;
+    struct vm_page *pg = (struct vm_page *)*cell;
+    *cell = 0;
+    uo->uo_npages_resident--;
+    uvmsim_pmap_page_protect(uo->m, uvmsim_vm_page_to_phys(uo->m, pg), UVMSIM_PROT_NONE);
+    uvmsim_pagefree(uo->m, pg);
+}
+
+/* Free every resident page and unlink the object. */
 void uvmsim_object_fini(struct uvm_object *uo)
 {
     struct uvmsim_machine *m = uo->m;
-    for (uint64_t i = 0; uo->pages && i < uo->uo_npages; i++) {
-        struct vm_page *pg = uo->pages[i];
-        if (pg == NULL)
-            continue;
-        uvmsim_pmap_page_protect(m, uvmsim_vm_page_to_phys(m, pg), UVMSIM_PROT_NONE);
-        uvmsim_pagefree(m, pg);
-        uo->pages[i] = NULL;
-    }
-    free(uo->pages);
-    uo->pages = NULL;
+    uint64_t idx;
+    struct vm_page *pg;
+    for (uint64_t from = 0; uvmsim_object_next_page(uo, from, &idx, &pg); from = idx + 1)
+        uvmsim_object_page_free(uo, idx);
+    uvmsim_sparse_fini(&uo->pages);
     for (struct uvm_object **pp = &m->objects; *pp; pp = &(*pp)->uo_next) {
         if (*pp == uo) {
             *pp = uo->uo_next;
@@ -49,15 +67,23 @@ void uvmsim_object_fini(struct uvm_object *uo)
     m->vmstats.objects_live--;
 }
 
-/* Make page `idx` of uo resident: allocate it (zeroed when asked) and link it. */
-struct vm_page *uvmsim_object_page_alloc(struct uvm_object *uo, uint64_t idx, bool zero)
+/* Make page `idx` of uo resident: allocate it (zeroed when asked) and link it.  NULL when
+ * RAM (ENOMEM) or host memory (*err ENOHOST) runs out. */
+struct vm_page *uvmsim_object_page_alloc(struct uvm_object *uo, uint64_t idx, bool zero, int *err)
 {
-    struct vm_page *pg = uvmsim_pagealloc(uo->m, PGO_OBJECT, zero);
-    if (pg == NULL)
+    uintptr_t *cell = uvmsim_sparse_cell(&uo->pages, idx, true);
+    if (cell == NULL) {
+        *err = UVMSIM_ENOHOST;
         return NULL;
+    }
+    struct vm_page *pg = uvmsim_pagealloc(uo->m, PGO_OBJECT, zero);
+    if (pg == NULL) {
+        *err = UVMSIM_ENOMEM;
+        return NULL;
+    }
     pg->uobject = uo;
     pg->offset = idx << uo->m->page_shift;
-    uo->pages[idx] = pg;
+    *cell = (uintptr_t)pg;
     uo->uo_npages_resident++;
     return pg;
 }
@@ -77,20 +103,24 @@ static void aobj_detach(struct uvm_object *uo)
     free(uo);
 }
 
-/* get: a resident page, or (unlocked) a fresh zero-filled one. */
+/* uao_get: a resident page, or a fresh zero-filled one.  The anonymous object has no
+ * backing store here (no swap), so a page that is not resident has never been written:
+ * even a PGO_LOCKED get allocates it zeroed, as NetBSD's uao_get does for the pages of
+ * the fault window that are neither resident nor swapped out. */
 static int aobj_get(struct uvm_object *uo, voff_t off, unsigned flags,
                     struct uvm_pgref *ref, struct uvm_pagerio *io)
 {
     uint64_t idx = off >> uo->m->page_shift;
     if (idx >= uo->uo_npages)
         return UVMSIM_ERANGE;
-    struct vm_page *pg = uo->pages[idx];
+    struct vm_page *pg = uvmsim_object_page(uo, idx);
     if (pg == NULL) {
-        if (flags & PGO_LOCKED)
+        if (flags & PGO_RESIDENT)
             return UVMSIM_EFAULT;
-        pg = uvmsim_object_page_alloc(uo, idx, true);
+        int err;
+        pg = uvmsim_object_page_alloc(uo, idx, true, &err);
         if (pg == NULL)
-            return UVMSIM_ENOMEM;
+            return err;
         io->pages_allocated++;
     }
     ref->pg = pg;
@@ -116,11 +146,7 @@ int uvmsim_aobj_create(struct uvmsim_machine *m, uint64_t npages, struct uvm_obj
     struct uvm_object *uo = malloc(sizeof(*uo));
     if (uo == NULL)
         return UVMSIM_ENOHOST;
-    int err = uvmsim_object_init(m, uo, &aobj_pager, npages, true);
-    if (err) {
-        free(uo);                       /* a failed init linked and counted nothing */
-        return err;
-    }
+    uvmsim_object_init(m, uo, &aobj_pager, npages);
     *out = uo;
     return UVMSIM_OK;
 }

@@ -34,43 +34,54 @@ int uvmsim_proc_create(uvmsim_machine *m, uvmsim_proc **out)
 }
 
 /* uvm_mapent_forkshare: parent and child share the upper and lower layers.
- * A needs-copy parent entry gets its own amap first, so the two really share one. */
-static int fork_share(struct uvmsim_machine *m, struct vm_map_entry *pe, struct vm_map_entry *ce)
+ * A needs-copy parent entry gets its own amap first (amap_copy without chunking), so the
+ * two really share one. */
+static int fork_share(struct uvmsim_proc *parent, struct vm_map_entry *pe, struct vm_map_entry *ce)
 {
     if (pe->etype & UVM_ET_NEEDSCOPY) {
         bool copied;
-        int err = uvmsim_amap_copy(m, pe, &copied);
+        int err = uvmsim_amap_copy(parent, &pe, AMAP_COPY_NOCHUNK, pe->start, pe->end, &copied);
         if (err)
             return err;
     }
     *ce = *pe;
-    if (ce->amap) {
-        uvmsim_amap_ref(m, ce);
-        ce->amap->am_flags |= AMAP_SHARED;
-    }
-    return UVMSIM_OK;
+    ce->wired_count = 0;            /* wiring is not inherited */
+    return ce->amap ? uvmsim_amap_ref(parent->m, ce, true) : UVMSIM_OK;
 }
 
 /* uvm_mapent_forkcopy: the child gets a copy-on-write view.
  * 1. child shares the amap, marked needs-copy;
- * 2. an amap already shared with a third party must be copied for the child now, since
- *    a later needs-copy resolution in the parent would break that sharing;
+ * 2. the amap is copied for the child now when the parent may not become needs-copy:
+ *    an amap already shared with a third party (a later needs-copy resolution in the
+ *    parent would break that sharing), a wired parent entry (it must never fault: its
+ *    wired anons are copied for the child at once, NetBSD's amap_cow_now), and a shared
+ *    (not copy-on-write) parent entry — NetBSD marks even that one needs-copy, so its
+ *    next fault would give the parent a private amap and silently end its sharing;
+ *    we keep needs-copy for copy-on-write entries and copy for the child instead;
  * 3. otherwise the parent becomes needs-copy too and loses write access to its pages, so
  *    the first write on either side faults and copies. */
-static int fork_copy(struct uvmsim_machine *m, struct uvmsim_proc *parent,
+static int fork_copy(struct uvmsim_proc *parent, struct uvmsim_proc *child,
                      struct vm_map_entry *pe, struct vm_map_entry *ce)
 {
     *ce = *pe;
     ce->etype |= UVM_ET_COPYONWRITE | UVM_ET_NEEDSCOPY;
     ce->shared = false;
+    ce->wired_count = 0;
     if (ce->amap == NULL)
         return UVMSIM_OK;
-    uvmsim_amap_ref(m, ce);
-    if (pe->amap->am_flags & AMAP_SHARED) {
+    int err = uvmsim_amap_ref(parent->m, ce, false);
+    if (err) {
+        ce->amap = NULL;                /* the caller frees ce: it holds nothing */
+        return err;
+    }
+    if ((pe->amap->am_flags & AMAP_SHARED) || pe->wired_count > 0 || !(pe->etype & UVM_ET_COPYONWRITE)) {
         bool copied;
-        int err = uvmsim_amap_copy(m, ce, &copied);
+        struct vm_map_entry *cep = ce;
+        (void)child;
+        unsigned fl = AMAP_COPY_NOCHUNK | ((pe->etype & UVM_ET_COPYONWRITE) ? 0 : AMAP_COPY_WPROTECT);
+        err = uvmsim_amap_copy(parent, &cep, fl, ce->start, ce->end, &copied);
         if (err)
-            uvmsim_amap_unref(m, ce);   /* the caller frees ce: take its reference back */
+            uvmsim_amap_unref(parent->m, ce);   /* the caller frees ce: take its reference back */
         return err;
     }
     if (!(pe->etype & UVM_ET_NEEDSCOPY)) {
@@ -100,9 +111,9 @@ int uvmsim_proc_fork(uvmsim_proc *parent, uvmsim_proc **child_out)
             break;
         }
         if (pe->inherit == UVMSIM_INHERIT_SHARE)
-            err = fork_share(m, pe, ce);
+            err = fork_share(parent, pe, ce);
         else
-            err = fork_copy(m, parent, pe, ce);
+            err = fork_copy(parent, c, pe, ce);
         if (err) {
             free(ce);
             break;
@@ -152,6 +163,7 @@ void uvmsim_proc_exit_all(struct uvmsim_machine *m)
 {
     while (m->procs)
         uvmsim_proc_exit(m->procs);
+    uvmsim_shm_destroy_all(m);      /* segments nobody removed */
 }
 
 int uvmsim_proc_pid(const uvmsim_proc *p)

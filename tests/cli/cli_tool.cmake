@@ -88,7 +88,8 @@ run(badtrace 2 ARGS run --trace ${WORK}/no/such/dir/t.jsonl ${EX}/cow-fork.scn)
 has(badtrace badtrace_err "uvmsim run: --trace ${WORK}/no/such/dir/t.jsonl: cannot open")
 
 # --- scenarios: examples, stdin, failures, parse errors ---
-foreach(ex cow-fork xip-vs-copy-exec xip-hole protect-down fass-domain-recycle)
+foreach(ex cow-fork xip-vs-copy-exec xip-hole protect-down fass-domain-recycle shared-anon wire sysv-shm read-ubc
+           xip-faultop-stale sparse-1tib)
   if(ex STREQUAL "fass-domain-recycle")
     run(help_run 0 ARGS run --help)
     execute_process(COMMAND ${UVMSIM} matrix --backend fass --only backing=anon-private --only access=load --only prot=none
@@ -246,7 +247,7 @@ endif()
 # --- the matrix ---
 run(matrix 0 ARGS matrix)
 has(matrix matrix_out " differ, 0 set-up failures")
-string(REGEX MATCH "matrix: ([0-9]+) runs \\(468 cases in the table, ([0-9]+) backends?\\), ([0-9]+) as expected, 0 differ" m "${matrix_out}")
+string(REGEX MATCH "matrix: ([0-9]+) runs \\(480 cases in the table, ([0-9]+) backends?\\), ([0-9]+) as expected, 0 differ" m "${matrix_out}")
 if(NOT m OR NOT CMAKE_MATCH_1 EQUAL CMAKE_MATCH_3)
   message(SEND_ERROR "matrix: not every case as expected:\n${matrix_out}")
 endif()

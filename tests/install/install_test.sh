@@ -98,5 +98,63 @@ has "libuvmsim.so" <<<"$(ldd "$work/consumer-build/consumer_shared")" || fail "s
 if has "libuvmsim.so" <<<"$(ldd "$work/consumer-build/consumer_static")"; then
     fail "static consumer linked to the .so"
 fi
+
+echo "== manual pages and documentation"
+# Every page of man/ in share/man/manN; docs/ (notes and pictures), the example scenarios
+# and the fault-matrix table in share/doc/uvmsim.
+man=$prefix/share/man doc=$prefix/share/doc/uvmsim
+npages=0
+for p in "$src"/man/*.[1-9]; do
+    name=${p##*/}
+    [ -f "$man/man${name##*.}/$name" ] || fail "page $name not installed in share/man/man${name##*.}"
+    npages=$((npages + 1))
+done
+[ "$npages" -ge 8 ] || fail "only $npages pages in $src/man"
+for f in "$src"/docs/*.md "$src"/docs/*.png; do
+    [ -f "$doc/${f##*/}" ] || fail "docs/${f##*/} not installed in share/doc/uvmsim"
+done
+for f in "$src"/examples/scenarios/*.scn; do
+    [ -f "$doc/examples/scenarios/${f##*/}" ] || fail "scenario ${f##*/} not installed in share/doc/uvmsim/examples/scenarios"
+done
+[ -f "$doc/fault-matrix.txt" ] || fail "fault-matrix.txt not installed in share/doc/uvmsim"
+echo "$npages pages, $(find "$doc" -type f | wc -l) documentation files"
+# The programs the section 1 pages describe are installed beside them and run.
+for p in "$man"/man1/*.1; do
+    prog=${p##*/}
+    prog=${prog%.1}
+    [ -x "$prefix/bin/$prog" ] || fail "$prog(1) is installed but bin/$prog is not"
+    has "^$prog (uvmsim) " <<<"$("$prefix/bin/$prog" --version)" || fail "bin/$prog --version"
+done
+# The installed tool reads the installed scenarios and table.
+out=$("$prefix/bin/uvmsim" run "$doc/examples/scenarios/cow-fork.scn") || fail "uvmsim run of the installed cow-fork.scn"
+has "^ok: " <<<"$out" || fail "installed cow-fork.scn: $out"
+out=$("$prefix/bin/uvmsim" matrix --backend generic --table "$doc/fault-matrix.txt" | tail -n1) \
+    || fail "uvmsim matrix --table with the installed fault-matrix.txt"
+has " 0 differ" <<<"$out" || fail "installed fault-matrix.txt: $out"
+# man -l renders an installed page (groff through man-db here).
+if command -v man >/dev/null 2>&1; then
+    out=$(MANWIDTH=80 man -l "$man/man1/uvmsim.1" 2>&1 | col -b) || fail "man -l uvmsim.1"
+    for want in "uvmsim explain" "EXIT STATUS" "uvmsim-scenario(5)"; do
+        has -F "$want" <<<"$out" || fail "man -l uvmsim.1 does not show '$want'"
+    done
+    out=$(MANPATH=$man man -w uvmsim-scenario 2>&1) || fail "man -w uvmsim-scenario with MANPATH=$man"
+    [ "$out" = "$man/man5/uvmsim-scenario.5" ] || fail "man -w uvmsim-scenario: $out"
+    echo "man -l uvmsim.1: $(wc -l <<<"$(MANWIDTH=80 man -l "$man/man1/uvmsim.1" 2>/dev/null)") lines"
+else
+    echo "man is not installed (Debian: man-db): the man -l check is skipped"
+fi
+# The program in libuvmsim(3)'s EXAMPLES, taken from the installed page, builds against
+# the installed library and prints what the page says.
+sed -n '/^\.\\" example-program-begin/,/^\.\\" example-program-end/p' "$man/man3/libuvmsim.3" \
+    | sed -e '/^\.\\"/d' -e '/^\.Bd/d' -e '/^\.Ed/d' -e 's/\\e/\\/g' -e 's/\\&//g' >"$work/example.c"
+[ -s "$work/example.c" ] || fail "no example program in libuvmsim.3"
+# shellcheck disable=SC2046
+"$cc" -std=c11 -Wall -Wextra -Werror -o "$work/example" "$work/example.c" \
+    $(pkg-config --cflags --libs uvmsim) -Wl,-rpath,"$libdir" || fail "libuvmsim(3) example does not build"
+out=$("$work/example") || fail "libuvmsim(3) example exits non-zero"
+want=$(sed -n '/^It prints$/{n;s/^\.Ql //;s/ \.$//;s/\\(dq/"/g;p;}' "$man/man3/libuvmsim.3")
+[ -n "$want" ] && [ "$out" = "$want" ] || fail "libuvmsim(3) example printed '$out', the page says '$want'"
+echo "libuvmsim(3) example: $out"
+
 rm -rf "$work"
 echo "install_test: OK"

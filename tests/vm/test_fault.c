@@ -76,28 +76,54 @@ START_TEST(test_cow_fork)
 }
 END_TEST
 
+/* MAP_ANON|MAP_SHARED as NetBSD's uvm_mmap maps it (UVM_FLAG_OVERLAY): a shared amap and
+ * no object.  The first touch is a zero-fill (a promotion with no object below); after
+ * fork the child shares the amap, so its accesses are upper-direct on the very same anon
+ * (one reference: writable, no copy), and each side sees the other's stores. */
 START_TEST(test_shared_anon_fork)
 {
     uvmsim_machine *m = vt_machine(0, backend(_i));
     uvmsim_proc *par, *chi;
     uvmsim_fault_outcome o;
+    uvmsim_entry_info ei;
     uint8_t v;
     ck_assert_int_eq(uvmsim_proc_create(m, &par), UVMSIM_OK);
     uvmsim_vaddr_t va = vt_map_anon(par, 0, 2 * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, true);
+    ck_assert_int_eq(uvmsim_map_lookup(par, va, &ei), UVMSIM_OK);
+    ck_assert(ei.has_amap && !ei.has_object && ei.shared && !ei.copy_on_write && !ei.needs_copy);
+    ck_assert_uint_eq(ei.amap_refs, 1);
     ck_assert_int_eq(vt_store(par, va, 'A', &o, NULL), UVMSIM_OK);
-    ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_DIRECT);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_ZERO_FILL);
+    ck_assert_uint_eq(o.bytes_copied, 0);
+    ck_assert(o.prot_entered & UVMSIM_PROT_WRITE);
     uvmsim_paddr_t pa = o.pa;
-    ck_assert_uint_eq(o.pages_allocated >= 1, 1);
     ck_assert_int_eq(uvmsim_proc_fork(par, &chi), UVMSIM_OK);
-    ck_assert_int_eq(vt_load(chi, va, &v, &o, NULL), UVMSIM_OK);
-    ck_assert_int_eq(v, 'A');
+    ck_assert_int_eq(uvmsim_map_lookup(chi, va, &ei), UVMSIM_OK);
+    ck_assert(ei.has_amap && !ei.has_object && !ei.needs_copy);
+    ck_assert_uint_eq(ei.amap_refs, 2);
     ck_assert_int_eq(vt_store(chi, va, 'B', &o, NULL), UVMSIM_OK);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_UPPER_DIRECT);
+    ck_assert_uint_eq(o.pa, pa);                 /* the same anon, no copy */
+    ck_assert_uint_eq(o.anon_refs, 1);
+    ck_assert_uint_eq(o.amap_refs, 2);
+    ck_assert_uint_eq(o.bytes_copied, 0);
+    ck_assert(o.prot_entered & UVMSIM_PROT_WRITE);
     ck_assert_int_eq(vt_load(par, va, &v, NULL, NULL), UVMSIM_OK);
     ck_assert_int_eq(v, 'B');
-    ck_assert_int_eq(vt_store(par, va + PG, 'x', NULL, NULL), UVMSIM_OK);
-    ck_assert_int_eq(vt_load(chi, va + PG, &v, NULL, NULL), UVMSIM_OK);
+    /* a page first touched after fork: a zero-fill in the shared amap, seen by both */
+    ck_assert_int_eq(vt_store(par, va + PG, 'x', &o, NULL), UVMSIM_OK);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_ZERO_FILL);
+    ck_assert_int_eq(vt_load(chi, va + PG, &v, &o, NULL), UVMSIM_OK);
     ck_assert_int_eq(v, 'x');
     ck_assert_uint_eq(uvmsim_pmap_pv_count(m, pa), 2);
+    uvmsim_vm_stats st;
+    uvmsim_vm_stats_get(m, &st);
+    ck_assert_uint_eq(st.faults[UVMSIM_FAULT_UPPER_PROMOTE] + st.faults[UVMSIM_FAULT_LOWER_DIRECT], 0);
+    ck_assert_uint_eq(st.objects_live, 0);
+    VT_CHECK(m);
+    uvmsim_proc_exit(par);
+    ck_assert_int_eq(vt_load(chi, va, &v, NULL, NULL), UVMSIM_OK);
+    ck_assert_int_eq(v, 'B');
     VT_CHECK(m);
     uvmsim_machine_destroy(m);
 }
@@ -192,7 +218,61 @@ START_TEST(test_protect_down_store)
     uvmsim_vaddr_t va2;
     ck_assert_int_eq(uvmsim_map(p, &a, &va2), UVMSIM_OK);
     ck_assert_int_eq(uvmsim_protect(p, va2, PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE), UVMSIM_EACCES);
-    ck_assert_int_eq(uvmsim_protect(p, va2 + 16 * PG, PG, UVMSIM_PROT_READ), UVMSIM_EFAULT);
+    /* nothing mapped there: no error (uvm_map_protect has no hole check) */
+    ck_assert_int_eq(uvmsim_protect(p, va2 + 16 * PG, PG, UVMSIM_PROT_READ), UVMSIM_OK);
+    VT_CHECK(m);
+    uvmsim_machine_destroy(m);
+}
+END_TEST
+
+/* protect over a hole: NetBSD's uvm_map_protect changes the mapped parts on both sides
+ * of the hole and returns 0 (Linux would stop at the hole with ENOMEM); a right beyond
+ * one entry's maxprot refuses the whole call before anything changes. */
+START_TEST(test_protect_hole)
+{
+    uvmsim_machine *m = vt_machine(0, backend(_i));
+    uvmsim_proc *p;
+    uvmsim_entry_info ei;
+    uint8_t v = 5;
+    ck_assert_int_eq(uvmsim_proc_create(m, &p), UVMSIM_OK);
+    const uvmsim_vaddr_t base = 0x10000000;
+    vt_map_anon(p, base, 2 * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, false);            /* pages 0-1 */
+    vt_map_anon(p, base + 3 * PG, 2 * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, false);   /* pages 3-4 */
+    for (unsigned i = 0; i < 5; i++)
+        if (i != 2)
+            ck_assert_int_eq(vt_store(p, base + i * PG, v, NULL, NULL), UVMSIM_OK);
+    /* [page 1, page 4): the end of the first entry, the hole, the start of the second */
+    ck_assert_int_eq(uvmsim_protect(p, base + PG, 3 * PG, UVMSIM_PROT_READ), UVMSIM_OK);
+    VT_CHECK(m);
+    ck_assert_uint_eq(uvmsim_map_nentries(p), 4);                /* both entries clipped */
+    ck_assert_int_eq(uvmsim_map_lookup(p, base, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.prot, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE);
+    ck_assert_int_eq(uvmsim_map_lookup(p, base + PG, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.prot, UVMSIM_PROT_READ);
+    ck_assert_int_eq(uvmsim_map_lookup(p, base + 2 * PG, &ei), UVMSIM_EFAULT);   /* the hole stays a hole */
+    ck_assert_int_eq(uvmsim_map_lookup(p, base + 3 * PG, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.prot, UVMSIM_PROT_READ);
+    ck_assert_int_eq(uvmsim_map_lookup(p, base + 4 * PG, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.prot, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE);
+    ck_assert_int_eq(vt_store(p, base + PG, v, NULL, NULL), UVMSIM_EACCES);       /* lowered at once */
+    ck_assert_int_eq(vt_store(p, base + 3 * PG, v, NULL, NULL), UVMSIM_EACCES);
+    ck_assert_int_eq(vt_store(p, base, v, NULL, NULL), UVMSIM_OK);
+    ck_assert_int_eq(vt_store(p, base + 4 * PG, v, NULL, NULL), UVMSIM_OK);
+    /* a range that is all hole: nothing to do, no error */
+    ck_assert_int_eq(uvmsim_protect(p, base + 2 * PG, PG, UVMSIM_PROT_NONE), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_protect(p, 0x70000000, 16 * PG, UVMSIM_PROT_READ), UVMSIM_OK);
+    /* one entry in the range lacks the right in its maxprot: nothing changes anywhere */
+    uvmsim_map_args a;
+    uvmsim_map_args_init(&a);
+    a.addr = base + 2 * PG;
+    a.size = PG;
+    a.prot = UVMSIM_PROT_READ;
+    a.maxprot = UVMSIM_PROT_READ;
+    a.flags = UVMSIM_MAP_FIXED;
+    ck_assert_int_eq(uvmsim_map(p, &a, NULL), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_protect(p, base, 5 * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE), UVMSIM_EACCES);
+    ck_assert_int_eq(uvmsim_map_lookup(p, base + PG, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.prot, UVMSIM_PROT_READ);
     VT_CHECK(m);
     uvmsim_machine_destroy(m);
 }
@@ -239,7 +319,8 @@ START_TEST(test_unmap_middle_splits)
 }
 END_TEST
 
-/* Fault-ahead: a child sharing a resident anonymous object maps neighbours by advice. */
+/* Fault-ahead: a child sharing a shared anonymous amap maps the resident neighbour anons
+ * by advice (the upper look-up's window). */
 static unsigned neighbours_for(const char *be, uvmsim_advice adv, unsigned page)
 {
     uvmsim_machine *m = vt_machine(0, be);
@@ -254,7 +335,7 @@ static unsigned neighbours_for(const char *be, uvmsim_advice adv, unsigned page)
     ck_assert_int_eq(uvmsim_advise(b, va, 16 * PG, adv), UVMSIM_OK);
     ck_assert_int_eq(vt_load(b, va + page * PG, &v, &o, NULL), UVMSIM_OK);
     ck_assert_int_eq(v, page);
-    ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_DIRECT);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_UPPER_DIRECT);
     VT_CHECK(m);
     /* every neighbour really is mapped: with fault-ahead now off, only the pages not
      * mapped yet fault */
@@ -540,6 +621,7 @@ int main(void)
     vt_tcase_each_backend(s, "inherit-share-copy", test_inherit_share_then_copy);
     vt_tcase_each_backend(s, "inherit-none", test_inherit_none);
     vt_tcase_each_backend(s, "protect-down", test_protect_down_store);
+    vt_tcase_each_backend(s, "protect-hole", test_protect_hole);
     vt_tcase_each_backend(s, "unmap-split", test_unmap_middle_splits);
     vt_tcase_each_backend(s, "fault-ahead", test_fault_ahead);
     vt_tcase_each_backend(s, "fault-ahead-upper", test_fault_ahead_upper_readonly);

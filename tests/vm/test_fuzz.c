@@ -1,6 +1,6 @@
 /* Invariant fuzzing of the whole VM on real files: random map (anonymous and file,
  * private and shared, any protection and advice), unmap, protect, inherit, advise, fork,
- * exit, exec and CPU accesses, on copy, XIP and XIP-fault-op mounts of the built-in image,
+ * exit, exec, wire/unwire, SysV segments, read(2) and CPU accesses, on copy, XIP and XIP-fault-op mounts of the built-in image,
  * with plenty of RAM and with so little that faults run out.  After every step the
  * invariant checker must pass (it recomputes every reference count and checks that every
  * PTE maps the right page with no right it may not have), and every call must answer one
@@ -19,6 +19,7 @@ struct fz {
     uvmsim_vnode *files[2];
     uvmsim_proc *procs[MAXP];
     int nprocs;
+    uvmsim_shmseg *seg;           /* a SysV segment not yet removed, or NULL */
 };
 
 static uint64_t fz_rnd(struct fz *z)
@@ -56,7 +57,7 @@ static void fz_map(struct fz *z, uvmsim_proc *p, uvmsim_vaddr_t va, unsigned len
         a.offset = (uvmsim_off_t)fz_rn(z, 12) * PG;
     }
     int err = uvmsim_map(p, &a, NULL);
-    ALLOW(err, UVMSIM_OK, UVMSIM_EOVERLAP, UVMSIM_EROFS);
+    ALLOW(err, UVMSIM_OK, UVMSIM_EOVERLAP, UVMSIM_EACCES);
 }
 
 static void fz_run(uint64_t seed, unsigned steps, unsigned mode, const char *backend, uint64_t ram)
@@ -95,7 +96,7 @@ static void fz_run(uint64_t seed, unsigned steps, unsigned mode, const char *bac
         } else if (op < 18) {
             ALLOW(uvmsim_unmap(p, va, size), UVMSIM_OK);
         } else if (op < 25) {
-            ALLOW(uvmsim_protect(p, va, size, fz_rn(&z, 8)), UVMSIM_OK, UVMSIM_EFAULT, UVMSIM_EACCES);
+            ALLOW(uvmsim_protect(p, va, size, fz_rn(&z, 8)), UVMSIM_OK, UVMSIM_EACCES);
         } else if (op < 30) {
             ALLOW(uvmsim_inherit_set(p, va, size, (uvmsim_inherit)fz_rn(&z, 3)), UVMSIM_OK);
         } else if (op < 32) {
@@ -113,6 +114,25 @@ static void fz_run(uint64_t seed, unsigned steps, unsigned mode, const char *bac
                 uvmsim_proc_exit(z.procs[k]);
                 z.procs[k] = z.procs[--z.nprocs];
             }
+        } else if (op < 45) {
+            if (fz_rn(&z, 2))
+                ALLOW(uvmsim_wire(p, va, size), UVMSIM_OK, UVMSIM_EINVAL, UVMSIM_EFAULT, UVMSIM_ENOMEM);
+            else
+                ALLOW(uvmsim_unwire(p, va, size), UVMSIM_OK, UVMSIM_EINVAL, UVMSIM_EFAULT);
+        } else if (op < 46) {
+            if (z.seg == NULL) {
+                ALLOW(uvmsim_shm_create(z.m, size, &z.seg), UVMSIM_OK);
+            } else if (fz_rn(&z, 3) == 0) {
+                ALLOW(uvmsim_shm_remove(z.seg), UVMSIM_OK);
+                z.seg = NULL;
+            } else {
+                ALLOW(uvmsim_shm_attach(p, z.seg, va, fz_rn(&z, 2), NULL), UVMSIM_OK, UVMSIM_EOVERLAP);
+            }
+        } else if (op < 47) {
+            uint8_t buf[2 * PG];
+            size_t got;
+            err = uvmsim_vnode_read(z.files[fz_rn(&z, 2)], fz_rn(&z, 24) * 1000, buf, 1 + fz_rn(&z, sizeof buf), &got);
+            ALLOW(err, UVMSIM_OK, UVMSIM_ENOMEM);
         } else {
             uint8_t buf[3 * PG];
             size_t n = fz_rn(&z, 10) == 0 ? sizeof buf : 1;
@@ -128,6 +148,8 @@ static void fz_run(uint64_t seed, unsigned steps, unsigned mode, const char *bac
     }
     uvmsim_vnode_rele(z.files[0]);
     uvmsim_vnode_rele(z.files[1]);
+    if (z.seg)
+        uvmsim_shm_remove(z.seg);
     for (int k = 0; k < z.nprocs; k++)
         uvmsim_proc_exit(z.procs[k]);
     uvmsim_ram_stats rs;

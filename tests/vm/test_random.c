@@ -1,4 +1,4 @@
-/* Random operation sequences (map, unmap, protect, inherit, fork, exit, load, store)
+/* Random operation sequences (map, unmap, protect, inherit, wire, fork, exit, load, store)
  * against a reference model of the bytes every process should see, with the invariant
  * checker after every step.  UVMSIM_SEED and UVMSIM_STEPS choose longer runs:
  *   UVMSIM_SEED=7 UVMSIM_STEPS=200000 ./build/tests/test_random */
@@ -22,6 +22,7 @@ struct mslot {
     uvmsim_prot_t prot;
     uvmsim_inherit inh;
     bool shared;                  /* MAP_SHARED anonymous */
+    unsigned wired;               /* uvmsim_wire calls covering the page */
 };
 
 struct mproc { uvmsim_proc *p; struct mslot s[WIN]; };
@@ -58,7 +59,7 @@ static void op_map(struct model *md, struct mproc *mp)
     vt_map_anon(mp->p, md->base + start * PG, len * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, shared);
     for (unsigned i = start; i < start + len; i++)
         mp->s[i] = (struct mslot){mp_new(), UVMSIM_PROT_READ | UVMSIM_PROT_WRITE,
-                                  shared ? UVMSIM_INHERIT_SHARE : UVMSIM_INHERIT_COPY, shared};
+                                  shared ? UVMSIM_INHERIT_SHARE : UVMSIM_INHERIT_COPY, shared, 0};
 }
 
 static void op_unmap(struct model *md, struct mproc *mp)
@@ -70,6 +71,7 @@ static void op_unmap(struct model *md, struct mproc *mp)
     for (unsigned i = start; i < start + len; i++) {
         mp_drop(mp->s[i].pg);
         mp->s[i].pg = NULL;
+        mp->s[i].wired = 0;
     }
 }
 
@@ -94,10 +96,36 @@ static void op_protect(struct model *md, struct mproc *mp)
         mp->s[i].prot = prot;
 }
 
+/* Wire (uvm_map_pageable): EFAULT when the first page is unmapped, EINVAL for a later
+ * hole or a page with protection none (nothing changes then); unwire: EINVAL unless every
+ * page is mapped and wired.  The bytes never change. */
+static void op_wire(struct model *md, struct mproc *mp)
+{
+    unsigned start = rn(md, WIN), len = 1 + rn(md, 6);
+    if (start + len > WIN)
+        len = WIN - start;
+    bool unwire = rn(md, 3) == 0;
+    int want = UVMSIM_OK;
+    for (unsigned i = start; i < start + len && want == UVMSIM_OK; i++) {
+        const struct mslot *s = &mp->s[i];
+        if (!s->pg)
+            want = i == start ? UVMSIM_EFAULT : UVMSIM_EINVAL;
+        else if (unwire ? s->wired == 0 : s->prot == UVMSIM_PROT_NONE)
+            want = UVMSIM_EINVAL;
+    }
+    uvmsim_vaddr_t va = md->base + start * PG;
+    int err = unwire ? uvmsim_unwire(mp->p, va, len * PG) : uvmsim_wire(mp->p, va, len * PG);
+    ck_assert_msg(err == want, "%s page %u+%u: got %s want %s", unwire ? "unwire" : "wire", start, len,
+                  uvmsim_errname(err), uvmsim_errname(want));
+    for (unsigned i = start; !err && i < start + len; i++)
+        mp->s[i].wired = unwire ? 0 : mp->s[i].wired + 1;
+}
+
 static void op_inherit(struct model *md, struct mproc *mp)
 {
     unsigned start = rn(md, WIN), len = 1 + rn(md, 4);
-    if (start + len > WIN || !all_mapped(mp, start, len, true))
+    /* shared pages too: a COPY child of a shared mapping gets a snapshot at fork */
+    if (start + len > WIN || !all_mapped(mp, start, len, false))
         return;
     uvmsim_inherit inh = (uvmsim_inherit)rn(md, 3);
     ck_assert_int_eq(uvmsim_inherit_set(mp->p, md->base + start * PG, len * PG, inh), UVMSIM_OK);
@@ -117,6 +145,7 @@ static void op_fork(struct model *md, struct mproc *mp)
         if (!s->pg || s->inh == UVMSIM_INHERIT_NONE)
             continue;
         c->s[i] = *s;
+        c->s[i].wired = 0;            /* wiring is not inherited */
         if (s->inh == UVMSIM_INHERIT_SHARE) {
             s->pg->refs++;
         } else {
@@ -189,6 +218,7 @@ static void run_model(const char *backend, uint64_t seed, unsigned steps)
         else if (op < 26) op_inherit(&md, mp);
         else if (op < 31) op_fork(&md, mp);
         else if (op < 35) op_exit(&md);
+        else if (op < 39) op_wire(&md, mp);
         else if (op < 65) op_access(&md, mp, true);
         else op_access(&md, mp, false);
         char msg[512];

@@ -132,7 +132,14 @@ START_TEST(test_read_bytes_and_location)
     VT_CHECK(r.m);
     uvmsim_ram_stats rs;
     uvmsim_ram_stats_get(r.m, &rs);
-    ck_assert_uint_eq(rs.object_pages, 0);   /* the page cache goes with the last mapping */
+    /* the page cache stays with the vnode, which the rig still holds (UBC: a later read()
+     * or mapping finds it), and goes when the vnode does */
+    ck_assert_uint_eq(rs.object_pages, md(_i) == COPY ? 6 : 0);
+    uvmsim_vnode_rele(r.data);
+    r.data = NULL;
+    uvmsim_ram_stats_get(r.m, &rs);
+    ck_assert_uint_eq(rs.object_pages, 0);
+    VT_CHECK(r.m);
     rig_down(&r);
 }
 END_TEST
@@ -225,8 +232,9 @@ START_TEST(test_shared_rofs)
     uvmsim_proc *p;
     int err;
     ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
+    /* the file cannot have been opened for writing: EACCES, as NetBSD's vn_mmap */
     map_file(p, r.data, 2, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, true, &err);
-    ck_assert_int_eq(err, UVMSIM_EROFS);
+    ck_assert_int_eq(err, UVMSIM_EACCES);
     ck_assert_uint_eq(uvmsim_map_nentries(p), 0);
     uvmsim_vaddr_t va = map_file(p, r.data, 2, UVMSIM_PROT_READ, true, NULL);
     ck_assert_int_eq(uvmsim_protect(p, va, 2 * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE), UVMSIM_EACCES);
@@ -246,7 +254,9 @@ START_TEST(test_shared_rofs)
 }
 END_TEST
 
-/* Two processes share one cache page (copy) or one device page (XIP); PV counts both. */
+/* Two processes share one cache page (copy) or one device page (XIP); PV counts both,
+ * except under the fault-op design, whose pager enters device pages unmanaged: no PV
+ * entry at all, the mappings cannot be found from the page. */
 START_TEST(test_page_shared_between_mappings)
 {
     struct rig r;
@@ -262,7 +272,150 @@ START_TEST(test_page_shared_between_mappings)
     ck_assert_int_eq(uvmsim_access_mem(q, vq, UVMSIM_ACCESS_LOAD, &b, 1, NULL, &o2), UVMSIM_OK);
     ck_assert_uint_eq(o1.pa, o2.pa);
     ck_assert_uint_eq(o2.io_requests, 0);
-    ck_assert_uint_eq(uvmsim_pmap_pv_count(r.m, o1.pa), 2);
+    ck_assert_uint_eq(uvmsim_pmap_pv_count(r.m, o1.pa), md(_i) == XIPOP ? 0 : 2);
+    VT_CHECK(r.m);
+    rig_down(&r);
+}
+END_TEST
+
+/* read(2) (uvmsim_vnode_read): on a copy mount through the very page-cache pages the
+ * mappings use (NetBSD's UBC), so a page read() brought in faults in later lower-direct
+ * with no I/O; on an XIP mount straight from the device window, memory to memory, with
+ * no strategy I/O and no page cache (Linux's xip_file_read). */
+START_TEST(test_read_ubc)
+{
+    struct rig r;
+    rig_up(&r, md(_i), be(_i));
+    uvmsim_proc *p;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
+    uvmsim_vaddr_t va = map_file(p, r.data, 6, UVMSIM_PROT_READ, false, NULL);
+    uint8_t buf[4 * PG];
+    size_t got;
+    uvmsim_vm_stats v0, v1;
+    uvmsim_ram_stats r0, r1;
+    uvmsim_flashdev_stats d0, d1;
+    uvmsim_vm_stats_get(r.m, &v0);
+    uvmsim_ram_stats_get(r.m, &r0);
+    uvmsim_flashdev_stats_get(r.dev, &d0);
+    ck_assert_int_eq(uvmsim_vnode_read(r.data, 100, buf, 3 * PG, &got), UVMSIM_OK);   /* pages 0-3 */
+    uvmsim_vm_stats_get(r.m, &v1);
+    uvmsim_ram_stats_get(r.m, &r1);
+    uvmsim_flashdev_stats_get(r.dev, &d1);
+    ck_assert_uint_eq(got, 3 * PG);
+    for (size_t i = 0; i < got; i++)
+        if (buf[i] != fsu_pat(100 + i, SEED))
+            ck_abort_msg("byte %zu differs", i);
+    if (md(_i) == COPY) {
+        ck_assert_uint_eq(r1.object_pages - r0.object_pages, 4);        /* into the page cache */
+        ck_assert_uint_eq(v1.io_requests - v0.io_requests, 1);          /* contiguous: one request */
+        ck_assert_uint_eq(v1.io_bytes - v0.io_bytes, 4 * PG);
+    } else {
+        ck_assert_uint_eq(r1.object_pages, r0.object_pages);            /* no page cache */
+        ck_assert_uint_eq(v1.io_requests, v0.io_requests);
+        ck_assert_uint_eq(d1.read_requests, d0.read_requests);          /* no strategy I/O */
+    }
+    VT_CHECK(r.m);
+    /* a later fault on a page read() brought in: lower-direct, no I/O, no new page */
+    uvmsim_fault_outcome o;
+    uint8_t b;
+    uvmsim_ram_stats_get(r.m, &r0);
+    ck_assert_int_eq(uvmsim_access_mem(p, va + 2 * PG + 5, UVMSIM_ACCESS_LOAD, &b, 1, NULL, &o), UVMSIM_OK);
+    uvmsim_ram_stats_get(r.m, &r1);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_DIRECT);
+    ck_assert_uint_eq(o.io_requests, 0);
+    ck_assert_uint_eq(r1.object_pages, r0.object_pages);
+    ck_assert_uint_eq(b, fsu_pat(2 * PG + 5, SEED));
+    /* and read() finds what a fault brought in: page 5 through the mapping first */
+    ck_assert_int_eq(uvmsim_access_mem(p, va + 5 * PG, UVMSIM_ACCESS_LOAD, &b, 1, NULL, &o), UVMSIM_OK);
+    uvmsim_vm_stats_get(r.m, &v0);
+    ck_assert_int_eq(uvmsim_vnode_read(r.data, 5 * PG, buf, PG, &got), UVMSIM_OK);
+    uvmsim_vm_stats_get(r.m, &v1);
+    ck_assert_uint_eq(got, 100);                                        /* short: end of file */
+    ck_assert_uint_eq(v1.io_requests, v0.io_requests);
+    ck_assert_uint_eq(buf[99], fsu_pat(5 * PG + 99, SEED));
+    /* holes read as zeros on every mount */
+    memset(buf, 0xaa, sizeof buf);
+    ck_assert_int_eq(uvmsim_vnode_read(r.sparse, PG, buf, 2 * PG, &got), UVMSIM_OK);
+    ck_assert_uint_eq(got, 2 * PG);
+    for (size_t i = 0; i < got; i++)
+        if (buf[i] != 0)
+            ck_abort_msg("hole byte %zu is 0x%02x", i, buf[i]);
+    ck_assert_int_eq(uvmsim_vnode_read(r.data, DATA_LEN, buf, 1, &got), UVMSIM_OK);
+    ck_assert_uint_eq(got, 0);
+    VT_CHECK(r.m);
+    rig_down(&r);
+}
+END_TEST
+
+/* The fault-op design as written: copy-on-write goes through pgo_copy_page alone, for a
+ * data page and for a hole alike — the fault handler calls no pgo_get at all (NetBSD's
+ * design: the locked look-up finds the page). */
+START_TEST(test_faultop_copy_page_only)
+{
+    struct rig r;
+    rig_up(&r, md(_i), be(_i));
+    uvmsim_proc *p;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
+    uvmsim_vaddr_t va = map_file(p, r.sparse, 4, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, false, NULL);
+    uvmsim_advise(p, va, 4 * PG, UVMSIM_ADV_RANDOM);
+    uvmsim_vm_stats v0, v1;
+    uvmsim_fault_outcome o;
+    uint8_t b;
+    for (unsigned pg = 0; pg < 2; pg++) {                       /* page 0: data; page 1: a hole */
+        uvmsim_vm_stats_get(r.m, &v0);
+        ck_assert_int_eq(vt_store(p, va + pg * PG + 7, 0x5a, &o, NULL), UVMSIM_OK);
+        uvmsim_vm_stats_get(r.m, &v1);
+        ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_PROMOTE);
+        ck_assert_uint_eq(o.bytes_copied, PG);
+        if (md(_i) == XIPOP)
+            ck_assert_uint_eq(v1.pager_gets + v1.pager_lgets, v0.pager_gets + v0.pager_lgets);
+        else
+            ck_assert_uint_gt(v1.pager_gets + v1.pager_lgets, v0.pager_gets + v0.pager_lgets);
+        ck_assert_int_eq(vt_load(p, va + pg * PG + 8, &b, NULL, NULL), UVMSIM_OK);
+        ck_assert_uint_eq(b, pg == 0 ? fsu_pat(8, SEED + 1) : 0);    /* the rest was copied */
+    }
+    VT_CHECK(r.m);
+    rig_down(&r);
+}
+END_TEST
+
+/* What the fault-op design cannot do: find another process's mapping of a device page.
+ * Parent and child share an amap (a private file mapping inherited SHARE); the child maps
+ * the file's page, the parent's store promotes it into the shared amap.  NetBSD's design
+ * (and the copy mount) unmaps the old page everywhere, so the child refaults onto the new
+ * anon and sees the store; under the fault-op design the child's mapping is unmanaged,
+ * nothing finds it, and the child keeps reading the device page — the old bytes — until
+ * it faults for another reason (here: its own store). */
+START_TEST(test_faultop_stale_sharer)
+{
+    struct rig r;
+    rig_up(&r, md(_i), be(_i));
+    uvmsim_proc *p, *c;
+    uint8_t b;
+    unsigned nf;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
+    uvmsim_vaddr_t va = map_file(p, r.data, 6, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, false, NULL);
+    ck_assert_int_eq(uvmsim_inherit_set(p, va, 6 * PG, UVMSIM_INHERIT_SHARE), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_proc_fork(p, &c), UVMSIM_OK);
+    const uint8_t orig = fsu_pat(2 * PG, SEED);
+    ck_assert_int_eq(vt_load(c, va + 2 * PG, &b, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(b, orig);
+    ck_assert_int_eq(vt_store(p, va + 2 * PG, (uint8_t)(orig ^ 0xff), NULL, NULL), UVMSIM_OK);
+    VT_CHECK(r.m);
+    ck_assert_int_eq(vt_load(c, va + 2 * PG, &b, NULL, &nf), UVMSIM_OK);
+    if (md(_i) == XIPOP) {
+        ck_assert_uint_eq(nf, 0);                               /* the stale translation */
+        ck_assert_uint_eq(b, orig);
+    } else {
+        ck_assert_uint_eq(nf, 1);                               /* refault onto the new anon */
+        ck_assert_uint_eq(b, (uint8_t)(orig ^ 0xff));
+    }
+    /* the child's own store faults (read-only mapping) and finds the shared anon */
+    ck_assert_int_eq(vt_store(c, va + 2 * PG + 1, 0x33, NULL, NULL), UVMSIM_OK);
+    ck_assert_int_eq(vt_load(c, va + 2 * PG, &b, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(b, (uint8_t)(orig ^ 0xff));
+    ck_assert_int_eq(vt_load(p, va + 2 * PG + 1, &b, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(b, 0x33);
     VT_CHECK(r.m);
     rig_down(&r);
 }
@@ -315,6 +468,9 @@ int main(void)
     tcase_add_loop_test(tc, test_hole, 0, nloops());
     tcase_add_loop_test(tc, test_shared_rofs, 0, nloops());
     tcase_add_loop_test(tc, test_page_shared_between_mappings, 0, nloops());
+    tcase_add_loop_test(tc, test_read_ubc, 0, nloops());
+    tcase_add_loop_test(tc, test_faultop_copy_page_only, 0, nloops());
+    tcase_add_loop_test(tc, test_faultop_stale_sharer, 0, nloops());
     tcase_add_test(tc, test_xip_refusals);
     suite_add_tcase(s, tc);
     int rc = vt_run(s);

@@ -8,6 +8,7 @@
  * the two XIP designs agree.  uvmsim_check() runs after each step. */
 #include "exec_testutil.h"
 #include "vm/uvm_vm.h"
+#include "vm/uvm_introspect.h"
 #include "pmap_sim/pmap_impl.h"
 #include "uvmsim/builtin.h"
 
@@ -293,15 +294,19 @@ START_TEST(test_ten_procs_share_text)
                 ck_assert(uvmsim_pmap_extract(ps[k]->pmap, va, &pa_k, NULL));
                 ck_assert_uint_eq(pa_k & ~(uvmsim_paddr_t)(PG - 1), pa);
             }
+            /* the fault-op pager enters device pages unmanaged: no PV entry to count */
+            unsigned want = mode == XT_XIPOP && uvmsim_introspect_loc(r.m, pa) == UVMSIM_LOC_DEVICE ? 0 : 10;
             if (pa != uvmsim_zero_page(r.m))
-                ck_assert_msg(uvmsim_pmap_pv_count(r.m, pa) == 10, "pa 0x%llx: %u PV entries",
-                              (unsigned long long)pa, uvmsim_pmap_pv_count(r.m, pa));
+                ck_assert_msg(uvmsim_pmap_pv_count(r.m, pa) == want, "pa 0x%llx: %u PV entries, want %u",
+                              (unsigned long long)pa, uvmsim_pmap_pv_count(r.m, pa), want);
         }
     }
     uvmsim_pmap_stats ps_st;
     uvmsim_pmap_stats_get(r.m, &ps_st);
-    if (mode != XT_COPY)
+    if (mode == XT_XIP)
         ck_assert_uint_ge(ps_st.pv_entries_device, 10 * (ei.text_pages - 1));
+    else
+        ck_assert_uint_eq(ps_st.pv_entries_device, 0);   /* copy: none; fault-op: unmanaged */
     /* exits drop their mappings; the text stays on the device (or in the cache) */
     for (int k = 9; k >= 1; k--) {
         uvmsim_proc_exit(ps[k]);
@@ -405,11 +410,12 @@ START_TEST(test_sparse_holes_and_erofs)
     ck_assert_int_eq(vt_load(q, vq + PG + 10, &v, &o, NULL), UVMSIM_OK);
     ck_assert_uint_eq(v, 0);
     ck_assert_int_eq(o.loc, mode == XT_COPY ? UVMSIM_LOC_RAM : UVMSIM_LOC_ZERO);
-    /* shared writable mappings of files: refused on the read-only medium */
+    /* shared writable mappings of files: refused on the read-only medium, where no file
+     * can be open for writing (EACCES, as vn_mmap; EROFS is what open(O_RDWR) says) */
     map_file(q, vp, 16 * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, true, &err);
-    ck_assert_int_eq(err, UVMSIM_EROFS);
+    ck_assert_int_eq(err, UVMSIM_EACCES);
     map_file(q, hello, PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, true, &err);
-    ck_assert_int_eq(err, UVMSIM_EROFS);
+    ck_assert_int_eq(err, UVMSIM_EACCES);
     /* a shared read-only one can never be raised to write */
     ck_assert_int_eq(uvmsim_protect(q, vq, 16 * PG, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE), UVMSIM_EACCES);
     ck_assert_int_eq(vt_store(q, vq, 1, NULL, NULL), UVMSIM_EACCES);
