@@ -12,10 +12,7 @@
  * What the harness leaves out, because it is the host's business, not the parser's:
  * `image FILE` lines (they read host files; `image builtin` stays), and machines larger
  * than FZ_RAM_MAX of simulated RAM or FZ_TLB_MAX TLB entries (they only cost host
- * memory in proportion to what the line asks for).  Also left out: mappings larger than
- * FZ_MAP_PAGES_MAX pages.  An amap has one slot per page of its entry, so the first
- * write into `map p 0x100000 pages=2G` costs 24 GiB of host memory and a minute of
- * slot loops (NetBSD avoids it by chunking amaps, UVM_AMAP_CHUNK; see docs/fuzz.md). */
+ * memory in proportion to what the line asks for). */
 #define _GNU_SOURCE   /* fopencookie */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,19 +23,15 @@
 #define FZ_RAM_MAX (64u << 20)
 #define FZ_TLB_MAX 4096u
 #define FZ_TEXT_MAX (64u << 10)
-#define FZ_MAP_PAGES_MAX (256u << 10)
 
 /* Is this scenario one the harness runs (see above)? */
 static bool runnable(const uvmsim_scn *s)
 {
-    uint64_t page = s->has_machine ? s->steps[0].cfg.page_size : 4096;
     for (unsigned i = 0; i < s->nsteps; i++) {
         const struct scn_step *st = &s->steps[i];
         if (st->op == SOP_IMAGE && !st->builtin)
             return false;
         if (st->op == SOP_MACHINE && (st->cfg.ram_size > FZ_RAM_MAX || st->cfg.tlb.entries > FZ_TLB_MAX))
-            return false;
-        if (st->op == SOP_MAP && page > 0 && (st->size ? st->size / page : st->npages) > FZ_MAP_PAGES_MAX)
             return false;
     }
     return true;
