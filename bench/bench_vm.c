@@ -373,6 +373,8 @@ int main(int argc, char **argv)
     bench_mmu(quick ? 20000 : 2000000);
     heading("fork: fork and exit of 1 GiB with 1 MiB touched against 1 MiB all touched\n");
     bench_fork(quick);
+    heading("replay: the CPU model's TLB hit, and Lackey traces against wc -l\n");
+    bench_replay(quick);
     if (fmt == FMT_JSON)
         print_json();
     return tool_finish("uvmsim-bench", TOOL_EXIT_OK);

@@ -49,7 +49,8 @@ struct prog {
     bool parsed;
 };
 
-/* The byte at va of a file segment's page, as exec must have built it. */
+/* The byte at va of a file segment's page, as exec must have built it (va as the
+ * program's headers say it: an ET_DYN program's load base taken off). */
 static uint8_t want_byte(const struct prog *pr, const struct load *l, uint64_t va)
 {
     if (va >= l->vaddr + l->filesz && l->memsz > l->filesz)
@@ -135,7 +136,7 @@ static void check_image(uvmsim_proc *p, const uvmsim_exec_info *ei, const struct
                 FZ_ASSERT(sg->kind != UVMSIM_EXEC_SEG_FILE || ph != NULL, "%s: file segment %d has no PT_LOAD", where,
                           sg->phdr);
                 for (unsigned b = 0; b < PG; b++) {
-                    uint8_t want = ph ? want_byte(pr, ph, va + b) : 0;
+                    uint8_t want = ph ? want_byte(pr, ph, va + b - ei->load_base) : 0;   /* ET_DYN: moved */
                     FZ_ASSERT(buf[b] == want, "%s: %s segment byte at 0x%llx is 0x%02x, the file says 0x%02x", where,
                               uvmsim_exec_seg_kind_name(sg->kind), (unsigned long long)(va + b), buf[b], want);
                 }

@@ -101,13 +101,11 @@ static const char *exec_type_name(unsigned t)
     return NULL;
 }
 
-/* Why a file whose e_type is not ET_EXEC does not load.  A type that makes sense only
- * with its two bytes swapped means the header's byte order (EI_DATA) is wrong. */
+/* Why a file whose e_type is neither ET_EXEC nor ET_DYN does not load.  A type that
+ * makes sense only with its two bytes swapped means the header's byte order (EI_DATA)
+ * is wrong. */
 static int exec_type_fail(uvmsim_exec_info *info, unsigned type, unsigned data)
 {
-    if (type == ET_DYN)
-        return exec_fail(info, UVMSIM_ENOEXEC,
-                         "a position-independent (ET_DYN) program: only static ET_EXEC programs load");
     if (exec_type_name(type) != NULL)
         return exec_fail(info, UVMSIM_ENOEXEC, "not an executable: e_type %u (%s)", type, exec_type_name(type));
     unsigned swapped = ((type & 0xffu) << 8) | (type >> 8);
@@ -117,7 +115,8 @@ static int exec_type_fail(uvmsim_exec_info *info, unsigned type, unsigned data)
                          "fields are %s-endian",
                          type, swapped, data == ELFDATA2MSB ? "big" : "little", data,
                          data == ELFDATA2MSB ? "little" : "big");
-    return exec_fail(info, UVMSIM_ENOEXEC, "not an executable: unknown e_type %u (ET_EXEC is %u)", type, ET_EXEC);
+    return exec_fail(info, UVMSIM_ENOEXEC, "not an executable: unknown e_type %u (ET_EXEC is %u, ET_DYN %u)", type,
+                     ET_EXEC, ET_DYN);
 }
 
 /* Read [0, len) of the file; a short read is a truncated program. */
@@ -268,9 +267,20 @@ static int exec_validate(struct uvmsim_proc *p, uvmsim_vnode *vp, const uvmsim_e
             info->elf_class = gelf_getclass(elf) == ELFCLASS32 ? 32 : 64;
             info->elf_machine = eh.e_machine;
             info->entry = eh.e_entry;
-            if (eh.e_type != ET_EXEC) {
+            if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
                 err = exec_type_fail(info, eh.e_type, buf[EI_DATA]);
                 goto out;
+            }
+            if (eh.e_type == ET_DYN) {
+                /* static-pie: a fixed base, as a kernel picks one for ET_DYN (a dynamic
+                 * one is refused below, at its PT_INTERP) */
+                uint64_t base = opts->load_base ? opts->load_base : UVMSIM_EXEC_PIE_BASE;
+                if (base & m->page_mask) {
+                    err = exec_fail(info, UVMSIM_EALIGN, "load base 0x%llx not page aligned", (unsigned long long)base);
+                    goto out;
+                }
+                info->load_base = base;
+                info->entry = eh.e_entry + base;
             }
             if (eh.e_phnum == 0 || eh.e_phnum > EXEC_MAX_PHNUM) {
                 err = exec_fail(info, UVMSIM_ENOEXEC, "%u program headers", (unsigned)eh.e_phnum);
@@ -331,6 +341,14 @@ static int exec_validate(struct uvmsim_proc *p, uvmsim_vnode *vp, const uvmsim_e
         if (ph.p_type == PT_INTERP) {
             err = exec_fail(info, UVMSIM_ENOEXEC, "a dynamically linked program (PT_INTERP): only static programs load");
             goto out;
+        }
+        if (ph.p_type == PT_LOAD && info->load_base != 0) {
+            if (ph.p_vaddr + info->load_base < ph.p_vaddr) {
+                err = exec_fail(info, UVMSIM_ENOEXEC, "segment %zu: p_vaddr 0x%llx plus the load base 0x%llx wraps around",
+                                i, (unsigned long long)ph.p_vaddr, (unsigned long long)info->load_base);
+                goto out;
+            }
+            ph.p_vaddr += info->load_base;
         }
         if (ph.p_type == PT_LOAD && (err = exec_check_load(p, pl, (int)i, &ph, &total)) != UVMSIM_OK)
             goto out;

@@ -1,0 +1,179 @@
+# replay/cli: `uvmsim replay` end to end — usage errors with the option and value named,
+# input errors as FILE:LINE, --lenient, standard input (plain and gzip), --image none,
+# JSON/CSV/table output and the keys the issue names, --trace, and with the build's
+# busybox data: the default run, --procs 8 under XIP and copy, and that --no-fast-path
+# changes no number.
+#   cmake -DUVMSIM=uvmsim -DSRC=source-dir -DWORK=scratch -DBUILT=0|1 -DREPLAY_DIR=dir
+#         [-DPYTHON3=python3] -P replay_cli.cmake
+
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+set(SMALL ${SRC}/tests/replay/small.trace)
+
+include(${SRC}/tests/cli/cli_run.cmake)   # run() and has()
+
+# A JSON check in Python when there is one: jq-like key paths must exist (and compare).
+function(json name text)
+  if(NOT PYTHON3)
+    return()
+  endif()
+  file(WRITE ${WORK}/${name}.json "${text}")
+  execute_process(COMMAND ${PYTHON3} -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+for path in sys.argv[2:]:
+    cur = d
+    for k in path.split('/'):
+        if k not in cur:
+            sys.exit('missing key ' + path)
+        cur = cur[k]
+" ${WORK}/${name}.json ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(SEND_ERROR "${name}: JSON check failed: ${out}\n${text}")
+  endif()
+endfunction()
+
+# Python: a numeric JSON value
+function(jget name text key var)
+  if(NOT PYTHON3)
+    set(${var} "" PARENT_SCOPE)
+    return()
+  endif()
+  file(WRITE ${WORK}/${name}.json "${text}")
+  execute_process(COMMAND ${PYTHON3} -c "
+import json, sys
+cur = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split('/'):
+    cur = cur[k]
+print(cur, end='')
+" ${WORK}/${name}.json ${key} OUTPUT_VARIABLE v RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(SEND_ERROR "${name}: no ${key}")
+  endif()
+  set(${var} "${v}" PARENT_SCOPE)
+endfunction()
+
+set(KEYS records skipped_lines accesses faults/upper-direct faults/upper-promote faults/lower-direct
+    faults/lower-promote faults/zero-fill faults/error faults/total tlb/hits tlb/misses ram_pages/anon
+    ram_pages/object ram_pages/ptp pv_entries pv_entries_device auto_regions io_requests bytes_copied
+    seconds records_per_second)
+
+# --- help and usage errors ---
+run(help 0 ARGS replay --help)
+has(help help_out "usage: uvmsim replay [OPTIONS] [TRACE...]")
+run(version 0 ARGS replay --version)
+has(version version_out "uvmsim replay (uvmsim) ")
+run(eqform 0 ARGS replay --image=none --procs=2 --json ${SMALL})
+has(eqform eqform_out "\"records\": 28,")
+run(bogus 2 ARGS replay --bogus)
+has(bogus bogus_err "uvmsim replay: unknown option '--bogus'")
+foreach(bad "1x" "-1" " 5" "0x" "1e3")
+  string(MAKE_C_IDENTIFIER "procs_${bad}" tag)
+  run(${tag} 2 ARGS replay --image none --procs "${bad}" ${SMALL})
+  has(${tag} ${tag}_err "uvmsim replay: --procs: '${bad}' is not a number (a whole number from 1 to 1024)")
+endforeach()
+foreach(bad "0" "1025" "99999999999999999999999")
+  run(procs_range_${bad} 2 ARGS replay --image none --procs "${bad}" ${SMALL})
+  has(procs_range_${bad} procs_range_${bad}_err "uvmsim replay: --procs: '${bad}'")
+endforeach()
+run(noval 2 ARGS replay ${SMALL} --quantum)
+has(noval noval_err "uvmsim replay: --quantum needs a value")
+run(quantum0 2 ARGS replay --image none --quantum 0 ${SMALL})
+has(quantum0 quantum0_err "uvmsim replay: --quantum: '0' is out of range")
+run(mount 2 ARGS replay --image none --mount nope ${SMALL})
+has(mount mount_err "uvmsim replay: --mount: no 'nope' (valid: xip copy xip-faultop)")
+run(pmap 2 ARGS replay --image none --pmap nope ${SMALL})
+has(pmap pmap_err "uvmsim replay: --pmap: no 'nope' (valid: generic armv5 fass)")
+run(tlb 2 ARGS replay --image none --tlb 64/x ${SMALL})
+has(tlb tlb_err "uvmsim replay: --tlb: expected WAYS as a number up to ENTRIES or 'full', got 'x'")
+run(page 2 ARGS replay --image none --page 1000 ${SMALL})
+has(page page_err "uvmsim replay: --page: '1000' is not a power of two")
+run(ram 2 ARGS replay --image none --ram 5 ${SMALL})
+has(ram ram_err "uvmsim replay: --ram: '5' is out of range (1048576 to")
+run(ramx 2 ARGS replay --image none --ram 64Q ${SMALL})
+run(both 2 ARGS replay --image none --json --csv ${SMALL})
+has(both both_err "--json and --csv: choose one")
+run(relprog 2 ARGS replay --image x.img --program bin/x ${SMALL})
+has(relprog relprog_err "--program: expected an absolute path in the image, got 'bin/x'")
+run(noprog 2 ARGS replay --image ${WORK}/other.img ${SMALL})
+has(noprog noprog_err "which program? give --program PATH")
+run(noneprog 2 ARGS replay --image none --program /bin/x ${SMALL})
+has(noneprog noneprog_err "--image none has no programs")
+run(noimage 2 ARGS replay --image ${WORK}/missing.img --program /bin/x ${SMALL})
+has(noimage noimage_err "uvmsim replay: --image ${WORK}/missing.img:")
+
+# --- input errors and lenient ---
+file(WRITE ${WORK}/bad.trace "==1== x\nI  00401000,4\n L 1ffefff00g,8\n S 1ffefff000,8\n")
+run(badrec 2 ARGS replay --image none ${WORK}/bad.trace)
+has(badrec badrec_err "uvmsim replay: ${WORK}/bad.trace:3: malformed record: bad hex digit 'g' in the address")
+run(lenient 0 ARGS replay --image none --lenient --json ${WORK}/bad.trace)
+has(lenient lenient_out "\"records\": 2,")
+has(lenient lenient_out "\"malformed\": 1,")
+run(missing 2 ARGS replay --image none ${WORK}/nope.trace)
+has(missing missing_err "${WORK}/nope.trace: cannot open: No such file or directory")
+
+# --- no program, standard input, gzip ---
+run(none 0 ARGS replay --image none --json ${SMALL})
+json(none "${none_out}" ${KEYS})
+has(none none_out "\"records\": 14,")
+has(none none_out "\"skipped_lines\": 6,")
+has(none none_out "\"split_records\": 3,")
+run(stdin 0 STDIN ${SMALL} ARGS replay --image none --json -)
+has(stdin stdin_out "\"records\": 14,")
+has(stdin stdin_out "\"traces\": [\"-\"]")
+file(COPY ${SMALL} DESTINATION ${WORK}/gz)
+file(ARCHIVE_CREATE OUTPUT ${WORK}/small.trace.gz PATHS ${WORK}/gz/small.trace FORMAT raw COMPRESSION GZip)
+run(gzfile 0 ARGS replay --image none --json ${WORK}/small.trace.gz)
+has(gzfile gzfile_out "\"records\": 14,")
+run(gzstdin 0 STDIN ${WORK}/small.trace.gz ARGS replay --image none --json -)
+has(gzstdin gzstdin_out "\"records\": 14,")
+run(stdin2 2 STDIN ${SMALL} ARGS replay --image none --procs 2 -)
+has(stdin2 stdin2_err "- (standard input) can feed one process only (2 would read it)")
+run(cycled 0 STDIN ${SMALL} ARGS replay --image none --procs 3 --quantum 2 --json ${SMALL} -)
+has(cycled cycled_out "\"records\": 42,")
+run(csv 0 ARGS replay --image none --csv ${SMALL})
+has(csv csv_out "key,value\nrecords,14\n")
+has(csv csv_out "faults.total,")
+run(table 0 ARGS replay --image none ${SMALL})
+has(table table_out "  records          14 (I 6, L 3, S 3, M 2); 6 other lines skipped")
+run(arm 0 ARGS replay --image none --pmap armv5 --json ${SMALL})
+has(arm arm_out "\"folded\":")
+run(tracef 0 ARGS replay --image none --trace ${WORK}/events.jsonl ${SMALL})
+file(READ ${WORK}/events.jsonl events)
+has(tracef events "\"type\":\"fault\"")
+has(tracef events "\"record\":1,")
+run(tracebad 2 ARGS replay --image none --trace ${WORK}/no/such/dir/e.jsonl ${SMALL})
+has(tracebad tracebad_err "--trace ${WORK}/no/such/dir/e.jsonl: cannot open")
+
+# --- the build's busybox traces ---
+if(NOT BUILT)
+  run(default 2 ARGS replay)
+  has(default default_err "no TRACE given, and this build has no busybox image or traces")
+  return()
+endif()
+run(default 0 ARGS replay --json)
+json(default "${default_out}" ${KEYS} traces image program mount pmap)
+has(default default_out "\"program\": \"/bin/busybox\"")
+has(default default_out "\"faults\": {\"upper-direct\": ")
+run(deftable 0 ARGS replay)
+has(deftable deftable_out "program /bin/busybox from ${REPLAY_DIR}/busybox.img (xip mount)")
+run(split 0 ARGS replay --tlb 32/4/lru/split --json)
+json(split "${split_out}" tlb/itlb/hits tlb/dtlb/hits tlb/hits)
+run(x8 0 ARGS replay --procs 8 --json ${REPLAY_DIR}/traces/sh.trace)
+run(c1 0 ARGS replay --mount copy --json ${REPLAY_DIR}/traces/sh.trace)
+run(c8 0 ARGS replay --procs 8 --mount copy --json ${REPLAY_DIR}/traces/sh.trace)
+has(x8 x8_out "\"object\": 0,")
+jget(c1 "${c1_out}" ram_pages/object c1obj)
+jget(c8 "${c8_out}" ram_pages/object c8obj)
+if(PYTHON3 AND (NOT c1obj STREQUAL c8obj OR c1obj LESS 20))
+  message(SEND_ERROR "copy mount: page cache ${c1obj} pages with 1 process, ${c8obj} with 8 (wanted the same, > 20)")
+endif()
+run(fast 0 ARGS replay --pmap fass --procs 2 --json ${REPLAY_DIR}/traces/sh.trace)
+run(slow 0 ARGS replay --pmap fass --procs 2 --no-fast-path --json ${REPLAY_DIR}/traces/sh.trace)
+string(REGEX REPLACE "\"seconds\":.*" "" fastn "${fast_out}")
+string(REGEX REPLACE "\"seconds\":.*" "" slown "${slow_out}")
+if(NOT fastn STREQUAL slown)
+  message(SEND_ERROR "--no-fast-path changed a number:\n${fast_out}\n${slow_out}")
+endif()
+run(noexec 2 ARGS replay --image ${REPLAY_DIR}/busybox.img --program /bin/nothere ${SMALL})
+has(noexec noexec_err "uvmsim replay: exec /bin/nothere from ${REPLAY_DIR}/busybox.img:")
