@@ -1,4 +1,4 @@
-# Make the busybox image and record Lackey traces of busybox applets (cmake/replay.cmake).
+# Make the busybox images and record Lackey traces of busybox applets (cmake/replay.cmake).
 #   cmake -DDIR=build/replay -DBUSYBOX=/bin/busybox -DVALGRIND=valgrind -DMKE2FS=mke2fs
 #         -DENV=/usr/bin/env "-DAPPLETS=ls;sort;gzip;sh" -P mkreplay.cmake
 # The traced runs read only files made here (never the host's /etc: `ls -ln` prints
@@ -60,23 +60,43 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "touch -d failed (${rc})")
 endif()
 
-# The image: 4 KiB blocks (XIP needs block == page), fixed UUID, hash seed and clock.
+# An image of TREE: 4 KiB blocks (XIP needs block == page), fixed UUID, hash seed and
+# clock, room for PAYLOAD bytes of files and 2 MiB more.
+function(make_image tree img payload uuid)
+  math(EXPR mib "(${payload} + 1048575) / 1048576 + 2")
+  file(REMOVE ${img})
+  execute_process(
+    COMMAND ${CMAKE_COMMAND} -E env E2FSPROGS_FAKE_TIME=1700000000
+            ${MKE2FS} -q -F -t ext2 -b 4096 -U ${uuid}
+            -E hash_seed=01234567-89ab-cdef-0123-456789abcdef -d ${tree} ${img} ${mib}M
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "mke2fs -d ${tree} ${img} failed (${rc}):\n${out}")
+  endif()
+endfunction()
+
 file(SIZE ${ROOT}/bin/busybox bbsize)
 set(piesize 0)
 if(PIE)
   file(SIZE ${PIE} piesize)
 endif()
-math(EXPR mib "(${bbsize} + ${piesize} + 1048575) / 1048576 + 2")
-set(img ${DIR}/busybox.img)
-file(REMOVE ${img})
-execute_process(
-  COMMAND ${CMAKE_COMMAND} -E env E2FSPROGS_FAKE_TIME=1700000000
-          ${MKE2FS} -q -F -t ext2 -b 4096 -U 01234567-89ab-cdef-0123-456789abcdef
-          -E hash_seed=01234567-89ab-cdef-0123-456789abcdef -d ${ROOT} ${img} ${mib}M
-  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "mke2fs -d ${ROOT} ${img} failed (${rc}):\n${out}")
-endif()
+math(EXPR payload "${bbsize} + ${piesize}")
+make_image(${ROOT} ${DIR}/busybox.img ${payload} 01234567-89ab-cdef-0123-456789abcdef)
+
+# The same applets as separate programs (for crunched against separate binaries,
+# docs/measurements.md): each traced applet a copy of the binary, four files that share
+# nothing, beside the same /data; made the same way.  A copy behaves as `busybox APPLET`
+# did in the traced runs, so the traces fit it.
+set(SEP ${DIR}/root-separate)
+file(REMOVE_RECURSE ${SEP})
+file(MAKE_DIRECTORY ${SEP}/bin)
+foreach(a ${APPLETS})
+  file(COPY_FILE ${ROOT}/bin/busybox ${SEP}/bin/${a})
+endforeach()
+file(COPY ${ROOT}/data DESTINATION ${SEP})
+list(LENGTH APPLETS napplets)
+math(EXPR payload "${napplets} * ${bbsize}")
+make_image(${SEP} ${DIR}/busybox-separate.img ${payload} 01234567-89ab-cdef-0123-456789abcdee)
 
 # The traced runs.
 set(args_ls ls -ln ${ROOT}/data/dir)

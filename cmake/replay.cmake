@@ -7,6 +7,9 @@
 #   build/replay/busybox.img          ext2 (4 KiB blocks, mke2fs -d): /bin/busybox and
 #                                     hard-linked applets, the input files under /data
 #   build/replay/root/                the tree the image was made from
+#   build/replay/busybox-separate.img the traced applets as separate copies of the binary
+#                                     (separate files, no shared text), same /data
+#   build/replay/root-separate/       its tree
 #   build/replay/traces/<applet>.trace  Valgrind Lackey traces of busybox applets run
 #                                     natively on those input files (ls, sort, gzip, sh)
 #   build/replay/out/<applet>.out     what each traced run printed
@@ -23,6 +26,7 @@ option(UVMSIM_REPLAY_DATA "Build the busybox image and Lackey traces for uvmsim 
 
 set(UVMSIM_REPLAY_DIR ${CMAKE_BINARY_DIR}/replay)
 set(UVMSIM_REPLAY_IMG ${UVMSIM_REPLAY_DIR}/busybox.img)
+set(UVMSIM_REPLAY_SEP_IMG ${UVMSIM_REPLAY_DIR}/busybox-separate.img)
 set(UVMSIM_REPLAY_APPLETS ls sort gzip sh)
 set(UVMSIM_REPLAY_DEFAULT ls)
 set(UVMSIM_REPLAY_BUILT OFF)
@@ -65,14 +69,14 @@ if(UVMSIM_REPLAY_BUILT)
     set(_pie ${UVMSIM_PROGRAMS_DIR}/hellopie)
     list(APPEND _traces ${UVMSIM_REPLAY_DIR}/traces/hellopie.trace)
   endif()
-  add_custom_command(OUTPUT ${UVMSIM_REPLAY_IMG} ${_traces}
+  add_custom_command(OUTPUT ${UVMSIM_REPLAY_IMG} ${UVMSIM_REPLAY_SEP_IMG} ${_traces}
     COMMAND ${CMAKE_COMMAND} -DDIR=${UVMSIM_REPLAY_DIR} -DBUSYBOX=${UVMSIM_BUSYBOX}
             -DVALGRIND=${VALGRIND} -DMKE2FS=${UVMSIM_MKE2FS_R} -DENV=${UVMSIM_ENV}
             "-DAPPLETS=${UVMSIM_REPLAY_APPLETS}" -DPIE=${_pie}
             -P ${CMAKE_SOURCE_DIR}/cmake/mkreplay.cmake
     DEPENDS ${UVMSIM_BUSYBOX} ${CMAKE_SOURCE_DIR}/cmake/mkreplay.cmake ${_pie}
     COMMENT "Making the busybox image and recording Lackey traces (valgrind)" VERBATIM)
-  add_custom_target(uvmsim_replay_data ALL DEPENDS ${UVMSIM_REPLAY_IMG} ${_traces})
+  add_custom_target(uvmsim_replay_data ALL DEPENDS ${UVMSIM_REPLAY_IMG} ${UVMSIM_REPLAY_SEP_IMG} ${_traces})
 else()
   uvmsim_host_missing("busybox image and Lackey traces (${UVMSIM_REPLAY_MISSING})"
     "`uvmsim replay` needs TRACE and --image, replay/test_replay_real and the busybox runs of replay/cli")

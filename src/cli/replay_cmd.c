@@ -3,8 +3,9 @@
  *
  * The program is exec'd from an ext2 image into N processes of one machine (XIP, copy
  * or fault-op mount), each gets a replayer fed from a trace file (the traces given,
- * cycled over the processes), and the replayers run round robin, K records each, with a
- * context switch between them.  The report: a table, JSON or CSV. */
+ * cycled over the processes; with one --program per trace, each trace's process execs
+ * its own program), and the replayers run round robin, K records each, with a context
+ * switch between them.  The report: a table, JSON or CSV. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,9 @@ static void usage(FILE *f)
             "                     " RP_DEFAULT_IMAGE "); 'none': no program, every\n"
             "                     address is an auto region\n"
             "  --program PATH     the program in the image (default " RP_DEFAULT_PROGRAM " for the\n"
-            "                     build's image; needed with any other --image)\n"
+            "                     build's image; needed with any other --image).  Given once per\n"
+            "                     TRACE, it pairs them: the process replaying the k-th TRACE execs\n"
+            "                     the k-th program\n"
             "  --mount KIND       xip (default), copy or xip-faultop\n"
             "  --pmap NAME        pmap backend: generic (default), armv5, fass\n"
             "  --tlb SHAPE        TLB as in a scenario machine line: ENTRIES/WAYS/REPL[/split|unified]\n"
@@ -75,7 +78,8 @@ static void usage(FILE *f)
 }
 
 struct rp_args {
-    const char *image, *program, *trace_out, *tlb;
+    const char *image, *trace_out, *tlb;
+    struct tool_strs programs;        /* none, one for every process, or one per trace */
     unsigned mount_flags;
     const char *mount_name;
     uvmsim_machine_config cfg;
@@ -88,6 +92,15 @@ struct rp_args {
 static void free_args(struct rp_args *a)
 {
     free(a->traces);
+    free(a->programs.items);
+}
+
+/* The program process i execs (NULL: none, --image none). */
+static const char *program_of(const struct rp_args *a, uint64_t i)
+{
+    if (a->programs.n == 0)
+        return NULL;
+    return a->programs.items[a->programs.n == 1 ? 0 : i % a->programs.n];
 }
 
 static const char *const mount_names[] = {"xip", "copy", "xip-faultop", NULL};
@@ -102,7 +115,9 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
     a->procs = 1;
     a->quantum = RP_DEFAULT_QUANTUM;
     a->traces = calloc((size_t)argc + 1, sizeof(*a->traces));
-    if (a->traces == NULL) {
+    a->programs.items = calloc((size_t)argc + 1, sizeof(*a->programs.items));
+    a->programs.cap = (unsigned)argc + 1;
+    if (a->traces == NULL || a->programs.items == NULL) {
         fprintf(err, "uvmsim replay: out of host memory\n");
         return TOOL_EXIT_SIMERR;
     }
@@ -110,7 +125,7 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
     uint64_t page = 0;
     const struct tool_opt opts[] = {
         {"image", 0, TOOL_STR, &a->image, 0, 0, NULL, NULL},
-        {"program", 0, TOOL_STR, &a->program, 0, 0, NULL, NULL},
+        {"program", 0, TOOL_STRS, &a->programs, 0, 0, NULL, NULL},
         {"mount", 0, TOOL_CHOICE, &mount, 0, 0, mount_names, NULL},
         {"pmap", 0, TOOL_CHOICE, &pmap, 0, 0, uvmsim_pmap_backends(), NULL},
         {"tlb", 0, TOOL_STR, &a->tlb, 0, 0, NULL, NULL},
@@ -146,16 +161,18 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         fprintf(err, "uvmsim replay: --tlb: %s\n", why);
         return TOOL_EXIT_USAGE;
     }
-    if (a->program && a->program[0] != '/') {
-        fprintf(err, "uvmsim replay: --program: expected an absolute path in the image, got '%s'\n", a->program);
-        return TOOL_EXIT_USAGE;
-    }
+    for (unsigned k = 0; k < a->programs.n; k++)
+        if (a->programs.items[k][0] != '/') {
+            fprintf(err, "uvmsim replay: --program: expected an absolute path in the image, got '%s'\n",
+                    a->programs.items[k]);
+            return TOOL_EXIT_USAGE;
+        }
     if (a->json && a->csv) {
         fprintf(err, "uvmsim replay: --json and --csv: choose one\n");
         return TOOL_EXIT_USAGE;
     }
     /* Defaults: the build's busybox image and trace. */
-    if (a->ntraces == 0 || (a->image == NULL && a->program == NULL)) {
+    if (a->ntraces == 0 || (a->image == NULL && a->programs.n == 0)) {
         if (!UVMSIM_REPLAY_BUILT) {
             fprintf(err, "uvmsim replay: %s, and this build has no busybox image or traces (%s).\n"
                          "Give a trace and its program: uvmsim replay --image IMG --program PATH TRACE\n"
@@ -169,8 +186,8 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
             a->traces[a->ntraces++] = RP_DEFAULT_TRACE;
         if (a->image == NULL) {
             a->image = RP_DEFAULT_IMAGE;
-            if (a->program == NULL)
-                a->program = RP_DEFAULT_PROGRAM;
+            if (a->programs.n == 0)
+                a->programs.items[a->programs.n++] = RP_DEFAULT_PROGRAM;
         }
     }
     if (a->image == NULL) {
@@ -178,15 +195,21 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         return TOOL_EXIT_USAGE;
     }
     bool none = strcmp(a->image, "none") == 0;
-    if (!none && a->program == NULL) {
+    if (!none && a->programs.n == 0) {
         if (strcmp(a->image, RP_DEFAULT_IMAGE) != 0) {
             fprintf(err, "uvmsim replay: --image %s: which program? give --program PATH\n", a->image);
             return TOOL_EXIT_USAGE;
         }
-        a->program = RP_DEFAULT_PROGRAM;
+        a->programs.items[a->programs.n++] = RP_DEFAULT_PROGRAM;
     }
-    if (none && a->program != NULL) {
-        fprintf(err, "uvmsim replay: --program %s: --image none has no programs\n", a->program);
+    if (none && a->programs.n > 0) {
+        fprintf(err, "uvmsim replay: --program %s: --image none has no programs\n", a->programs.items[0]);
+        return TOOL_EXIT_USAGE;
+    }
+    if (a->programs.n > 1 && a->programs.n != a->ntraces) {
+        fprintf(err, "uvmsim replay: --program given %u times for %u TRACE%s: give it once (every process "
+                     "execs that program) or once per TRACE (the k-th TRACE's processes exec the k-th)\n",
+                a->programs.n, a->ntraces, a->ntraces == 1 ? "" : "s");
         return TOOL_EXIT_USAGE;
     }
     unsigned stdin_users = 0;
@@ -297,10 +320,11 @@ static int setup(struct rp_run *run, FILE *err)
             fprintf(err, "uvmsim replay: process %llu: %s\n", (unsigned long long)i + 1, uvmsim_strerror(e));
             return status_of(e);
         }
-        if (a->program != NULL) {
+        const char *prog = program_of(a, i);
+        if (prog != NULL) {
             uvmsim_exec_info ei;
-            if ((e = uvmsim_exec(run->procs[i], a->program, &ei)) != UVMSIM_OK) {
-                fprintf(err, "uvmsim replay: exec %s from %s: %s (%s)\n", a->program, a->image, uvmsim_strerror(e),
+            if ((e = uvmsim_exec(run->procs[i], prog, &ei)) != UVMSIM_OK) {
+                fprintf(err, "uvmsim replay: exec %s from %s: %s (%s)\n", prog, a->image, uvmsim_strerror(e),
                         ei.error);
                 return status_of(e);
             }
@@ -405,7 +429,9 @@ static void collect(struct rp_run *run, struct rp_report *rep)
     uvmsim_vm_stats_get(run->m, &rep->vs);
     uvmsim_pmap_stats_get(run->m, &rep->ps);
     uvmsim_ram_stats_get(run->m, &rep->ram);
-    rep->split = run->a->cfg.tlb.split;
+    /* the machine's TLB, not the one asked for: an ARM machine given the default
+     * gets the SA-1100's split I and D TLBs */
+    rep->split = uvmsim_machine_config_get(run->m)->tlb.split;
 }
 
 static uint64_t tlb_hits(const struct rp_report *r)
@@ -439,7 +465,12 @@ static void print_json(struct rp_run *run, const struct rp_report *r, FILE *out)
         tj_str(&j, NULL, a->traces[i]);
     tj_end(&j);
     tj_str(&j, "image", a->image);
-    tj_str(&j, "program", a->program);
+    /* program: the one every process runs (null with none or several); programs: all */
+    tj_str(&j, "program", a->programs.n == 1 ? a->programs.items[0] : NULL);
+    tj_arr(&j, "programs");
+    for (unsigned i = 0; i < a->programs.n; i++)
+        tj_str(&j, NULL, a->programs.items[i]);
+    tj_end(&j);
     tj_str(&j, "mount", a->mount_name);
     tj_str(&j, "pmap", r->ps.backend);
     tj_u64(&j, "page_size", uvmsim_page_size(run->m));
@@ -483,6 +514,7 @@ static void print_json(struct rp_run *run, const struct rp_report *r, FILE *out)
     tj_u64(&j, "auto_regions", r->rs.auto_regions);
     tj_u64(&j, "auto_maps", r->rs.auto_maps);
     tj_u64(&j, "auto_bytes", r->rs.auto_bytes);
+    tj_u64(&j, "auto_exec", r->rs.auto_exec);
     tj_u64(&j, "folded", r->rs.folded);
     tj_u64(&j, "io_requests", r->vs.io_requests);
     tj_u64(&j, "io_bytes", r->vs.io_bytes);
@@ -507,6 +539,7 @@ static void print_csv(struct rp_run *run, const struct rp_report *r, FILE *out)
     ROW("skipped_lines", r->rs.skipped_lines);
     ROW("malformed", r->rs.malformed);
     ROW("accesses", r->rs.accesses);
+    ROW("split_records", r->rs.split_records);
     for (int c = 0; c < UVMSIM_FAULT_NCLASSES; c++) {
         char k[48];
         snprintf(k, sizeof(k), "faults.%s", uvmsim_fault_class_name((uvmsim_fault_class)c));
@@ -524,14 +557,21 @@ static void print_csv(struct rp_run *run, const struct rp_report *r, FILE *out)
     ROW("ram_pages.anon", r->ram.anon_pages);
     ROW("ram_pages.object", r->ram.object_pages);
     ROW("ram_pages.ptp", r->ram.ptp_pages);
+    ROW("ram_pages.zero", r->ram.zero_pages);
     ROW("ram_pages.used", r->ram.used_pages);
+    ROW("ram_pages.high_water", r->ram.high_water);
     ROW("pv_entries", r->ps.pv_entries);
     ROW("pv_entries_device", r->ps.pv_entries_device);
     ROW("auto_regions", r->rs.auto_regions);
+    ROW("auto_exec", r->rs.auto_exec);
     ROW("folded", r->rs.folded);
     ROW("io_requests", r->vs.io_requests);
+    ROW("io_bytes", r->vs.io_bytes);
     ROW("bytes_copied", r->vs.bytes_copied);
     ROW("switches", r->ps.activations);
+    ROW("tlb_flushes", r->ps.tlb_flushes);
+    ROW("procs", run->a->procs);
+    ROW("page_size", uvmsim_page_size(run->m));
 #undef ROW
     fprintf(out, "seconds,%.6f\nrecords_per_second,%.0f\n", run->seconds,
             run->seconds > 0 ? (double)r->rs.records / run->seconds : 0.0);
@@ -543,9 +583,12 @@ static void print_table(struct rp_run *run, const struct rp_report *r, FILE *out
     fprintf(out, "uvmsim replay: %s", a->traces[0]);
     for (unsigned i = 1; i < a->ntraces; i++)
         fprintf(out, ", %s", a->traces[i]);
-    if (a->program)
-        fprintf(out, "\n  program %s from %s (%s mount)", a->program, a->image, a->mount_name);
-    else
+    if (a->programs.n > 0) {
+        fprintf(out, "\n  program%s %s", a->programs.n > 1 ? "s" : "", a->programs.items[0]);
+        for (unsigned i = 1; i < a->programs.n; i++)
+            fprintf(out, ", %s", a->programs.items[i]);
+        fprintf(out, " from %s (%s mount)", a->image, a->mount_name);
+    } else
         fprintf(out, "\n  no program (every address an auto region)");
     fprintf(out, ", pmap %s, %zu-byte pages, %llu process%s", r->ps.backend, uvmsim_page_size(run->m),
             (unsigned long long)a->procs, a->procs == 1 ? "" : "es");
