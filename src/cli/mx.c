@@ -660,6 +660,9 @@ static int map_region(struct mx_run *r, uvmsim_proc *p, bool shared, uvmsim_prot
     return uvmsim_map(p, &a, NULL);
 }
 
+static const uvmsim_advice mx_advice[] = {[ADV_NORMAL] = UVMSIM_ADV_NORMAL, [ADV_RANDOM] = UVMSIM_ADV_RANDOM,
+                                          [ADV_SEQUENTIAL] = UVMSIM_ADV_SEQUENTIAL};
+
 /* Check the state the set-up built against the layout the rules assume, from a snapshot
  * of the VM structures: the entry (object kind, copy-on-write, needs-copy, protections,
  * advice, wiring, bounds), the amap (references, shared), every page of the region (its
@@ -702,8 +705,7 @@ static int verify_state(struct mx_run *r, const struct uvmsim_mx_layout *L)
         bad = "needs-copy is not as the case says";
     } else if (e->prot != L->prot || e->maxprot != L->maxprot) {
         bad = "the protection or the maximum protection is not as the case says";
-    } else if ((int)e->advice != (L->advice == ADV_NORMAL ? UVMSIM_ADV_NORMAL : L->advice == ADV_RANDOM ?
-                                  UVMSIM_ADV_RANDOM : UVMSIM_ADV_SEQUENTIAL)) {
+    } else if (e->advice != mx_advice[L->advice]) {
         bad = "the advice is not as the case says";
     } else if (uvmsim_map_lookup(r->p, target, &info) != UVMSIM_OK || (info.wired_count > 0) != L->wired) {
         bad = "the wiring is not as the case says";
@@ -822,7 +824,9 @@ static int build_upper(struct mx_run *r, const struct uvmsim_mx_case *c, const s
         return fail(r, err, "touch page 6 (makes the amap)");
     if (up != U_NONE && (err = touch(r, r->p, t)) != UVMSIM_OK)
         return fail(r, err, "touch the target page (makes its anon)");
-    if (am == AM_OWN && !(up == U_FORKED) && L->nc) {
+    if (am == AM_OWN && up != U_FORKED) {
+        if (!L->nc)
+            return UVMSIM_OK;
         /* fork, the child exits: needs-copy stays, the amap is ours again */
         if ((err = do_fork(r)) != UVMSIM_OK)
             return err;
@@ -830,8 +834,6 @@ static int build_upper(struct mx_run *r, const struct uvmsim_mx_case *c, const s
         r->child = NULL;
         return UVMSIM_OK;
     }
-    if (am == AM_OWN && up != U_FORKED)
-        return UVMSIM_OK;
     if ((err = do_fork(r)) != UVMSIM_OK)
         return err;
     if (am == AM_OWN && !L->nc && (err = touch(r, r->p, MX_PG_P)) != UVMSIM_OK)
@@ -916,9 +918,8 @@ static int case_body(struct mx_run *r, const struct uvmsim_mx_case *c, struct uv
 
     /* the case's advice and protection; the detour through none unmaps every page of
      * the region, so the fault finds them all unmapped and maps its window afresh */
-    static const uvmsim_advice adv[] = {UVMSIM_ADV_NORMAL, UVMSIM_ADV_RANDOM, UVMSIM_ADV_SEQUENTIAL};
     uint64_t size = (uint64_t)MX_NPAGES * MX_PAGE;
-    if ((err = uvmsim_advise(r->p, MX_BASE, size, adv[d[MX_ADVICE]])) != UVMSIM_OK && L.mapped)
+    if ((err = uvmsim_advise(r->p, MX_BASE, size, mx_advice[d[MX_ADVICE]])) != UVMSIM_OK && L.mapped)
         return fail(r, err, "advise");
     if ((err = uvmsim_protect(r->p, MX_BASE, size, UVMSIM_PROT_NONE)) != UVMSIM_OK)
         return fail(r, err, "protect to none");

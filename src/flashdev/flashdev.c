@@ -413,8 +413,7 @@ int uvmsim_flashdev_fail_reads(uvmsim_flashdev *dev, uint64_t skip, uint64_t cou
 {
     if (dev == NULL)
         return UVMSIM_EINVAL;
-    dev->read_fail.skip = count ? skip : 0;
-    dev->read_fail.left = count;
+    uvmsim_inject_plan(&dev->read_fail, skip, count);
     return UVMSIM_OK;
 }
 

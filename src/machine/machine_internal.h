@@ -88,6 +88,13 @@ struct uvmsim_inject {
     uint64_t left;
 };
 
+/* Set a plan: skip, then fail count ((0, 0) or count 0: nothing fails). */
+static inline void uvmsim_inject_plan(struct uvmsim_inject *in, uint64_t skip, uint64_t count)
+{
+    in->skip = count ? skip : 0;
+    in->left = count;
+}
+
 /* Should the operation about to be done fail?  Advances the plan by one operation. */
 static inline bool uvmsim_inject_fire(struct uvmsim_inject *in)
 {

@@ -361,8 +361,7 @@ int uvmsim_ram_fail_next(uvmsim_machine *m, uint64_t skip, uint64_t count)
 {
     if (m == NULL)
         return UVMSIM_EINVAL;
-    m->ram_fail.skip = count ? skip : 0;
-    m->ram_fail.left = count;
+    uvmsim_inject_plan(&m->ram_fail, skip, count);
     return UVMSIM_OK;
 }
 
