@@ -17,8 +17,10 @@ _Noreturn void fail(const char *what, int err);
 uvmsim_machine *bench_machine(uint64_t ram, const uvmsim_tlb_config *tlb);
 /* Touch every host page behind the machine's RAM (uvmsim_phys_zero over free RAM). */
 void bench_pretouch(uvmsim_machine *m);
-
 /* Workloads in their own files. */
 void bench_fork(bool quick);      /* bench_fork.c: fork/exit of a sparse 1 GiB entry vs 1 MiB */
+/* bench_replay.c: TLB hit and miss through the CPU model, Lackey trace replay speed
+ * against `wc -l`, RAM of 8 replaying processes XIP against copy. */
+void bench_replay(bool quick);
 
 #endif

@@ -3,7 +3,10 @@
 #
 #  1. tests/programs/*.c → <build>/programs/NAME: static non-PIE HOST programs
 #     (`cc -static -no-pie -O1`), never run by the simulator, exec'd by it; hello32 is
-#     i386 and libc-free, built only when the compiler can target -m32.
+#     i386 and libc-free, built only when the compiler can target -m32; hellopie is
+#     hello.c linked `-static-pie` (ET_DYN, loaded at UVMSIM_EXEC_PIE_BASE), built only
+#     when the compiler and C library can make one, and not put into the images (their
+#     layout stays the same whatever the host can build; test_exec makes its own).
 #  2. <build>/builtin/root: the programs, a symlink, a sparse data file (mksparse) and a
 #     text file, made into two ext2 images by the real mke2fs (cmake/mkimage.cmake):
 #       uvmsim-builtin.img  4 KiB blocks: embedded, and used by the XIP tests
@@ -53,6 +56,7 @@ endfunction()
 
 set(UVMSIM_STATIC_FLAGS -static -no-pie -O1)
 set(UVMSIM_M32_FLAGS -m32 -static -nostdlib -ffreestanding -fno-pic -no-pie -fno-stack-protector -O1)
+set(UVMSIM_PIE_FLAGS -static-pie -fPIE -O1)
 
 if(UVMSIM_BUILTIN_IMAGE)
   find_program(UVMSIM_MKE2FS mke2fs PATHS /usr/sbin /sbin)
@@ -87,31 +91,44 @@ if(UVMSIM_BUILTIN_IMAGE)
       set(UVMSIM_HOST_I386_WHY "${why}" CACHE INTERNAL "")
     endif()
   endif()
+  set(_probe_src "#include <stdio.h>\nint main(void) { puts(\"x\"); return 0; }\n")
+  _uvmsim_probe(UVMSIM_HAVE_PIE_CC ${UVMSIM_PIE_FLAGS})
 
   set(_programs hello bigdata)
   if(UVMSIM_HAVE_M32_CC)
     list(APPEND _programs hello32)
   endif()
+  if(UVMSIM_HAVE_PIE_CC)
+    list(APPEND _programs hellopie)
+  endif()
   set(_program_files "")
+  set(_image_files "")
   foreach(name ${_programs})
     set(flags ${UVMSIM_STATIC_FLAGS})
+    set(src ${name})
     if(name STREQUAL "hello32")
       set(flags ${UVMSIM_M32_FLAGS})
+    elseif(name STREQUAL "hellopie")
+      set(flags ${UVMSIM_PIE_FLAGS})
+      set(src hello)
     endif()
     set(out ${UVMSIM_PROGRAMS_DIR}/${name})
     add_custom_command(OUTPUT ${out}
-      COMMAND ${UVMSIM_PROGRAM_CC} ${flags} -o ${out} ${CMAKE_SOURCE_DIR}/tests/programs/${name}.c
-      DEPENDS ${CMAKE_SOURCE_DIR}/tests/programs/${name}.c
+      COMMAND ${UVMSIM_PROGRAM_CC} ${flags} -o ${out} ${CMAKE_SOURCE_DIR}/tests/programs/${src}.c
+      DEPENDS ${CMAKE_SOURCE_DIR}/tests/programs/${src}.c
       COMMENT "Linking static test program ${name}" VERBATIM)
+    if(NOT name STREQUAL "hellopie")
+      list(APPEND _image_files ${out})
+    endif()
     list(APPEND _program_files ${out})
   endforeach()
 
   add_custom_command(OUTPUT ${UVMSIM_BUILTIN_IMG} ${UVMSIM_BUILTIN_IMG1K}
-    COMMAND ${CMAKE_COMMAND} -DROOT=${UVMSIM_BUILTIN_DIR}/root "-DPROGRAMS=${_program_files}"
+    COMMAND ${CMAKE_COMMAND} -DROOT=${UVMSIM_BUILTIN_DIR}/root "-DPROGRAMS=${_image_files}"
             -DMKSPARSE=$<TARGET_FILE:uvmsim_mksparse> -DMKE2FS=${UVMSIM_MKE2FS}
             -DIMAGE4K=${UVMSIM_BUILTIN_IMG} -DIMAGE1K=${UVMSIM_BUILTIN_IMG1K}
             -P ${CMAKE_SOURCE_DIR}/cmake/mkimage.cmake
-    DEPENDS ${_program_files} uvmsim_mksparse ${CMAKE_SOURCE_DIR}/cmake/mkimage.cmake
+    DEPENDS ${_image_files} uvmsim_mksparse ${CMAKE_SOURCE_DIR}/cmake/mkimage.cmake
     COMMENT "Making the ext2 images (mke2fs -d)" VERBATIM)
   add_custom_command(OUTPUT ${_bi_gen}
     COMMAND uvmsim_bin2c ${UVMSIM_BUILTIN_IMG} ${_bi_gen} uvmsim_builtin_image_data
@@ -173,6 +190,11 @@ function(_uvmsim_builtin_finish)
   add_test(NAME programs/bigdata COMMAND ${UVMSIM_PROGRAMS_DIR}/bigdata)
   set_tests_properties(programs/bigdata PROPERTIES LABELS "unit;programs"
     PASS_REGULAR_EXPRESSION "^bigdata: sum 33558528 \\(ok\\)\n$")
+  if(UVMSIM_HAVE_PIE_CC)
+    add_test(NAME programs/hellopie COMMAND ${UVMSIM_PROGRAMS_DIR}/hellopie)
+    set_tests_properties(programs/hellopie PROPERTIES LABELS "unit;programs"
+      PASS_REGULAR_EXPRESSION "^hello, world \\(3 letters l\\)\n$")
+  endif()
   if(UVMSIM_HAVE_M32_CC AND UVMSIM_HOST_RUNS_I386)
     add_test(NAME programs/hello32 COMMAND ${UVMSIM_PROGRAMS_DIR}/hello32)
     set_tests_properties(programs/hello32 PROPERTIES LABELS "unit;programs"

@@ -10,8 +10,11 @@
  *   - the rest of p_memsz (.bss) is anonymous zero-fill memory;
  *   - a stack: anonymous rw- memory below a fixed top.
  * The program itself is never run: the simulator models memory, not instructions.
- * 32- and 64-bit ELF files of any machine type load; dynamically linked programs
- * (PT_INTERP) and position-independent executables (ET_DYN) are refused. */
+ * 32- and 64-bit ELF files of any machine type load.  Dynamically linked programs
+ * (PT_INTERP) are refused.  A statically linked position-independent program
+ * (`-static-pie`: ET_DYN without PT_INTERP) is loaded at a fixed base, as a kernel
+ * loads ET_DYN: every p_vaddr and the entry point are moved up by the load base
+ * (UVMSIM_EXEC_PIE_BASE unless the options say otherwise). */
 #ifndef UVMSIM_EXEC_H
 #define UVMSIM_EXEC_H
 
@@ -37,6 +40,11 @@ extern "C" {
 #define UVMSIM_EXEC_STACK_TOP32 0x7fff0000ull
 #define UVMSIM_EXEC_STACK_TOP64 0x7fffffff0000ull
 
+/* Load base of a static position-independent (ET_DYN) program: 0x108000, where Valgrind
+ * (amd64, x86) puts an ET_DYN client (1 MiB plus 8 pages), so that a Lackey trace of the
+ * program replays at the addresses it names (docs/replay.md). */
+#define UVMSIM_EXEC_PIE_BASE    0x108000ull
+
 typedef enum uvmsim_exec_seg_kind {
     UVMSIM_EXEC_SEG_FILE = 0,  /* private mapping of the program file */
     UVMSIM_EXEC_SEG_ANON,      /* zero-fill memory past the file part (.bss) */
@@ -59,7 +67,8 @@ typedef struct uvmsim_exec_seg {
 typedef struct uvmsim_exec_info {
     unsigned elf_class;        /* 32 or 64 */
     unsigned elf_machine;      /* e_machine (EM_X86_64 = 62, EM_386 = 3, ...) */
-    uvmsim_vaddr_t entry;      /* e_entry */
+    uvmsim_vaddr_t entry;      /* e_entry (plus load_base) */
+    uvmsim_vaddr_t load_base;  /* ET_DYN: what every p_vaddr was moved by; 0 for ET_EXEC */
     uint64_t file_size;        /* bytes of the program file */
     unsigned nloads;           /* PT_LOAD headers used */
     unsigned nsegs;
@@ -79,6 +88,7 @@ typedef struct uvmsim_exec_info {
 typedef struct uvmsim_exec_opts {
     uint64_t stack_size;       /* bytes, page multiple; 0 → UVMSIM_EXEC_STACK_SIZE */
     uvmsim_vaddr_t stack_top;  /* page aligned; 0 → the default for the ELF class */
+    uvmsim_vaddr_t load_base;  /* ET_DYN programs; page aligned; 0 → UVMSIM_EXEC_PIE_BASE */
 } uvmsim_exec_opts;
 
 UVMSIM_API void uvmsim_exec_opts_init(uvmsim_exec_opts *o);

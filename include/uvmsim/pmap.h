@@ -66,6 +66,14 @@ UVMSIM_API int uvmsim_pmap_fass_set_policy(uvmsim_machine *m, const char *domain
 /* NULL-terminated policy names of one kind ("domain" or "pid"); NULL for another kind. */
 UVMSIM_API const char *const *uvmsim_pmap_fass_policies(const char *kind);
 
+/* The CPU model takes a TLB hit of the running process inline (no call into the
+ * backend) when it can; every counter and side effect is the same as through the
+ * backend's translate.  Off sends every access through the backend: for tests that
+ * compare both, and for timing the difference.  On by default. */
+UVMSIM_API void uvmsim_pmap_set_fast_path(uvmsim_machine *m, bool enabled);
+/* Is the inline hit path on (enabled, and the backend describes its hits)? */
+UVMSIM_API bool uvmsim_pmap_fast_path(const uvmsim_machine *m);
+
 /* Number of live mappings (PV entries) of one physical page, RAM or device. */
 UVMSIM_API unsigned uvmsim_pmap_pv_count(const uvmsim_machine *m, uvmsim_paddr_t pa);
 

@@ -11,4 +11,5 @@
 #include "uvmsim/trace.h"
 #include "uvmsim/exec.h"
 #include "uvmsim/switchbench.h"
+#include "uvmsim/replay.h"
 #endif

@@ -5,6 +5,7 @@
  *   uvmsim dot [--step N] [--png FILE] [--pmap NAME] [--check WHEN] SCENARIO
  *   uvmsim html SCENARIO [-o FILE] [--pmap NAME] [--step N] [--check WHEN]
  *   uvmsim matrix [--json|--csv] [--backend NAME] [--only KEY=VALUE ...]
+ *   uvmsim replay [--image IMG --program PATH] [--json|--csv] [OPTIONS] [TRACE...]
  *   uvmsim help [COMMAND] | --help | --version
  *
  * Exit status: 0 ok, 1 an expectation or a matrix case failed, 2 usage or input error,
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include "scn.h"
 #include "mx.h"
+#include "replay_cmd.h"
 #include "tool_opt.h"
 
 static void usage_main(FILE *f)
@@ -30,6 +32,7 @@ static void usage_main(FILE *f)
             "  dot SCENARIO       draw the state after the last step (or --step N) for Graphviz\n"
             "  html SCENARIO      the scenario as one web page to step through, with pictures\n"
             "  matrix             run the fault-handler test matrix on every pmap backend\n"
+            "  replay [TRACE...]  replay Valgrind Lackey traces of a real program through the MMU\n"
             "  help [COMMAND]     this text, or COMMAND's help\n"
             "`uvmsim help COMMAND` (or `uvmsim COMMAND --help`) describes each command;\n"
             "`uvmsim --version` prints the version.  SCENARIO may be - for stdin.\n"
@@ -338,6 +341,13 @@ static void usage_matrix(FILE *f)
     uvmsim_mx_main(2, argv, f, stderr);
 }
 
+static void usage_replay(FILE *f)
+{
+    char *argv[] = {"replay", "--help", NULL};
+    fflush(f);
+    uvmsim_replay_main(2, argv, f, stderr);
+}
+
 static void usage_help(FILE *f)
 {
     fprintf(f, "usage: uvmsim help [COMMAND]\n"
@@ -351,6 +361,7 @@ static const struct command commands[] = {
     {"dot", usage_dot},
     {"html", usage_html},
     {"matrix", usage_matrix},
+    {"replay", usage_replay},
     {"help", usage_help},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -414,6 +425,8 @@ int main(int argc, char **argv)
         rc = cmd_html(argc - 1, argv + 1);
     else if (strcmp(cmd, "matrix") == 0)
         rc = uvmsim_mx_main(argc - 1, argv + 1, stdout, stderr);
+    else if (strcmp(cmd, "replay") == 0)
+        rc = uvmsim_replay_main(argc - 1, argv + 1, stdout, stderr);
     else {
         unknown_command(cmd);
         return UVMSIM_SCN_INPUT;

@@ -68,6 +68,10 @@ void uvmsim_scn_opts_init(uvmsim_scn_opts *o);
 /* Run the scenario on a fresh machine; returns a UVMSIM_SCN_* status. */
 int uvmsim_scn_run(const uvmsim_scn *s, const uvmsim_scn_opts *o);
 
+/* A TLB shape as a scenario machine line writes it: ENTRIES[/WAYS|full[/lru|fifo|random
+ * [/split|unified]]], or off/none.  False with a reason in why (no prefix). */
+bool uvmsim_scn_tlb_parse(const char *val, uvmsim_tlb_config *tlb, char *why, size_t whylen);
+
 /* Is `name` one of uvmsim_pmap_backends()? */
 bool uvmsim_scn_backend_exists(const char *name);
 

@@ -223,6 +223,9 @@ int uvmsim_scn_run_hooked(const uvmsim_scn *s, const uvmsim_scn_opts *o, const s
 void uvmsim_scn_on_event(const uvmsim_event *ev, void *arg);
 /* A fault outcome as a JSON object. */
 void uvmsim_scn_json_outcome(struct sbuf *b, const uvmsim_fault_outcome *o);
+/* One event as the JSON object of a --trace line (no newline); ctx_key names the
+ * context number (run: "scn_step", replay: "record"). */
+void uvmsim_scn_json_event(struct sbuf *b, const uvmsim_event *ev, const char *ctx_key, uint64_t ctx);
 /* ---- pictures (scn_dot.c) ---- */
 
 /* The machine's state after a step: the introspection snapshot, the scenario's names of

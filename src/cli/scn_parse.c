@@ -502,43 +502,9 @@ static struct scn_step *new_step(struct parser *P, scn_op op)
 
 static bool parse_tlb(struct parser *P, const char *val, uvmsim_tlb_config *tlb)
 {
-    if (strcmp(val, "off") == 0 || strcmp(val, "none") == 0) {
-        tlb->entries = 0;
-        return true;
-    }
-    char buf[64];
-    if (strlen(val) >= sizeof(buf))
-        return perr(P, "machine: tlb: expected ENTRIES/WAYS/REPL[/split], got '%s'", val);
-    strcpy(buf, val);
-    char *parts[5] = {0};
-    int n = 0;
-    for (char *tok = strtok(buf, "/"); tok && n < 5; tok = strtok(NULL, "/"))
-        parts[n++] = tok;
-    uint64_t entries, ways = 0;
-    if (n < 1 || n > 4 || !parse_u64(parts[0], &entries) || entries > 65536)
-        return perr(P, "machine: tlb: expected ENTRIES/WAYS/REPL[/split] (e.g. 64/4/lru), got '%s'", val);
-    tlb->entries = (unsigned)entries;
-    if (n >= 2 && strcmp(parts[1], "full") != 0 && (!parse_u64(parts[1], &ways) || ways > entries))
-        return perr(P, "machine: tlb: expected WAYS as a number up to ENTRIES or 'full', got '%s'", parts[1]);
-    tlb->ways = (unsigned)ways;
-    if (n >= 3) {
-        if (strcmp(parts[2], "lru") == 0)
-            tlb->repl = UVMSIM_TLB_LRU;
-        else if (strcmp(parts[2], "fifo") == 0)
-            tlb->repl = UVMSIM_TLB_FIFO;
-        else if (strcmp(parts[2], "random") == 0)
-            tlb->repl = UVMSIM_TLB_RANDOM;
-        else
-            return perr(P, "machine: tlb: expected replacement lru, fifo or random, got '%s'", parts[2]);
-    }
-    if (n == 4) {
-        if (strcmp(parts[3], "split") == 0)
-            tlb->split = true;
-        else if (strcmp(parts[3], "unified") == 0)
-            tlb->split = false;
-        else
-            return perr(P, "machine: tlb: expected split or unified, got '%s'", parts[3]);
-    }
+    char why[160];
+    if (!uvmsim_scn_tlb_parse(val, tlb, why, sizeof(why)))
+        return perr(P, "machine: tlb: %s", why);
     return true;
 }
 

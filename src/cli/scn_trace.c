@@ -25,28 +25,33 @@ void uvmsim_scn_json_outcome(struct sbuf *b, const uvmsim_fault_outcome *o)
                      o->xip ? "true" : "false");
 }
 
+void uvmsim_scn_json_event(struct sbuf *bp, const uvmsim_event *ev, const char *ctx_key, uint64_t ctx)
+{
+    uvmsim_sb_printf(bp, "{\"seq\":%llu,\"%s\":%llu,\"type\":\"%s\",\"pid\":%d,\"va\":\"0x%llx\",\"pa\":\"0x%llx\","
+                     "\"access\":\"%s\",\"step\":",
+                     (unsigned long long)ev->seq, ctx_key, (unsigned long long)ctx, uvmsim_event_type_name(ev->type),
+                     ev->pid, (unsigned long long)ev->va, (unsigned long long)ev->pa, uvmsim_scn_access_name(ev->access));
+    if (ev->step)
+        uvmsim_sb_json_str(bp, ev->step);
+    else
+        uvmsim_sb_printf(bp, "null");
+    uvmsim_sb_printf(bp, ",\"text\":");
+    if (ev->text)
+        uvmsim_sb_json_str(bp, ev->text);
+    else
+        uvmsim_sb_printf(bp, "null");
+    uvmsim_sb_printf(bp, ",\"a\":%llu,\"b\":%llu", (unsigned long long)ev->a, (unsigned long long)ev->b);
+    if (ev->type == UVMSIM_EV_FAULT && ev->fault) {
+        uvmsim_sb_printf(bp, ",\"fault\":");
+        uvmsim_scn_json_outcome(bp, ev->fault);
+    }
+    uvmsim_sb_putc(bp, '}');
+}
+
 static void json_event(struct scn_runtime *rt, const uvmsim_event *ev)
 {
     struct sbuf b = {0};
-    uvmsim_sb_printf(&b, "{\"seq\":%llu,\"scn_step\":%u,\"type\":\"%s\",\"pid\":%d,\"va\":\"0x%llx\",\"pa\":\"0x%llx\","
-                     "\"access\":\"%s\",\"step\":",
-                     (unsigned long long)ev->seq, rt->step, uvmsim_event_type_name(ev->type), ev->pid,
-                     (unsigned long long)ev->va, (unsigned long long)ev->pa, uvmsim_scn_access_name(ev->access));
-    if (ev->step)
-        uvmsim_sb_json_str(&b, ev->step);
-    else
-        uvmsim_sb_printf(&b, "null");
-    uvmsim_sb_printf(&b, ",\"text\":");
-    if (ev->text)
-        uvmsim_sb_json_str(&b, ev->text);
-    else
-        uvmsim_sb_printf(&b, "null");
-    uvmsim_sb_printf(&b, ",\"a\":%llu,\"b\":%llu", (unsigned long long)ev->a, (unsigned long long)ev->b);
-    if (ev->type == UVMSIM_EV_FAULT && ev->fault) {
-        uvmsim_sb_printf(&b, ",\"fault\":");
-        uvmsim_scn_json_outcome(&b, ev->fault);
-    }
-    uvmsim_sb_putc(&b, '}');
+    uvmsim_scn_json_event(&b, ev, "scn_step", rt->step);
     if (b.oom || fprintf(rt->o->trace, "%s\n", uvmsim_sb_str(&b)) < 0)
         rt->trace_errors++;
     uvmsim_sb_free(&b);

@@ -132,3 +132,70 @@ const char *uvmsim_scn_access_name(uvmsim_access a)
     default: return "store";
     }
 }
+
+/* A TLB dimension: decimal digits only. */
+static bool tlb_num(const char *s, uint64_t *out)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > 6)
+        return false;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static bool tlb_fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool tlb_fail(char *why, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+bool uvmsim_scn_tlb_parse(const char *val, uvmsim_tlb_config *tlb, char *why, size_t whylen)
+{
+    if (strcmp(val, "off") == 0 || strcmp(val, "none") == 0) {
+        tlb->entries = 0;
+        return true;
+    }
+    char buf[64];
+    if (strlen(val) >= sizeof(buf))
+        return tlb_fail(why, whylen, "expected ENTRIES/WAYS/REPL[/split], got '%s'", val);
+    strcpy(buf, val);
+    char *parts[5] = {0};
+    int n = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, "/", &save); tok && n < 5; tok = strtok_r(NULL, "/", &save))
+        parts[n++] = tok;
+    uint64_t entries, ways = 0;
+    if (n < 1 || n > 4 || !tlb_num(parts[0], &entries) || entries > 65536)
+        return tlb_fail(why, whylen, "expected ENTRIES/WAYS/REPL[/split] (e.g. 64/4/lru), got '%s'", val);
+    tlb->entries = (unsigned)entries;
+    if (n >= 2 && strcmp(parts[1], "full") != 0 && (!tlb_num(parts[1], &ways) || ways > entries))
+        return tlb_fail(why, whylen, "expected WAYS as a number up to ENTRIES or 'full', got '%s'", parts[1]);
+    tlb->ways = (unsigned)ways;
+    if (n >= 3) {
+        if (strcmp(parts[2], "lru") == 0)
+            tlb->repl = UVMSIM_TLB_LRU;
+        else if (strcmp(parts[2], "fifo") == 0)
+            tlb->repl = UVMSIM_TLB_FIFO;
+        else if (strcmp(parts[2], "random") == 0)
+            tlb->repl = UVMSIM_TLB_RANDOM;
+        else
+            return tlb_fail(why, whylen, "expected replacement lru, fifo or random, got '%s'", parts[2]);
+    }
+    if (n == 4) {
+        if (strcmp(parts[3], "split") == 0)
+            tlb->split = true;
+        else if (strcmp(parts[3], "unified") == 0)
+            tlb->split = false;
+        else
+            return tlb_fail(why, whylen, "expected split or unified, got '%s'", parts[3]);
+    }
+    return true;
+}

@@ -301,6 +301,7 @@ void uvmsim_pmap_destroy(struct pmap *pm)
     if (pm == NULL)
         return;
     struct pmap_machine *pmm = pm->pmm;
+    uvmsim_pmap_fast_clear(pmm);
     range_apply(pm, 0, pmm->va_end, UVMSIM_PROT_NONE, true);
     if (pmm->active == pm)
         pmm->active = NULL;
@@ -326,6 +327,7 @@ int uvmsim_pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u
         return UVMSIM_EALIGN;
     if (va >= pmm->va_end)
         return UVMSIM_ERANGE;
+    uvmsim_pmap_fast_clear(pmm);    /* the backend may move the pmap (FASS slots) */
     struct vm_page *pg = uvmsim_phys_to_vm_page(m, pa);
     if (pg != NULL) {
         /* Mapping a free page or a page table is always a caller bug. */
@@ -384,6 +386,7 @@ void uvmsim_pmap_remove(struct pmap *pm, vaddr_t sva, vaddr_t eva)
     if (pm == NULL)
         return;
     pm->pmm->st.removes++;
+    uvmsim_pmap_fast_clear(pm->pmm);
     if (clip_range(pm, &sva, &eva))
         range_apply(pm, sva, eva, UVMSIM_PROT_NONE, true);
 }
@@ -393,6 +396,7 @@ void uvmsim_pmap_protect(struct pmap *pm, vaddr_t sva, vaddr_t eva, vm_prot_t pr
     if (pm == NULL)
         return;
     pm->pmm->st.protects++;
+    uvmsim_pmap_fast_clear(pm->pmm);
     if (clip_range(pm, &sva, &eva))
         range_apply(pm, sva, eva, prot & UVMSIM_PROT_ALL, (prot & UVMSIM_PROT_ALL) == 0);
 }
@@ -405,6 +409,7 @@ void uvmsim_pmap_page_protect(struct uvmsim_machine *m, paddr_t pa, vm_prot_t pr
     const struct pmap_ops *ops = pmm->ops;
     bool dev;
     pmm->st.page_protects++;
+    uvmsim_pmap_fast_clear(pmm);
     pa &= ~m->page_mask;
     prot &= UVMSIM_PROT_ALL;
     /* One pass with a link pointer: entries are unlinked as their mappings go. */
@@ -458,6 +463,7 @@ void uvmsim_pmap_activate(struct pmap *pm)
     struct pmap_machine *pmm = pm->pmm;
     uint64_t cost0 = pmm->st.switch_cost;
     pmm->st.activations++;
+    uvmsim_pmap_fast_clear(pmm);
     /* The backend sees the outgoing pmap in pmm->active (armv5 flushes for it, FASS
      * disables its domain) and adds what the switch cost to st.switch_cost. */
     pmm->ops->activate(pm);
@@ -467,6 +473,29 @@ void uvmsim_pmap_activate(struct pmap *pm)
                            .a = pmm->st.switch_cost - cost0};
         uvmsim_emit(pmm->m, &ev);
     }
+}
+
+/* Describe the hit path of the active pmap pm (struct pmap_fast): the common part here,
+ * the backend's through its fast_setup op. */
+static void fast_setup(struct pmap *pm)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    struct pmap_fast *f = &pmm->fast;
+    static const uint32_t all_client = 0x55555555u;
+    memset(f, 0, sizeof(*f));
+    f->tlb[UVMSIM_ACCESS_FETCH] = uvmsim_pmap_tlb_for(pmm, UVMSIM_ACCESS_FETCH);
+    f->tlb[UVMSIM_ACCESS_LOAD] = pmm->dtlb;
+    f->tlb[UVMSIM_ACCESS_STORE] = pmm->dtlb;
+    f->va_end = pmm->va_end;
+    f->shift = pmm->m->page_shift;
+    f->off_mask = pmm->m->page_mask;
+    f->dacr = &all_client;
+    f->touch = f->touch_store = &f->scratch;
+    if (!pmm->ops->fast_setup(pm, f))
+        return;
+    f->touch_kind[UVMSIM_ACCESS_FETCH] = f->touch_kind[UVMSIM_ACCESS_LOAD] = &f->scratch;
+    f->touch_kind[UVMSIM_ACCESS_STORE] = f->touch_store;
+    f->pm = pm;
 }
 
 int uvmsim_pmap_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t *pa)
@@ -479,7 +508,22 @@ int uvmsim_pmap_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr
     int err = va < pmm->va_end ? pmm->ops->translate(pm, va, kind, pa) : UVMSIM_EFAULT;
     if (err != UVMSIM_OK)
         pmm->st.mmu_faults++;
+    if (pmm->fast.pm != pm && pmm->ops->fast_setup != NULL && !pmm->fast_disabled)
+        fast_setup(pm);
     return err;
+}
+
+void uvmsim_pmap_set_fast_path(uvmsim_machine *m, bool enabled)
+{
+    if (m == NULL || m->pmm == NULL)
+        return;
+    m->pmm->fast_disabled = !enabled;
+    uvmsim_pmap_fast_clear(m->pmm);
+}
+
+bool uvmsim_pmap_fast_path(const uvmsim_machine *m)
+{
+    return m != NULL && m->pmm != NULL && !m->pmm->fast_disabled && m->pmm->ops->fast_setup != NULL;
 }
 
 /* ---- trace helpers for backends ---- */

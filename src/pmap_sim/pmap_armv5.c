@@ -163,6 +163,18 @@ static int v5_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t
     return UVMSIM_OK;
 }
 
+/* A hit: untagged entries, the DACR decides, and the cache gets (dirty) lines. */
+static bool v5_fast_setup(struct pmap *pm, struct pmap_fast *f)
+{
+    struct v5_machine *v = VM5(pm->pmm);
+    f->shift = ARM_PAGE_SHIFT;
+    f->off_mask = ARM_PAGE_SIZE - 1;
+    f->dacr = &v->dacr;
+    f->touch = &v->lines;
+    f->touch_store = &v->dirty_lines;
+    return true;
+}
+
 /* ---- checker ---- */
 
 static void v5_tlb_entry_check(const struct tlb_entry *e, void *arg)
@@ -228,6 +240,7 @@ const struct pmap_ops uvmsim_pmap_armv5_ops = {
     .next_valid = uvmsim_arm_op_next_valid,
     .activate = v5_activate,
     .translate = v5_translate,
+    .fast_setup = v5_fast_setup,
     .check = v5_check,
     .stats = v5_stats,
 };

@@ -554,6 +554,28 @@ static int fass_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr
     return UVMSIM_ESTATE;     /* a CPD load that did not take: caught by the checker */
 }
 
+/* A hit: addresses below 32 MiB are relocated by the FCSE PID, the process's own slot
+ * above 32 MiB always takes the slow path (it faults there), the DACR decides (a
+ * no-access domain is a domain fault: slow path), and a store marks the domain written. */
+static bool fass_fast_setup(struct pmap *pm, struct pmap_fast *f)
+{
+    struct fass_machine *fm = FM(pm->pmm);
+    struct fass_pmap *fp = FP(pm);
+    if (fp->domain < 0)
+        return false;
+    f->shift = ARM_PAGE_SHIFT;
+    f->off_mask = ARM_PAGE_SIZE - 1;
+    f->dacr = &fm->dacr;
+    f->touch_store = &fm->dom[fp->domain].wrote;
+    if (fp->slot > 0) {
+        f->hole_lo = (vaddr_t)fp->slot << ARM_FCSE_SHIFT;
+        f->hole_len = ARM_FCSE_SIZE;
+    }
+    f->reloc_end = ARM_FCSE_SIZE;
+    f->reloc_add = (vaddr_t)pm_slot(pm) << ARM_FCSE_SHIFT;
+    return true;
+}
+
 /* ---- checker ---- */
 
 static int cfail(char *msg, size_t len, const char *fmt, long long a, long long b, long long c)
@@ -697,6 +719,7 @@ const struct pmap_ops uvmsim_pmap_fass_ops = {
     .next_valid = uvmsim_arm_op_next_valid,
     .activate = fass_activate,
     .translate = fass_translate,
+    .fast_setup = fass_fast_setup,
     .check = fass_check,
     .stats = fass_stats,
 };

@@ -405,6 +405,13 @@ static int gen_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_
     return UVMSIM_OK;
 }
 
+/* A hit: the pmap's ASID tags its entries; no domains, nothing else touched. */
+static bool gen_fast_setup(struct pmap *pm, struct pmap_fast *f)
+{
+    f->asid = GP(pm)->asid;
+    return true;
+}
+
 /* ---- checker ---- */
 
 static void tlb_entry_check(const struct tlb_entry *e, void *arg)
@@ -538,6 +545,7 @@ const struct pmap_ops uvmsim_pmap_generic_ops = {
     .next_valid = gen_next_valid,
     .activate = gen_activate,
     .translate = gen_translate,
+    .fast_setup = gen_fast_setup,
     .check = gen_check,
     .stats = NULL,
 };

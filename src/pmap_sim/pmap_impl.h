@@ -36,6 +36,7 @@ struct pmap_pte {
 };
 
 struct tlb;
+struct pmap_fast;
 
 /* The backend operations table.  A backend keeps its page tables in simulated RAM
  * (PTP pages, owner PGO_PTP) so that RAM accounting includes them, and keeps
@@ -76,10 +77,54 @@ struct pmap_ops {
      * own fix-ups such as FASS CPD loads).  Returns UVMSIM_OK with *pa, or EFAULT (no
      * valid PTE) / EACCES (PTE lacks the access right). */
     int  (*translate)(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t *pa);
+    /* Optional: describe how a TLB hit of the active pmap pm is decided and what it
+     * touches (struct pmap_fast), so the CPU model can take hits inline.  Called by the
+     * common layer after a translate through this table; pmm->fast is cleared whenever
+     * something the description depends on may change (activate, enter, remove,
+     * protect, destroy).  NULL, or false returned: every access goes through translate. */
+    bool (*fast_setup)(struct pmap *pm, struct pmap_fast *f);
     /* Check backend-private invariants (TLB ⊆ tables, PTP accounting); msg on failure. */
     int  (*check)(struct pmap_machine *pmm, char *msg, size_t msglen);
     /* Backend counters into the public stats. */
     void (*stats)(const struct pmap_machine *pmm, uvmsim_pmap_stats *out);
+};
+
+/* Memo slots per access kind (a power of two). */
+#define PMAP_FAST_MEMO 16
+
+/* The TLB-hit fast path of the CPU model (uvmsim_pmap_fast_hit).  A hit decided here
+ * must have exactly the effects the backend's translate has on a hit: the same TLB
+ * look-up and counters, the same access decision, the same side effects; anything else
+ * (a miss, a permission or domain problem, an address the backend treats specially)
+ * falls back to the ops table, which counts it as if the fast path did not exist.
+ * Invariant: pm != NULL => pm == pmm->active and every field describes pm now. */
+struct pmap_fast {
+    struct pmap *pm;                /* the pmap described; NULL: fast path off */
+    struct tlb *tlb[3];             /* by uvmsim_access: the TLB a fetch/load/store uses */
+    vaddr_t va_end;                 /* va >= va_end: never fast */
+    vaddr_t hole_lo, hole_len;      /* va - hole_lo < hole_len: never fast (FASS own slot) */
+    vaddr_t reloc_end, reloc_add;   /* va < reloc_end looks up va + reloc_add (FCSE) */
+    unsigned shift;                 /* vpn = va >> shift */
+    vaddr_t off_mask;               /* byte offset within a page */
+    uint32_t asid;                  /* tag of pm's entries */
+    const uint32_t *dacr;           /* 2 bits per entry domain: 0 slow path, 3 no check,
+                                       else the entry's prot decides */
+    bool *touch;                    /* set true on every hit (ARM: cache lines live) */
+    bool *touch_store;              /* set true on every store hit */
+    bool *touch_kind[3];            /* by access kind: touch_store for stores, else scratch
+                                       (filled by the common layer after fast_setup) */
+    bool scratch;                   /* where touch pointers a backend ignores point */
+    /* Recent hits by access kind, direct-mapped on the vpn: its entry and the TLB's
+     * generation then.  While the generation is unchanged no entry was filled,
+     * replaced, invalidated or flushed, so the same vpn is the same hit on the same
+     * entry, already checked (its domain and rights cannot have changed either: the
+     * DACR changes only at activate and destroy, which clear this description).  A
+     * memo of the search, never a second TLB: every hit is still counted and stamped. */
+    struct pmap_fast_memo {
+        vaddr_t vpn;
+        uint64_t gen;               /* 0: empty (TLB generations start at 1) */
+        struct tlb_entry *e;
+    } memo[3][PMAP_FAST_MEMO];
 };
 
 /* Per-machine pmap state. */
@@ -100,6 +145,8 @@ struct pmap_machine {
     unsigned *pv_hash_len;
     unsigned pv_hash_buckets;
     uvmsim_pmap_stats st;           /* common counters; backend adds its own */
+    struct pmap_fast fast;          /* inline TLB-hit path (see struct pmap_fast) */
+    bool fast_disabled;             /* uvmsim_pmap_set_fast_path(m, false) */
 };
 
 /* One physical map.  Invariant: every valid PTE has exactly one PV entry (pmap, va),
@@ -176,6 +223,46 @@ struct tlb_entry {
     unsigned domain;
     uint64_t stamp;           /* LRU: last use; FIFO: fill time */
 };
+/* The TLB structure (its fields are read by the inline look-up below; only tlb.c
+ * writes them). */
+struct tlb {
+    struct uvmsim_machine *m;       /* for the RNG, page shift and trace */
+    const char *name;
+    unsigned entries;               /* 0: no TLB */
+    unsigned ways, nsets;           /* ways * nsets == entries (when entries > 0) */
+    uint64_t set_mask;              /* nsets - 1 when nsets is a power of two, else 0 */
+    bool sets_pow2;                 /* the set index is vpn & set_mask (no division) */
+    uvmsim_tlb_repl repl;
+    uint64_t clock;                 /* advances on every use/fill; feeds the stamps */
+    uint64_t gen;                   /* advances whenever an entry changes (fill, replace,
+                                       invalidate, flush); starts at 1 */
+    struct tlb_entry *e;            /* set s occupies e[s*ways .. s*ways+ways-1] */
+    uvmsim_tlb_stats st;            /* lookups is kept as hits + misses by stats_of */
+};
+/* First way of vpn's set: vpn % nsets, by a mask when nsets is a power of two. */
+static inline struct tlb_entry *uvmsim_tlb_set(const struct tlb *t, vaddr_t vpn)
+{
+    size_t set = t->sets_pow2 ? (size_t)(vpn & t->set_mask) : (size_t)(vpn % t->nsets);
+    return &t->e[set * t->ways];
+}
+/* The entry matching (asid, vpn), counting nothing; NULL when none (or no TLB). */
+static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_tlb_probe(const struct tlb *t, uint32_t asid, vaddr_t vpn)
+{
+    if (t->entries == 0)
+        return NULL;
+    struct tlb_entry *s = uvmsim_tlb_set(t, vpn);
+    for (unsigned w = 0; w < t->ways; w++)
+        if (s[w].vpn == vpn && s[w].valid && s[w].asid == asid)
+            return &s[w];
+    return NULL;
+}
+/* Count a hit on e exactly as uvmsim_tlb_lookup does. */
+static inline void uvmsim_tlb_count_hit(struct tlb *t, struct tlb_entry *e)
+{
+    t->st.hits++;
+    if (t->repl == UVMSIM_TLB_LRU)
+        e->stamp = ++t->clock;
+}
 /* NULL when host memory runs out.  name ("itlb", "dtlb", "tlb") is kept, not copied. */
 struct tlb *uvmsim_tlb_create(struct uvmsim_machine *m, const uvmsim_tlb_config *cfg, const char *name);
 void uvmsim_tlb_destroy(struct tlb *t);
@@ -203,10 +290,56 @@ struct pmap_tlbcheck {
 };
 int uvmsim_pmap_check_tlbs(struct pmap_machine *pmm, void (*fn)(const struct tlb_entry *e, void *arg),
                            char *msg, size_t msglen);
-const uvmsim_tlb_stats *uvmsim_tlb_stats_of(const struct tlb *t);
+const uvmsim_tlb_stats *uvmsim_tlb_stats_of(struct tlb *t);
 /* A table walk was done because of a miss in t. */
 void uvmsim_tlb_count_walk(struct tlb *t);
 unsigned uvmsim_tlb_valid_count(const struct tlb *t);
+
+/* ---- the inline TLB-hit path of the CPU model ----
+ * True when the access is a TLB hit the active pmap pm may take as it is: *pa is set and
+ * everything a hit does through the ops table has been done.  False (nothing counted,
+ * nothing changed): go through uvmsim_pmap_translate. */
+static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit_in(struct pmap_fast *f, struct pmap *pm,
+                                                                       vaddr_t va, uvmsim_access kind, paddr_t *pa)
+{
+    if (f->pm != pm || va >= f->va_end || va - f->hole_lo < f->hole_len)
+        return false;
+    vaddr_t mva = va < f->reloc_end ? va + f->reloc_add : va;
+    vaddr_t vpn = mva >> f->shift;
+    struct tlb *t = f->tlb[kind];
+    struct pmap_fast_memo *mo = &f->memo[kind][vpn & (PMAP_FAST_MEMO - 1)];
+    struct tlb_entry *e;
+    if (mo->vpn == vpn && mo->gen == t->gen) {
+        e = mo->e;
+    } else {
+        e = uvmsim_tlb_probe(t, f->asid, vpn);
+        if (e == NULL)
+            return false;
+        unsigned acc = (*f->dacr >> (2 * e->domain)) & 3u;
+        if (acc == 0 || (acc != 3 && !uvmsim_pmap_access_ok(e->prot, kind)))
+            return false;
+        mo->vpn = vpn;
+        mo->gen = t->gen;
+        mo->e = e;
+    }
+    uvmsim_tlb_count_hit(t, e);
+    *f->touch = true;
+    *f->touch_kind[kind] = true;
+    *pa = e->pfn_pa | (va & f->off_mask);
+    return true;
+}
+/* The same, finding the description from pm (f: &pm->pmm->fast, which a caller running
+ * many accesses of one process may keep). */
+static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit(struct pmap *pm, vaddr_t va, uvmsim_access kind,
+                                                                    paddr_t *pa)
+{
+    return uvmsim_pmap_fast_hit_in(&pm->pmm->fast, pm, va, kind, pa);
+}
+/* Forget the fast-path description (something it depends on may change). */
+static inline void uvmsim_pmap_fast_clear(struct pmap_machine *pmm)
+{
+    pmm->fast.pm = NULL;
+}
 
 /* Backend registry */
 extern const struct pmap_ops uvmsim_pmap_generic_ops;

@@ -5,17 +5,6 @@
 #include <stdlib.h>
 #include "pmap_impl.h"
 
-struct tlb {
-    struct uvmsim_machine *m;       /* for the RNG, page shift and trace */
-    const char *name;
-    unsigned entries;               /* 0: no TLB */
-    unsigned ways, nsets;           /* ways * nsets == entries (when entries > 0) */
-    uvmsim_tlb_repl repl;
-    uint64_t clock;                 /* advances on every use/fill; feeds the stamps */
-    struct tlb_entry *e;            /* set s occupies e[s*ways .. s*ways+ways-1] */
-    uvmsim_tlb_stats st;
-};
-
 struct tlb *uvmsim_tlb_create(struct uvmsim_machine *m, const uvmsim_tlb_config *cfg, const char *name)
 {
     struct tlb *t = calloc(1, sizeof(*t));
@@ -25,12 +14,15 @@ struct tlb *uvmsim_tlb_create(struct uvmsim_machine *m, const uvmsim_tlb_config 
     t->name = name;
     t->entries = cfg->entries;
     t->repl = cfg->repl;
+    t->gen = 1;
     if (t->entries > 0) {
         t->ways = (cfg->ways == 0 || cfg->ways >= cfg->entries) ? cfg->entries : cfg->ways;
         /* A way count that does not divide the entries (refused by the machine config,
          * but the TLB may be built directly) rounds the set count down. */
         t->nsets = t->entries / t->ways;
         t->entries = t->nsets * t->ways;
+        t->sets_pow2 = (t->nsets & (t->nsets - 1)) == 0;
+        t->set_mask = t->sets_pow2 ? t->nsets - 1 : 0;
         t->e = calloc(t->entries, sizeof(*t->e));
         if (t->e == NULL) {
             free(t);
@@ -48,31 +40,14 @@ void uvmsim_tlb_destroy(struct tlb *t)
     free(t);
 }
 
-static struct tlb_entry *set_of(struct tlb *t, vaddr_t vpn)
-{
-    return &t->e[(size_t)(vpn % t->nsets) * t->ways];
-}
-
-static struct tlb_entry *find(struct tlb *t, uint32_t asid, vaddr_t vpn)
-{
-    struct tlb_entry *s = set_of(t, vpn);
-    for (unsigned w = 0; w < t->ways; w++)
-        if (s[w].valid && s[w].vpn == vpn && s[w].asid == asid)
-            return &s[w];
-    return NULL;
-}
-
 struct tlb_entry *uvmsim_tlb_lookup(struct tlb *t, uint32_t asid, vaddr_t vpn)
 {
-    t->st.lookups++;
-    struct tlb_entry *e = t->entries ? find(t, asid, vpn) : NULL;
+    struct tlb_entry *e = uvmsim_tlb_probe(t, asid, vpn);
     if (e == NULL) {
         t->st.misses++;
         return NULL;
     }
-    t->st.hits++;
-    if (t->repl == UVMSIM_TLB_LRU)
-        e->stamp = ++t->clock;
+    uvmsim_tlb_count_hit(t, e);
     return e;
 }
 
@@ -98,12 +73,13 @@ void uvmsim_tlb_insert(struct tlb *t, uint32_t asid, vaddr_t vpn, paddr_t pa, vm
 {
     if (t->entries == 0)
         return;
-    struct tlb_entry *e = find(t, asid, vpn);
+    struct tlb_entry *e = uvmsim_tlb_probe(t, asid, vpn);
     if (e == NULL) {
-        e = victim(t, set_of(t, vpn));
+        e = victim(t, uvmsim_tlb_set(t, vpn));
         if (e->valid)
             t->st.evictions++;
     }
+    t->gen++;
     e->valid = true;
     e->asid = asid;
     e->vpn = vpn;
@@ -119,8 +95,9 @@ void uvmsim_tlb_invalidate(struct tlb *t, uint32_t asid, vaddr_t vpn)
     if (t->entries == 0)
         return;
     t->st.single_invalidations++;
-    struct tlb_entry *e = find(t, asid, vpn);
+    struct tlb_entry *e = uvmsim_tlb_probe(t, asid, vpn);
     if (e != NULL) {
+        t->gen++;
         e->valid = false;
         t->st.entries_flushed++;
     }
@@ -145,6 +122,7 @@ static uint64_t drop(struct tlb *t, int what, uint32_t key)
         e->valid = false;
         n++;
     }
+    t->gen++;
     t->st.entries_flushed += n;
     return n;
 }
@@ -189,8 +167,9 @@ void uvmsim_tlb_foreach(struct tlb *t, void (*fn)(const struct tlb_entry *e, voi
             fn(&t->e[i], arg);
 }
 
-const uvmsim_tlb_stats *uvmsim_tlb_stats_of(const struct tlb *t)
+const uvmsim_tlb_stats *uvmsim_tlb_stats_of(struct tlb *t)
 {
+    t->st.lookups = t->st.hits + t->st.misses;
     return &t->st;
 }
 

@@ -189,6 +189,15 @@ static bool take(const struct tool_cmd *c, const struct tool_opt *o, const char 
         *(int *)o->dest = i;
         break;
     }
+    case TOOL_STRS: {
+        struct tool_strs *l = o->dest;
+        if (l->n == l->cap) {
+            fprintf(stderr, "%s: %s: given more than %u times\n", c->prog, shown, l->cap);
+            return false;
+        }
+        l->items[l->n++] = val;
+        break;
+    }
     }
     if (o->seen)
         *o->seen = true;

@@ -7,7 +7,9 @@
  * `+5`, `16G` (where no size is meant) and values outside the option's range are usage
  * errors naming the option and the value.  Sizes are numbers with an optional binary
  * suffix K, M, G, T (KiB, MiB, ... and KB ... are the same).  A choice names its valid
- * values when given another.  --help and --version are built in. */
+ * values when given another.  An option is given once (a later value replaces an earlier
+ * one), except a TOOL_STRS option, which collects every value.  --help and --version are
+ * built in. */
 #ifndef UVMSIM_TOOL_OPT_H
 #define UVMSIM_TOOL_OPT_H
 
@@ -29,8 +31,16 @@ typedef enum tool_kind {
     TOOL_U64,       /* uint64_t *: a number in [min, max] */
     TOOL_SIZE,      /* uint64_t *: a size (K/M/G/T suffix allowed) in [min, max] */
     TOOL_STR,       /* const char **: any text (a path, a list parsed by the program) */
-    TOOL_CHOICE     /* int *: index of the value in choices */
+    TOOL_CHOICE,    /* int *: index of the value in choices */
+    TOOL_STRS       /* struct tool_strs *: every value, in order (the option may repeat) */
 } tool_kind;
+
+/* Where a repeatable option's values go: the caller provides items[0..cap-1] (argc
+ * entries are always enough); given more than cap times is a usage error. */
+struct tool_strs {
+    const char **items;
+    unsigned n, cap;
+};
 
 struct tool_opt {
     const char *name;               /* long name, without "--" */

@@ -217,11 +217,20 @@ static int exec_validate(struct uvmsim_proc *p, uvmsim_vnode *vp, const uvmsim_e
             info->elf_class = gelf_getclass(elf) == ELFCLASS32 ? 32 : 64;
             info->elf_machine = eh.e_machine;
             info->entry = eh.e_entry;
-            if (eh.e_type != ET_EXEC) {
-                err = exec_fail(info, UVMSIM_ENOEXEC, eh.e_type == ET_DYN ?
-                                "a position-independent (ET_DYN) program: only static ET_EXEC programs load" :
-                                "not an executable (e_type %u)", (unsigned)eh.e_type);
+            if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
+                err = exec_fail(info, UVMSIM_ENOEXEC, "not an executable (e_type %u)", (unsigned)eh.e_type);
                 goto out;
+            }
+            if (eh.e_type == ET_DYN) {
+                /* static-pie: a fixed base, as a kernel picks one for ET_DYN (a dynamic
+                 * one is refused below, at its PT_INTERP) */
+                uint64_t base = opts->load_base ? opts->load_base : UVMSIM_EXEC_PIE_BASE;
+                if (base & m->page_mask) {
+                    err = exec_fail(info, UVMSIM_EALIGN, "load base 0x%llx not page aligned", (unsigned long long)base);
+                    goto out;
+                }
+                info->load_base = base;
+                info->entry = eh.e_entry + base;
             }
             if (eh.e_phnum == 0 || eh.e_phnum > EXEC_MAX_PHNUM) {
                 err = exec_fail(info, UVMSIM_ENOEXEC, "%u program headers", (unsigned)eh.e_phnum);
@@ -282,6 +291,14 @@ static int exec_validate(struct uvmsim_proc *p, uvmsim_vnode *vp, const uvmsim_e
         if (ph.p_type == PT_INTERP) {
             err = exec_fail(info, UVMSIM_ENOEXEC, "a dynamically linked program (PT_INTERP): only static programs load");
             goto out;
+        }
+        if (ph.p_type == PT_LOAD && info->load_base != 0) {
+            if (ph.p_vaddr + info->load_base < ph.p_vaddr) {
+                err = exec_fail(info, UVMSIM_ENOEXEC, "segment %zu: p_vaddr 0x%llx plus the load base 0x%llx wraps around",
+                                i, (unsigned long long)ph.p_vaddr, (unsigned long long)info->load_base);
+                goto out;
+            }
+            ph.p_vaddr += info->load_base;
         }
         if (ph.p_type == PT_LOAD && (err = exec_check_load(p, pl, (int)i, &ph, &total)) != UVMSIM_OK)
             goto out;

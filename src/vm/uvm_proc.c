@@ -5,6 +5,16 @@
 #include "uvm_vm.h"
 #include "../pmap_sim/pmap_impl.h"
 
+/* Access counters live in the processes' blocks only (one block per access on the hot
+ * path); exit folds a process's into the machine's. */
+static void add_access_counts(uvmsim_vm_stats *to, const uvmsim_vm_stats *from)
+{
+    to->accesses += from->accesses;
+    to->bytes_loaded += from->bytes_loaded;
+    to->bytes_stored += from->bytes_stored;
+    to->bytes_fetched += from->bytes_fetched;
+}
+
 static int proc_alloc(struct uvmsim_machine *m, struct uvmsim_proc **out)
 {
     struct uvmsim_proc *p = calloc(1, sizeof(*p));
@@ -156,6 +166,7 @@ void uvmsim_proc_exit(uvmsim_proc *p)
     }
     m->vmstats.procs_live--;
     m->vmstats.exits++;
+    add_access_counts(&m->vmstats, &p->st);
     free(p);
 }
 
@@ -209,8 +220,11 @@ uvmsim_proc *uvmsim_proc_current(uvmsim_machine *m)
 
 void uvmsim_vm_stats_get(const uvmsim_machine *m, uvmsim_vm_stats *out)
 {
-    if (m && out)
-        *out = m->vmstats;
+    if (m == NULL || out == NULL)
+        return;
+    *out = m->vmstats;
+    for (const struct uvmsim_proc *p = m->procs; p != NULL; p = p->p_next)
+        add_access_counts(out, &p->st);
 }
 
 void uvmsim_proc_stats_get(const uvmsim_proc *p, uvmsim_vm_stats *out)

@@ -251,6 +251,24 @@ int uvmsim_fault_wire(struct uvmsim_proc *p, struct vm_map_entry *e, vaddr_t sta
 /* uvm_fault_unwire: unwire the pages [start, end) of e resolve to. */
 void uvmsim_fault_unwire(struct uvmsim_machine *m, struct vm_map_entry *e, vaddr_t start, vaddr_t end);
 
+/* ---- the CPU model (uvm_access.c) ---- */
+typedef void (*uvmsim_cpu_fault_fn)(const uvmsim_fault_outcome *o, void *arg);
+/* The MMU through the pmap's translate, the fault handler on a failure, retried: the
+ * path of an access that is not an inline TLB hit (uvmsim_pmap_fast_hit).  va lies in
+ * one page; p must be current.  on_fault (NULL ok) sees each fault's outcome. */
+int uvmsim_cpu_translate_slow(struct uvmsim_proc *p, vaddr_t va, uvmsim_access kind, paddr_t *pa,
+                              uvmsim_cpu_fault_fn on_fault, void *arg);
+/* Count one page access of n bytes: the process's block only (see uvmsim_vm_stats_get). */
+static inline void uvmsim_cpu_count(struct uvmsim_proc *p, uvmsim_access kind, uint64_t n)
+{
+    /* by kind without a branch: the access kinds of a real trace do not follow a pattern */
+    static const size_t bytes_field[3] = {offsetof(uvmsim_vm_stats, bytes_fetched),
+                                          offsetof(uvmsim_vm_stats, bytes_loaded),
+                                          offsetof(uvmsim_vm_stats, bytes_stored)};
+    p->st.accesses++;
+    *(uint64_t *)((char *)&p->st + bytes_field[kind]) += n;
+}
+
 static inline vaddr_t uvmsim_trunc_page(const struct uvmsim_machine *m, vaddr_t va)
 {
     return va & ~(vaddr_t)m->page_mask;

@@ -24,7 +24,7 @@ endif()
 if(TARGET uvmsim-bench)
   add_test(NAME examples/bench-json COMMAND uvmsim-bench --quick --json --procs 3)
   set_tests_properties(examples/bench-json PROPERTIES LABELS "unit;examples"
-    PASS_REGULAR_EXPRESSION "^\\{\"ram_pages_xip\": [0-9]+, .*\"tlb_hit_rate_hit_loop\": 1, \"tlb_hit_rate_miss_loop\": 0, .*\"fork_1g_sparse_over_1m\": [0-9.e+-]+, .*\"exit_1g_sparse_over_1m\": [0-9.e+-]+, .*\"units\": \\{\"ram_pages_xip\": \"pages\", .*\"groups\": \\{.*\\}\\}\n$")
+    PASS_REGULAR_EXPRESSION "^\\{\"ram_pages_xip\": [0-9]+, .*\"tlb_hit_rate_hit_loop\": 1, \"tlb_hit_rate_miss_loop\": 0, .*\"fork_1g_sparse_over_1m\": [0-9.e+-]+, .*\"exit_1g_sparse_over_1m\": [0-9.e+-]+, .*\"tlb_hit_ns\": [0-9.e+]+, .*\"units\": \\{\"ram_pages_xip\": \"pages\", .*\"groups\": \\{.*\\}\\}\n$")
   add_test(NAME examples/bench-args
     COMMAND ${CMAKE_COMMAND} -DBENCH=$<TARGET_FILE:uvmsim-bench> -P ${CMAKE_CURRENT_LIST_DIR}/bench_check.cmake)
   set_tests_properties(examples/bench-args PROPERTIES LABELS "unit;examples")

@@ -156,6 +156,8 @@ struct parsed {
     bool procs_seen;
     const char *pos[2];
     unsigned npos;
+    const char *progs_v[2];
+    struct tool_strs progs;
     char err[512];
 };
 
@@ -165,14 +167,17 @@ static int run_parse(struct parsed *p, int argc, char **argv)
     memset(p, 0, sizeof(*p));
     p->procs = 4;
     p->pmap = -1;
+    p->progs.items = p->progs_v;
+    p->progs.cap = 2;
     const struct tool_opt opts[] = {
         {"json", 0, TOOL_FLAG, &p->json, 0, 0, NULL, NULL},
         {"procs", 'n', TOOL_UINT, &p->procs, 1, 64, NULL, &p->procs_seen},
         {"ram", 0, TOOL_SIZE, &p->ram, 4096, 1ull << 40, NULL, NULL},
         {"output", 'o', TOOL_STR, &p->out, 0, 0, NULL, NULL},
         {"pmap", 0, TOOL_CHOICE, &p->pmap, 0, 0, backends, NULL},
+        {"program", 0, TOOL_STRS, &p->progs, 0, 0, NULL, NULL},
     };
-    const struct tool_cmd cmd = {"t", no_usage, opts, 5, p->pos, 1, 2, "SCENARIO"};
+    const struct tool_cmd cmd = {"t", no_usage, opts, 6, p->pos, 1, 2, "SCENARIO"};
     struct capture c;
     cap_begin(&c);
     int rc = tool_parse(&cmd, argc, argv, &p->npos);
@@ -201,6 +206,15 @@ START_TEST(test_option_loop)
     ck_assert_str_eq(p.pos[0], "-");
     ck_assert_str_eq(p.pos[1], "--json");
     ck_assert_uint_eq(p.procs, 2);
+    ck_assert_uint_eq(p.progs.n, 0);
+
+    /* a repeatable option keeps every value, in order; a plain one keeps the last */
+    char *a3[] = {"t", "--program", "/bin/ls", "-o", "a", "--program=/bin/sh", "-o", "b", "s", NULL};
+    ck_assert_int_eq(run_parse(&p, 9, a3), TOOL_PARSE_OK);
+    ck_assert_uint_eq(p.progs.n, 2);
+    ck_assert_str_eq(p.progs.items[0], "/bin/ls");
+    ck_assert_str_eq(p.progs.items[1], "/bin/sh");
+    ck_assert_str_eq(p.out, "b");
 
     static const struct {
         char *argv[5];
@@ -217,6 +231,7 @@ START_TEST(test_option_loop)
         {{"t", NULL}, "t: missing argument (arguments: SCENARIO)"},
         {{"t", "a", "b", "c", NULL}, "t: unexpected argument 'c' (arguments: SCENARIO)"},
         {{"t", "--jso", "s", NULL}, "t: unknown option '--jso'"},
+        {{"t", "--program", "a", "--program", NULL}, "t: --program needs a value"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int argc = 0;
@@ -226,6 +241,9 @@ START_TEST(test_option_loop)
         ck_assert_msg(strstr(p.err, bad[i].msg) != NULL, "case %zu: '%s'", i, p.err);
         ck_assert_msg(strstr(p.err, "t: try t --help\n") != NULL, "case %zu: '%s'", i, p.err);
     }
+    char *a4[] = {"t", "--program", "a", "--program", "b", "--program", "c", "s", NULL};
+    ck_assert_int_eq(run_parse(&p, 8, a4), TOOL_EXIT_USAGE);
+    ck_assert_msg(strstr(p.err, "t: --program: given more than 2 times\n") != NULL, "'%s'", p.err);
 }
 END_TEST
 

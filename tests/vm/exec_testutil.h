@@ -66,12 +66,16 @@ FSU_UNUSED static void xt_prog_load(struct xt_prog *pr, const char *path)
     ck_assert_ptr_nonnull(gelf_getehdr(e, &eh));
     pr->entry = eh.e_entry;
     pr->elf_class = gelf_getclass(e) == ELFCLASS32 ? 32 : 64;
+    /* a static PIE is where exec puts it: every address moved up by the load base */
+    uint64_t bias = eh.e_type == ET_DYN ? UVMSIM_EXEC_PIE_BASE : 0;
+    pr->entry += bias;
     size_t n = 0;
     ck_assert_int_eq(elf_getphdrnum(e, &n), 0);
     for (size_t i = 0; i < n; i++) {
         GElf_Phdr ph;
         ck_assert_ptr_nonnull(gelf_getphdr(e, (int)i, &ph));
         if (ph.p_type == PT_LOAD && ph.p_memsz > 0) {
+            ph.p_vaddr += bias;
             ck_assert_uint_lt(pr->nloads, UVMSIM_EXEC_MAX_LOADS);
             pr->loads[pr->nloads++] = ph;
         }

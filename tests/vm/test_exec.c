@@ -141,6 +141,7 @@ static const struct bad bads[] = {
     {"memsz_lt_filesz", UVMSIM_ENOEXEC}, {"absurd", UVMSIM_ENOEXEC}, {"absurdsum", UVMSIM_ENOEXEC},
     {"phnum0", UVMSIM_ENOEXEC}, {"phnumxnum", UVMSIM_ENOEXEC}, {"phnumhuge", UVMSIM_ENOEXEC}, {"phentsize", UVMSIM_ENOEXEC},
     {"phoffinside", UVMSIM_ENOEXEC}, {"phfar", UVMSIM_ENOEXEC}, {"dyn", UVMSIM_ENOEXEC},
+    {"pie_wrap", UVMSIM_ENOEXEC},
     {"rel", UVMSIM_ENOEXEC}, {"interp", UVMSIM_ENOEXEC}, {"page0", UVMSIM_ENOEXEC},
     {"kernelva", UVMSIM_ENOEXEC}, {"wrap", UVMSIM_ENOEXEC}, {"many", UVMSIM_ENOEXEC},
     {"stackclash", UVMSIM_ENOEXEC}, {"noexec", UVMSIM_EACCES}, {"dir", UVMSIM_EACCES},
@@ -161,6 +162,10 @@ static void build_image(void)
     struct hspec g32 = {.cls = ELFCLASS32, .entry = 0x08048080, .file_len = 0x2500, .l = good32_l, .n = 3};
     mk_elf(F("good64"), &g64);
     mk_elf(F("good32"), &g32);
+    /* a static PIE (ET_DYN, no PT_INTERP) linked at 0: text [0, 0x2345), data 0x203100 */
+    struct hl pie_l[] = {{PT_LOAD, RX, 0, 0, 0x2345, 0x2345}, {PT_LOAD, RW, 0x3100, 0x203100, 0x1234, 0x5000}};
+    struct hspec pie = {.cls = ELFCLASS64, .etype = ET_DYN, .entry = 0x100, .file_len = 0x4400, .l = pie_l, .n = 2};
+    mk_elf(F("pie64"), &pie);
     /* program header table beyond the first page: the loader reads further */
     struct hl far_l[] = {{PT_LOAD, RX, 0, 0x400000, 0x3000, 0x3000}};
     struct hspec far = {.cls = ELFCLASS64, .entry = 0x400000, .phoff = 0x2000, .file_len = 0x3000, .l = far_l, .n = 1};
@@ -202,7 +207,10 @@ static void build_image(void)
     BAD("phentsize", s.phentsize = 48);
     BAD("phoffinside", s.phoff = 8);
     BAD("phfar", s.phoff = 0x11000; s.file_len = 0x12000);
-    BAD("dyn", s.etype = ET_DYN);
+    /* a PIE that wants an interpreter is a dynamically linked program */
+    BAD("dyn", s.etype = ET_DYN; l[2] = (struct hl){PT_INTERP, PF_R, 0x200, 0x400200, 0x1c, 0x1c}; s.n = 3);
+    /* a static PIE whose data would wrap around the address space once moved up */
+    BAD("pie_wrap", s.etype = ET_DYN; l[1].vaddr = 0xffffffffffffe100ull);
     BAD("rel", s.etype = ET_REL);
     BAD("interp", l[2] = (struct hl){PT_INTERP, PF_R, 0x200, 0x400200, 0x1c, 0x1c}; s.n = 3);
     BAD("page0", l[0].vaddr = 0);
@@ -217,6 +225,8 @@ static void build_image(void)
     XT_REQ(mkdir(F("dir"), 0755) == 0);
     /* the real programs too, for exec from a small image of our own */
     copy_prefix(UVMSIM_PROGRAMS_DIR "/hello", F("hello"), 0, 0755);
+    if (access(UVMSIM_PROGRAMS_DIR "/hellopie", R_OK) == 0)
+        copy_prefix(UVMSIM_PROGRAMS_DIR "/hellopie", F("hellopie"), 0, 0755);
 #undef F
     snprintf(img, sizeof img, "%s/exec.img", dir);
     if (!fsu_mkimage(src, img, 4096, 1, "4M", err, sizeof err)) {
@@ -385,6 +395,68 @@ START_TEST(test_exec_handbuilt)
 }
 END_TEST
 
+/* A static PIE loads at UVMSIM_EXEC_PIE_BASE (or the base the options give): every
+ * segment and the entry point move up by it, the bytes are the file's. */
+START_TEST(test_exec_static_pie)
+{
+    struct xt_rig r;
+    rig_mine(&r, _i);
+    uvmsim_proc *p;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
+    uvmsim_exec_info ei;
+    int err = uvmsim_exec(p, "/pie64", &ei);
+    ck_assert_msg(err == UVMSIM_OK, "%s (%s)", uvmsim_strerror(err), ei.error);
+    const uint64_t B = UVMSIM_EXEC_PIE_BASE;
+    ck_assert_uint_eq(ei.load_base, B);
+    ck_assert_uint_eq(ei.entry, B + 0x100);
+    const uvmsim_exec_seg *t = xt_seg_at(&ei, B, UVMSIM_EXEC_SEG_FILE);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_uint_eq(t->size, 3 * PG);
+    ck_assert_ptr_nonnull(xt_seg_at(&ei, B + 0x203000, UVMSIM_EXEC_SEG_FILE));
+    ck_assert_uint_eq(ei.brk, B + 0x209000);
+    uint8_t v;
+    ck_assert_int_eq(uvmsim_access_mem(p, B + 0x2344, UVMSIM_ACCESS_FETCH, &v, 1, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(v, fsu_pat(0x2344, SEED));
+    ck_assert_int_eq(vt_load(p, B + 0x203100 + 0x1233, &v, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(v, fsu_pat(0x3100 + 0x1233, SEED));
+    ck_assert_int_eq(vt_load(p, B + 0x203100 + 0x1234, &v, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(v, 0);   /* zeroed past p_filesz */
+    ck_assert_int_eq(vt_load(p, 0x100, &v, NULL, NULL), UVMSIM_EFAULT);   /* nothing at the link address */
+    /* a base of one's own; a misaligned one is refused before anything changes */
+    uvmsim_vnode *vp;
+    ck_assert_int_eq(uvmsim_namei(r.m, "/pie64", &vp), UVMSIM_OK);
+    uvmsim_exec_opts o;
+    uvmsim_exec_opts_init(&o);
+    ck_assert_uint_eq(o.load_base, 0);
+    o.load_base = 0x5000000;
+    ck_assert_int_eq(uvmsim_exec_vnode(p, vp, &o, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.load_base, 0x5000000);
+    ck_assert_uint_eq(ei.entry, 0x5000100);
+    ck_assert_ptr_nonnull(xt_seg_at(&ei, 0x5000000, UVMSIM_EXEC_SEG_FILE));
+    unsigned nent = uvmsim_map_nentries(p);
+    o.load_base = 0x5000800;
+    ck_assert_int_eq(uvmsim_exec_vnode(p, vp, &o, &ei), UVMSIM_EALIGN);
+    ck_assert_str_ne(ei.error, "");
+    ck_assert_uint_eq(uvmsim_map_nentries(p), nent);
+    /* the base does not move an ET_EXEC program */
+    uvmsim_vnode *vg;
+    ck_assert_int_eq(uvmsim_namei(r.m, "/good64", &vg), UVMSIM_OK);
+    o.load_base = 0x5000000;
+    ck_assert_int_eq(uvmsim_exec_vnode(p, vg, &o, &ei), UVMSIM_OK);
+    ck_assert_uint_eq(ei.load_base, 0);
+    ck_assert_uint_eq(ei.entry, 0x400100);
+    uvmsim_vnode_rele(vg);
+    uvmsim_vnode_rele(vp);
+    /* a real one (hello linked -static-pie), compared with the file at its base */
+    if (access(UVMSIM_PROGRAMS_DIR "/hellopie", R_OK) == 0)
+        exec_and_check(&r, "/hellopie", UVMSIM_PROGRAMS_DIR "/hellopie");
+    else
+        fprintf(stderr, "test_exec: no hellopie (the compiler cannot link -static-pie): real static PIE not tested\n");
+    VT_CHECK(r.m);
+    uvmsim_machine_destroy(r.m);
+}
+END_TEST
+
 /* The real programs of the built-in image: glibc hello, bigdata and the 32-bit hello32. */
 START_TEST(test_exec_real_programs)
 {
@@ -395,6 +467,7 @@ START_TEST(test_exec_real_programs)
     exec_and_check(&r, "/bin/bigdata", UVMSIM_PROGRAMS_DIR "/bigdata");
     if (access(UVMSIM_PROGRAMS_DIR "/hello32", R_OK) == 0)
         exec_and_check(&r, "/bin/hello32", UVMSIM_PROGRAMS_DIR "/hello32");
+
     /* data files are not programs */
     uvmsim_proc *p;
     ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
@@ -640,6 +713,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_exec_handbuilt, 0, XT_NMODES);
     tcase_add_loop_test(tc, test_exec_real_programs, 0, XT_NMODES);
+    tcase_add_loop_test(tc, test_exec_static_pie, 0, XT_NMODES);
     tcase_add_loop_test(tc, test_exec_malformed, 0, XT_NMODES);
     tcase_add_loop_test(tc, test_exec_replaces, 0, XT_NMODES);
     tcase_add_loop_test(tc, test_exec_enomem, 0, XT_NMODES);

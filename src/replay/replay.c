@@ -1,0 +1,786 @@
+/* uvmsim — the trace replayer: Lackey records become CPU accesses of one process.
+ *
+ * The hot path is one record: parsed by hand from the text (no sscanf/strtoul), split at
+ * page boundaries only when it crosses one, folded when the MMU is 32-bit, then for each
+ * page the inline TLB hit of the CPU model (uvmsim_pmap_fast_hit) and one counter block
+ * (the process's).  Everything else — a TLB miss, a fault, an address no mapping covers
+ * (the auto-region policy), a fold into a new 1 MiB — takes the slow path below it.
+ * See include/uvmsim/replay.h for the interface and docs/replay.md for the rules. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "replay_internal.h"
+#include "../pmap_sim/pmap_impl.h"
+
+/* Folding works at this granule: a 1 MiB of the 32-bit space belongs to one original
+ * 1 MiB (the ARM section size, so a CPD entry never mixes two of them). */
+#define FOLD_SHIFT 20
+#define RP_NONE UINT64_MAX
+
+/* One auto region: the union of adjacent auto mappings.  Sorted, disjoint, and never
+ * adjacent to each other (adjacent ones are merged). */
+struct rp_region {
+    vaddr_t start, end;
+};
+
+/* A replayer (see replay.h).  Invariants: p is live and keeps the mappings the
+ * regions name; owner != NULL <=> fold_limit != 0; err != OK => msg says why. */
+struct uvmsim_replayer {
+    struct uvmsim_proc *p;
+    struct uvmsim_machine *m;
+    struct pmap *pm;
+    struct pmap_fast *fast;        /* &pm->pmm->fast: the machine's, for the inline hit */
+    uvmsim_replay_opts o;
+    char *name;                    /* owned: the input's name in messages */
+    uint64_t page_size, page_mask;
+    int err;                       /* sticky failure */
+    char msg[320];
+    uvmsim_replay_stats st;        /* records, lines and the rest; accesses derived */
+    uint64_t acc0;                 /* p->st.accesses when opened */
+    bool in_text;                  /* the current record came from text (line numbers) */
+    /* auto regions */
+    uint64_t gran;
+    struct rp_region *reg;
+    size_t nreg, capreg;
+    /* folding (32-bit MMUs) */
+    uint64_t fold_limit;           /* 0: none; else a power of two, addresses >= fold */
+    uint64_t *owner;               /* [fold_limit >> FOLD_SHIFT]: original 1 MiB + 1, 0 free */
+    uint64_t last_chunk;           /* original 1 MiB last checked (RP_NONE: none) */
+    /* attached file */
+    struct rp_file *f;
+};
+
+void uvmsim_replay_opts_init(uvmsim_replay_opts *o)
+{
+    if (o != NULL)
+        memset(o, 0, sizeof(*o));
+}
+
+/* ---- failures ---- */
+
+static uint64_t rp_records(const struct uvmsim_replayer *r)
+{
+    uint64_t n = 0;
+    for (unsigned k = 0; k < UVMSIM_REC_NKINDS; k++)
+        n += r->st.by_kind[k];
+    return n;
+}
+
+/* Record the failure err with a message; input errors name NAME:LINE. */
+static int rp_fail(struct uvmsim_replayer *r, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int rp_fail(struct uvmsim_replayer *r, int err, const char *fmt, ...)
+{
+    size_t n = 0;
+    if (r->in_text)
+        n = (size_t)snprintf(r->msg, sizeof(r->msg), "%s:%llu: ", r->name, (unsigned long long)r->st.lines + 1);
+    else
+        n = (size_t)snprintf(r->msg, sizeof(r->msg), "%s: record %llu: ", r->name,
+                             (unsigned long long)(rp_records(r) + r->st.malformed + 1));
+    if (n < sizeof(r->msg)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->msg + n, sizeof(r->msg) - n, fmt, ap);
+        va_end(ap);
+    }
+    r->err = err;
+    return err;
+}
+
+/* ---- the fold rule (32-bit MMUs) ---- */
+
+/* The original 1 MiB `chunk` is about to be used: it must be the only one its folded
+ * 1 MiB ever serves. */
+static int rp_fold_check(struct uvmsim_replayer *r, uint64_t chunk, vaddr_t va)
+{
+    uint64_t nchunks = r->fold_limit >> FOLD_SHIFT;
+    uint64_t fc = chunk & (nchunks - 1);
+    if (r->owner[fc] == 0 && chunk != fc) {
+        /* a folded address into a 1 MiB nobody claimed yet: it is native all the same if
+         * the process maps something there (mapped after the replayer was opened) */
+        struct vm_map *map = &r->p->map;
+        vaddr_t lo = fc << FOLD_SHIFT, hi = (fc + 1) << FOLD_SHIFT;
+        unsigned i = uvmsim_map_index(map, lo);
+        if (i < map->nents && map->ents[i]->start < hi)
+            r->owner[fc] = fc + 1;
+    }
+    if (r->owner[fc] == 0) {
+        r->owner[fc] = chunk + 1;
+    } else if (r->owner[fc] != chunk + 1) {
+        uint64_t other = (r->owner[fc] - 1) << FOLD_SHIFT;
+        return rp_fail(r, UVMSIM_EOVERLAP,
+                       "address 0x%llx folds to 0x%llx, into the 1 MiB at 0x%llx that the addresses from 0x%llx "
+                       "already use (a fold collision: the %d-bit MMU cannot hold both)",
+                       (unsigned long long)va, (unsigned long long)(va & (r->fold_limit - 1)),
+                       (unsigned long long)(fc << FOLD_SHIFT), (unsigned long long)other,
+                       __builtin_ctzll(r->fold_limit));
+    }
+    r->last_chunk = chunk;
+    return UVMSIM_OK;
+}
+
+static inline int rp_fold(struct uvmsim_replayer *r, vaddr_t *va)
+{
+    uint64_t chunk = *va >> FOLD_SHIFT;
+    if (chunk != r->last_chunk) {
+        int err = rp_fold_check(r, chunk, *va);
+        if (err)
+            return err;
+    }
+    if (*va >= r->fold_limit) {
+        *va &= r->fold_limit - 1;
+        r->st.folded++;
+    }
+    return UVMSIM_OK;
+}
+
+/* ---- auto regions ---- */
+
+/* Index of the first region whose end is above va. */
+static size_t rp_region_index(const struct uvmsim_replayer *r, vaddr_t va)
+{
+    size_t lo = 0, hi = r->nreg;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->reg[mid].end <= va)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool rp_in_region(const struct uvmsim_replayer *r, vaddr_t va)
+{
+    size_t i = rp_region_index(r, va);
+    return i < r->nreg && r->reg[i].start <= va;
+}
+
+/* Account [lo, hi), just mapped: start a region, or grow the ones it touches into one
+ * (a granule between two merges them; a hole the caller unmapped inside a region and
+ * that is mapped again changes nothing). */
+static int rp_region_add(struct uvmsim_replayer *r, vaddr_t lo, vaddr_t hi)
+{
+    size_t i = 0, lo_i = 0, hi_i = r->nreg;
+    while (lo_i < hi_i) {                     /* first region with end >= lo */
+        size_t mid = lo_i + (hi_i - lo_i) / 2;
+        if (r->reg[mid].end < lo)
+            lo_i = mid + 1;
+        else
+            hi_i = mid;
+    }
+    i = lo_i;
+    size_t j = i;
+    while (j < r->nreg && r->reg[j].start <= hi)
+        j++;                                  /* [i, j): the regions [lo, hi) touches */
+    if (j > i) {
+        if (r->reg[i].start < lo)
+            lo = r->reg[i].start;
+        if (r->reg[j - 1].end > hi)
+            hi = r->reg[j - 1].end;
+        r->reg[i] = (struct rp_region){lo, hi};
+        memmove(&r->reg[i + 1], &r->reg[j], (r->nreg - j) * sizeof(*r->reg));
+        r->nreg -= j - i - 1;
+        return UVMSIM_OK;
+    }
+    if (r->nreg == r->capreg) {
+        size_t ncap = r->capreg ? 2 * r->capreg : 16;
+        struct rp_region *n = realloc(r->reg, ncap * sizeof(*n));
+        if (n == NULL)
+            return UVMSIM_ENOHOST;
+        r->reg = n;
+        r->capreg = ncap;
+    }
+    memmove(&r->reg[i + 1], &r->reg[i], (r->nreg - i) * sizeof(*r->reg));
+    r->reg[i] = (struct rp_region){lo, hi};
+    r->nreg++;
+    return UVMSIM_OK;
+}
+
+static const char *rp_access_name(uvmsim_access k)
+{
+    return k == UVMSIM_ACCESS_FETCH ? "fetch" : k == UVMSIM_ACCESS_LOAD ? "load" : "store";
+}
+
+/* No map entry covers va: map the aligned granule around it, clipped to the hole
+ * between the neighbouring entries, as private anonymous rw- memory (rwx when a fetch
+ * asks for it). */
+static int rp_auto_map(struct uvmsim_replayer *r, vaddr_t va, uvmsim_access kind)
+{
+    struct vm_map *map = &r->p->map;
+    if (va < map->min_va || va >= map->max_va)
+        return rp_fail(r, UVMSIM_ERANGE, "%s at 0x%llx: outside the user address space [0x%llx, 0x%llx)",
+                       rp_access_name(kind), (unsigned long long)va, (unsigned long long)map->min_va,
+                       (unsigned long long)map->max_va);
+    vaddr_t lo = va & ~(r->gran - 1), hi = lo + r->gran;
+    if (hi < lo || hi > map->max_va)
+        hi = map->max_va;
+    unsigned i = uvmsim_map_index(map, va);
+    vaddr_t prev_end = i > 0 ? map->ents[i - 1]->end : map->min_va;
+    vaddr_t next_start = i < map->nents ? map->ents[i]->start : map->max_va;
+    if (lo < prev_end)
+        lo = prev_end;
+    if (hi > next_start)
+        hi = next_start;
+    uvmsim_map_args a;
+    uvmsim_map_args_init(&a);
+    a.addr = lo;
+    a.size = hi - lo;
+    a.prot = UVMSIM_PROT_READ | UVMSIM_PROT_WRITE | (kind == UVMSIM_ACCESS_FETCH ? UVMSIM_PROT_EXEC : 0);
+    a.flags = UVMSIM_MAP_PRIVATE | UVMSIM_MAP_FIXED;
+    int err = uvmsim_map(r->p, &a, NULL);
+    if (err == UVMSIM_OK)
+        err = rp_region_add(r, lo, hi);
+    if (err)
+        return rp_fail(r, err, "%s at 0x%llx: mapping the auto region [0x%llx, 0x%llx): %s", rp_access_name(kind),
+                       (unsigned long long)va, (unsigned long long)lo, (unsigned long long)hi, uvmsim_strerror(err));
+    r->st.auto_maps++;
+    r->st.auto_bytes += hi - lo;
+    if (kind == UVMSIM_ACCESS_FETCH)
+        r->st.auto_exec++;
+    return UVMSIM_OK;
+}
+
+static void rp_on_fault(const uvmsim_fault_outcome *o, void *arg)
+{
+    struct uvmsim_replayer *r = arg;
+    r->st.faults++;
+    if (r->o.on_fault != NULL)
+        r->o.on_fault(o, r->o.fault_arg);
+}
+
+/* Everything but an inline TLB hit: the auto-region policy first (before the MMU, so a
+ * new region costs the faults its pages take, not an error fault), then the MMU through
+ * the pmap and the fault handler. */
+static int __attribute__((noinline)) rp_slow(struct uvmsim_replayer *r, vaddr_t va, uvmsim_access kind)
+{
+    struct vm_map_entry *e = uvmsim_map_lookup_entry(&r->p->map, va);
+    int err;
+    if (e == NULL) {
+        if ((err = rp_auto_map(r, va, kind)) != UVMSIM_OK)
+            return err;
+    } else if (kind == UVMSIM_ACCESS_FETCH && !(e->prot & UVMSIM_PROT_EXEC) && rp_in_region(r, va)) {
+        /* code run from the stack or heap (a trampoline, a JIT): that auto mapping — its
+         * granule of the region, which the fault handler may have split into chunks —
+         * executes; the entry alone if the caller has unmapped a part of it */
+        const struct rp_region *rg = &r->reg[rp_region_index(r, va)];
+        vaddr_t lo = va & ~(r->gran - 1), hi = lo + r->gran;
+        if (lo < rg->start)
+            lo = rg->start;
+        if (hi < lo || hi > rg->end)
+            hi = rg->end;
+        if (uvmsim_protect(r->p, lo, hi - lo, UVMSIM_PROT_ALL) != UVMSIM_OK &&
+            (err = uvmsim_protect(r->p, e->start, e->end - e->start, e->prot | UVMSIM_PROT_EXEC)) != UVMSIM_OK)
+            return rp_fail(r, err, "fetch at 0x%llx: making the auto mapping executable: %s",
+                           (unsigned long long)va, uvmsim_strerror(err));
+        r->st.auto_exec++;
+    }
+    paddr_t pa;
+    err = uvmsim_cpu_translate_slow(r->p, va, kind, &pa, rp_on_fault, r);
+    if (err) {
+        e = uvmsim_map_lookup_entry(&r->p->map, va);
+        char prot[4] = "---";
+        if (e != NULL) {
+            prot[0] = (e->prot & UVMSIM_PROT_READ) ? 'r' : '-';
+            prot[1] = (e->prot & UVMSIM_PROT_WRITE) ? 'w' : '-';
+            prot[2] = (e->prot & UVMSIM_PROT_EXEC) ? 'x' : '-';
+        }
+        return rp_fail(r, err, "%s at 0x%llx%s%s%s: %s (%s)", rp_access_name(kind), (unsigned long long)va,
+                       e ? " (in a " : "", e ? prot : "", e ? " mapping)" : "", uvmsim_strerror(err),
+                       uvmsim_errname(err));
+    }
+    return UVMSIM_OK;
+}
+
+/* ---- the hot path ---- */
+
+/* One access of n bytes within one page. */
+static inline __attribute__((always_inline)) int rp_access(struct uvmsim_replayer *r, vaddr_t va, uvmsim_access kind, uint64_t n)
+{
+    if (r->fold_limit) {
+        int err = rp_fold(r, &va);
+        if (err)
+            return err;
+    }
+    paddr_t pa;
+    if (__builtin_expect(!uvmsim_pmap_fast_hit_in(r->fast, r->pm, va, kind, &pa), 0)) {
+        int err = rp_slow(r, va, kind);
+        if (err)
+            return err;
+    }
+    uvmsim_cpu_count(r->p, kind, n);
+    return UVMSIM_OK;
+}
+
+/* [a, a + size) as accesses of kind, page by page. */
+static int rp_range(struct uvmsim_replayer *r, vaddr_t a, uint64_t size, uvmsim_access kind)
+{
+    while (size > 0) {
+        uint64_t n = r->page_size - (a & r->page_mask);
+        if (n > size)
+            n = size;
+        int err = rp_access(r, a, kind, n);
+        if (err)
+            return err;
+        a += n;
+        size -= n;
+    }
+    return UVMSIM_OK;
+}
+
+static const uvmsim_access rec_access[UVMSIM_REC_NKINDS] = {
+    UVMSIM_ACCESS_FETCH, UVMSIM_ACCESS_LOAD, UVMSIM_ACCESS_STORE, UVMSIM_ACCESS_LOAD};
+
+/* One well-formed record (kind valid, 1 <= size <= max, no wrap). */
+static inline __attribute__((always_inline)) int rp_record(struct uvmsim_replayer *r, unsigned kind, vaddr_t a, uint64_t size)
+{
+    int err;
+    if (__builtin_expect((a & r->page_mask) + size <= r->page_size, 1)) {
+        err = rp_access(r, a, rec_access[kind], size);
+        if (err == UVMSIM_OK && kind == UVMSIM_REC_M)
+            err = rp_access(r, a, UVMSIM_ACCESS_STORE, size);
+    } else {
+        r->st.split_records++;
+        err = rp_range(r, a, size, rec_access[kind]);
+        if (err == UVMSIM_OK && kind == UVMSIM_REC_M)
+            err = rp_range(r, a, size, UVMSIM_ACCESS_STORE);
+    }
+    if (err == UVMSIM_OK)
+        r->st.by_kind[kind]++;
+    return err;
+}
+
+/* ---- the API: open, close, records ---- */
+
+int uvmsim_replay_open(uvmsim_proc *p, const uvmsim_replay_opts *o, uvmsim_replayer **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (p == NULL || out == NULL)
+        return UVMSIM_EINVAL;
+    struct uvmsim_machine *m = p->m;
+    uvmsim_replay_opts defaults;
+    uvmsim_replay_opts_init(&defaults);
+    if (o == NULL)
+        o = &defaults;
+    uint64_t gran = o->region_size ? o->region_size : UVMSIM_REPLAY_REGION;
+    if ((gran & (gran - 1)) != 0 || gran < m->cfg.page_size || gran > (1ull << 40))
+        return UVMSIM_EINVAL;
+    struct uvmsim_replayer *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return UVMSIM_ENOHOST;
+    r->p = p;
+    r->m = m;
+    r->pm = p->pmap;
+    r->fast = &m->pmm->fast;
+    r->o = *o;
+    r->name = strdup(o->name ? o->name : "<trace>");
+    r->page_size = m->cfg.page_size;
+    r->page_mask = m->page_mask;
+    r->gran = gran;
+    r->acc0 = p->st.accesses;
+    r->last_chunk = RP_NONE;
+    /* A 32-bit MMU: fold (docs/replay.md).  A wider one covers every address Valgrind
+     * hands a program (below 2^47); beyond the map's top is an error. */
+    vaddr_t va_end = m->pmm->va_end;
+    if (va_end <= (1ull << 32)) {
+        if ((va_end & (va_end - 1)) != 0 || va_end < (1ull << FOLD_SHIFT)) {
+            free(r->name);
+            free(r);
+            return UVMSIM_ENOTSUP;
+        }
+        r->fold_limit = va_end;
+        r->owner = calloc(va_end >> FOLD_SHIFT, sizeof(*r->owner));
+    }
+    if (r->name == NULL || (r->fold_limit && r->owner == NULL)) {
+        free(r->owner);
+        free(r->name);
+        free(r);
+        return UVMSIM_ENOHOST;
+    }
+    /* What the process maps now (the exec'd program, its stack) is native: a folded
+     * address may not land there. */
+    for (unsigned i = 0; r->fold_limit && i < p->map.nents; i++) {
+        const struct vm_map_entry *e = p->map.ents[i];
+        for (uint64_t c = e->start >> FOLD_SHIFT; c <= (e->end - 1) >> FOLD_SHIFT; c++)
+            r->owner[c] = c + 1;
+    }
+    *out = r;
+    return UVMSIM_OK;
+}
+
+void uvmsim_replay_close(uvmsim_replayer *r)
+{
+    if (r == NULL)
+        return;
+    uvmsim_rp_file_close(r->f);
+    free(r->reg);
+    free(r->owner);
+    free(r->name);
+    free(r);
+}
+
+uvmsim_proc *uvmsim_replay_proc(const uvmsim_replayer *r)
+{
+    return r ? r->p : NULL;
+}
+
+const char *uvmsim_replay_error(const uvmsim_replayer *r)
+{
+    return (r != NULL && r->err) ? r->msg : "";
+}
+
+void uvmsim_replay_fold_limit(const uvmsim_replayer *r, uint64_t *limit)
+{
+    if (limit != NULL)
+        *limit = r ? r->fold_limit : 0;
+}
+
+void uvmsim_replay_stats_get(const uvmsim_replayer *r, uvmsim_replay_stats *out)
+{
+    if (out == NULL)
+        return;
+    memset(out, 0, sizeof(*out));
+    if (r == NULL)
+        return;
+    *out = r->st;
+    out->records = rp_records(r);
+    out->accesses = r->p->st.accesses - r->acc0;
+    out->auto_regions = r->nreg;
+}
+
+/* Every entry point: a failed replayer stays failed; the process goes on the CPU. */
+static int rp_enter(struct uvmsim_replayer *r)
+{
+    if (r->err)
+        return r->err;
+    int err = uvmsim_proc_switch(r->p);
+    if (err)
+        return rp_fail(r, err, "switching to pid %d: %s", r->p->pid, uvmsim_strerror(err));
+    return UVMSIM_OK;
+}
+
+/* A record given by value: checked like a parsed one. */
+static inline __attribute__((always_inline)) int rp_record_checked(struct uvmsim_replayer *r, unsigned kind, vaddr_t addr, uint64_t size)
+{
+    const char *why = NULL;
+    if (kind >= UVMSIM_REC_NKINDS)
+        why = "unknown record kind";
+    else if (size == 0)
+        why = "size 0";
+    else if (size > UVMSIM_REPLAY_MAX_SIZE)
+        why = "size larger than 1048576";
+    else if (addr + (size - 1) < addr)
+        why = "address + size wraps around";
+    if (why != NULL) {
+        if (r->o.lenient) {
+            r->st.malformed++;
+            return UVMSIM_OK;
+        }
+        return rp_fail(r, UVMSIM_EINVAL, "%s (kind %u, address 0x%llx, size %llu)", why, kind,
+                       (unsigned long long)addr, (unsigned long long)size);
+    }
+    return rp_record(r, kind, addr, size);
+}
+
+int uvmsim_replay_record(uvmsim_replayer *r, uvmsim_rec_kind kind, uvmsim_vaddr_t addr, uint64_t size)
+{
+    if (r == NULL)
+        return UVMSIM_EINVAL;
+    int err = rp_enter(r);
+    if (err)
+        return err;
+    r->in_text = false;
+    return rp_record_checked(r, (unsigned)kind, addr, size);
+}
+
+int uvmsim_replay_records(uvmsim_replayer *r, const uvmsim_replay_rec *recs, size_t n)
+{
+    if (r == NULL || (recs == NULL && n > 0))
+        return UVMSIM_EINVAL;
+    int err = rp_enter(r);
+    if (err)
+        return err;
+    r->in_text = false;
+    for (size_t i = 0; i < n; i++)
+        if ((err = rp_record_checked(r, (unsigned)recs[i].kind, recs[i].addr, recs[i].size)) != UVMSIM_OK)
+            return err;
+    return UVMSIM_OK;
+}
+
+/* ---- Lackey text ---- */
+
+/* hex digit value + 1; 0: not a hex digit */
+static const uint8_t hexv[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9,
+    ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+/* record letter → kind + 1 */
+static const uint8_t kindv[256] = {['I'] = 1, ['L'] = 2, ['S'] = 3, ['M'] = 4};
+
+/* A character for a message: itself when printable, else \xNN. */
+static const char *rp_char(unsigned char c, char buf[8])
+{
+    if (c >= 0x21 && c < 0x7f)
+        snprintf(buf, 8, "%c", c);
+    else
+        snprintf(buf, 8, "\\x%02x", c);
+    return buf;
+}
+
+/* A malformed record at the current line: fail, or (lenient) count it. */
+static int rp_malformed(struct uvmsim_replayer *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int rp_malformed(struct uvmsim_replayer *r, const char *fmt, ...)
+{
+    if (r->o.lenient) {
+        r->st.malformed++;
+        return UVMSIM_OK;
+    }
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    return rp_fail(r, UVMSIM_EINVAL, "malformed record: %s", what);
+}
+
+/* Parse and replay the lines of [p, stop): stop[-1] is '\n', so every scan below ends
+ * at a newline at the latest.  Returns the error, *next the first line not consumed. */
+static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const unsigned char *stop,
+                    uint64_t *budget, const unsigned char **next)
+{
+    int err = UVMSIM_OK;
+    uint64_t left = *budget;
+    while (p < stop && left > 0) {
+        const unsigned char *q = p;
+        unsigned kind;
+        /* Lackey's own forms first, decided without a branch on the letter: three
+         * characters, the letter and two blanks ("I  ", " L ", " S ", " M ") */
+        unsigned k = 0;
+        if (stop - q >= 4) {            /* q[0..3] readable (a line may be shorter) */
+            unsigned c0 = q[0], c1 = q[1];
+            k = kindv[(c0 ^ c1 ^ ' ') & 0xffu];
+            if (!((q[2] == ' ') & ((c0 == ' ') ^ (c1 == ' ')) & (k != 0)) || hexv[q[3]] == 0)
+                k = 0;
+        }
+        if (k != 0) {
+            kind = k - 1u;
+            q += 3;
+        } else {
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (kindv[q[0]] != 0 && (q[1] == ' ' || q[1] == '\t')) {
+                kind = kindv[q[0]] - 1u;
+                q += 2;
+            } else {
+                /* not a record: Valgrind's ==PID== lines, blank lines, other text */
+                p = (const unsigned char *)memchr(q, '\n', (size_t)(stop - q)) + 1;
+                r->st.lines++;
+                r->st.skipped_lines++;
+                continue;
+            }
+            while (*q == ' ' || *q == '\t')
+                q++;
+        }
+        uint64_t a = 0, size = 0;
+        unsigned nd = 0;
+        uint8_t h;
+        char cb[8];
+        if (stop - q > 8) {
+            /* Lackey writes at least 8 digits: take 8 without a branch per digit */
+            unsigned v0 = hexv[q[0]] - 1u, v1 = hexv[q[1]] - 1u, v2 = hexv[q[2]] - 1u, v3 = hexv[q[3]] - 1u;
+            unsigned v4 = hexv[q[4]] - 1u, v5 = hexv[q[5]] - 1u, v6 = hexv[q[6]] - 1u, v7 = hexv[q[7]] - 1u;
+            if ((v0 | v1 | v2 | v3 | v4 | v5 | v6 | v7) < 16u) {
+                a = (uint64_t)(v0 << 28 | v1 << 24 | v2 << 20 | v3 << 16 | v4 << 12 | v5 << 8 | v6 << 4 | v7);
+                q += 8;
+                nd = 8;
+            }
+        }
+        while ((h = hexv[*q]) != 0) {
+            a = a << 4 | (uint64_t)(h - 1u);
+            q++;
+            nd++;
+        }
+        if (nd == 0 || nd > 16 || *q != ',') {
+            if (nd > 16)
+                err = rp_malformed(r, "address of %u hex digits (at most 16)", nd);
+            else if (nd == 0 && (*q == ',' || *q == '\n' || *q == '\r'))
+                err = rp_malformed(r, "missing address");
+            else if (*q == '\n' || *q == '\r' || *q == ' ' || *q == '\t')
+                err = rp_malformed(r, "missing size (expected ADDR,SIZE)");
+            else
+                err = rp_malformed(r, "bad hex digit '%s' in the address", rp_char(*q, cb));
+            goto bad;
+        }
+        q++;
+        nd = 0;
+        while ((unsigned)(*q - '0') < 10u && nd < 8) {
+            size = size * 10 + (uint64_t)(*q - '0');
+            q++;
+            nd++;
+        }
+        if (nd == 0) {
+            err = rp_malformed(r, "missing size after the address");
+            goto bad;
+        }
+        if ((unsigned)(*q - '0') < 10u || size > UVMSIM_REPLAY_MAX_SIZE) {
+            err = rp_malformed(r, "size larger than %u", UVMSIM_REPLAY_MAX_SIZE);
+            goto bad;
+        }
+        if (size == 0) {
+            err = rp_malformed(r, "size 0");
+            goto bad;
+        }
+        if (*q != '\n') {
+            while (*q == ' ' || *q == '\t' || *q == '\r')
+                q++;
+            if (*q != '\n') {
+                err = rp_malformed(r, "unexpected '%s' after the size", rp_char(*q, cb));
+                goto bad;
+            }
+        }
+        if (a + (size - 1) < a) {
+            err = rp_malformed(r, "address 0x%llx + size %llu wraps around", (unsigned long long)a,
+                               (unsigned long long)size);
+            goto bad;
+        }
+        if ((err = rp_record(r, kind, a, size)) != UVMSIM_OK)
+            break;
+        p = q + 1;
+        r->st.lines++;
+        left--;
+        continue;
+    bad:
+        if (err)
+            break;
+        p = (const unsigned char *)memchr(q, '\n', (size_t)(stop - q)) + 1;
+        r->st.lines++;
+    }
+    *budget = left;
+    *next = p;
+    return err;
+}
+
+int uvmsim_replay_feed(uvmsim_replayer *r, const char *text, size_t len, uint64_t max_records, bool last,
+                       size_t *used)
+{
+    if (used != NULL)
+        *used = 0;
+    if (r == NULL || (text == NULL && len > 0))
+        return UVMSIM_EINVAL;
+    int err = rp_enter(r);
+    if (err)
+        return err;
+    r->in_text = true;
+    const unsigned char *t = (const unsigned char *)text, *end = t + len;
+    const unsigned char *stop = end, *p = t;
+    while (stop > t && stop[-1] != '\n')     /* one past the last newline */
+        stop--;
+    uint64_t budget = max_records ? max_records : UINT64_MAX;
+    if (stop > t)
+        err = rp_lines(r, t, stop, &budget, &p);
+    if (err == UVMSIM_OK && last && p == stop && stop < end && budget > 0) {
+        /* the final line has no newline: parse a copy that has one */
+        size_t n = (size_t)(end - stop);
+        unsigned char *tmp = malloc(n + 1);
+        if (tmp == NULL)
+            return rp_fail(r, UVMSIM_ENOHOST, "out of host memory");
+        memcpy(tmp, stop, n);
+        tmp[n] = '\n';
+        const unsigned char *q;
+        err = rp_lines(r, tmp, tmp + n + 1, &budget, &q);
+        if (q == tmp + n + 1)
+            p = end;
+        free(tmp);
+    }
+    if (used != NULL)
+        *used = (size_t)(p - t);
+    return err;
+}
+
+/* ---- an attached file ---- */
+
+int uvmsim_replay_open_file(uvmsim_replayer *r, const char *path)
+{
+    if (r == NULL || path == NULL)
+        return UVMSIM_EINVAL;
+    if (r->err)
+        return r->err;
+    if (r->f != NULL)
+        return UVMSIM_EBUSY;
+    char msg[256];
+    int err = uvmsim_rp_file_open(path, &r->f, msg, sizeof(msg));
+    if (err) {
+        snprintf(r->msg, sizeof(r->msg), "%s", msg);
+        r->err = err;
+        return err;
+    }
+    char *name = strdup(r->f->name);
+    if (name == NULL)
+        return rp_fail(r, UVMSIM_ENOHOST, "out of host memory");
+    free(r->name);
+    r->name = name;
+    return UVMSIM_OK;
+}
+
+int uvmsim_replay_run(uvmsim_replayer *r, uint64_t max_records, bool *done)
+{
+    if (done != NULL)
+        *done = false;
+    if (r == NULL)
+        return UVMSIM_EINVAL;
+    if (r->err)
+        return r->err;
+    if (r->f == NULL)
+        return UVMSIM_EINVAL;
+    int err = rp_enter(r);
+    if (err)
+        return err;
+    struct rp_file *f = r->f;
+    uint64_t left = max_records ? max_records : UINT64_MAX;
+    for (;;) {
+        if (f->pos < f->len) {
+            uint64_t before = rp_records(r);
+            size_t used;
+            err = uvmsim_replay_feed(r, f->buf + f->pos, f->len - f->pos, left, f->eof, &used);
+            f->pos += used;
+            if (err)
+                return err;
+            uint64_t did = rp_records(r) - before;
+            if (max_records) {
+                left -= did;
+                if (left == 0)
+                    break;
+            }
+        }
+        if (f->eof && f->pos == f->len)
+            break;
+        if (f->eof) {
+            /* eof with unconsumed bytes can only be a budget stop, handled above */
+            break;
+        }
+        if (f->len - f->pos >= UVMSIM_REPLAY_MAX_LINE) {
+            r->in_text = true;
+            return rp_fail(r, UVMSIM_EINVAL, "line longer than %u bytes", UVMSIM_REPLAY_MAX_LINE);
+        }
+        char msg[256];
+        if ((err = uvmsim_rp_file_fill(f, msg, sizeof(msg))) != UVMSIM_OK) {
+            snprintf(r->msg, sizeof(r->msg), "%s", msg);
+            r->err = err;
+            return err;
+        }
+    }
+    if (done != NULL)
+        *done = f->eof && f->pos == f->len;
+    return UVMSIM_OK;
+}
+
+void uvmsim_replay_progress(const uvmsim_replayer *r, uint64_t *bytes_read, uint64_t *bytes_total)
+{
+    if (bytes_read != NULL)
+        *bytes_read = (r && r->f) ? r->f->consumed : 0;
+    if (bytes_total != NULL)
+        *bytes_total = (r && r->f) ? r->f->total : 0;
+}
