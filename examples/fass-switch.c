@@ -5,15 +5,20 @@
  *
  *   fass-switch [--procs 1,2,4,8] [--switches 1000] [--same | --different] [--high]
  *               [--backends armv5,fass] [--domain-policy NAME] [--pid-policy NAME]
- *               [--png FILE] [--detail FILE] [--json] [--help] [--version] */
+ *               [--png FILE] [--detail FILE] [--json] [--cycles] [--cost-file FILE]
+ *               [--cost KEY=VALUE,...] [--help] [--version]
+ * --cycles prices each run's counters with the cycle cost model (include/uvmsim/cost.h,
+ * SA-1100 defaults) and adds the column cycles_per_switch. */
 #define _POSIX_C_SOURCE 200809L   /* popen, pclose */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "uvmsim/uvmsim.h"
 #include "uvmsim/switchbench.h"
+#include "uvmsim/cost.h"
 #include "tool_json.h"
 #include "tool_opt.h"
+#include "tool_cost.h"
 
 #define MAX_POINTS 64
 #define MAX_BACKENDS 8
@@ -30,6 +35,8 @@ struct opts {
     const char *png;
     const char *detail;
     bool json;
+    bool cycles;
+    uvmsim_cost_model cost;
 };
 
 static void usage(FILE *f)
@@ -52,6 +59,11 @@ static void usage(FILE *f)
             "  --png FILE           plot TLB flushes per switch against N with gnuplot\n"
             "  --detail FILE        also write every counter per switch (CSV) to FILE\n"
             "  --json               one JSON object with a row per backend and N instead of the CSV\n"
+            "  --cycles             price the counters with the cycle cost model (SA-1100 defaults,\n"
+            "                       docs/fass.md) and add the column cycles_per_switch\n"
+            "  --cost-file FILE     cost model entries as KEY=VALUE lines (implies --cycles)\n"
+            "  --cost LIST          comma list of KEY=VALUE cost entries, after --cost-file (implies\n"
+            "                       --cycles); keys: see uvmsim_cost_keys() or docs/fass.md\n"
             "  --help, --version    this text, the version\n"
             "Exit status: 0 ok, 2 usage error, 3 simulator error or gnuplot missing for --png.\n"
             "See fass-switch(1).\n");
@@ -68,7 +80,8 @@ static int parse(struct opts *o, int argc, char **argv)
     o->backends[0] = "armv5";
     o->backends[1] = "fass";
     o->nbackends = 2;
-    const char *procs = NULL, *backends = NULL;
+    const char *procs = NULL, *backends = NULL, *cost_file = NULL, *cost_list = NULL;
+    uvmsim_cost_defaults(&o->cost);
     bool same = false;
     int dpol = -1, ppol = -1;
     const struct tool_opt opts[] = {
@@ -83,6 +96,9 @@ static int parse(struct opts *o, int argc, char **argv)
         {"png", 0, TOOL_STR, &o->png, 0, 0, NULL, NULL},
         {"detail", 0, TOOL_STR, &o->detail, 0, 0, NULL, NULL},
         {"json", 0, TOOL_FLAG, &o->json, 0, 0, NULL, NULL},
+        {"cycles", 0, TOOL_FLAG, &o->cycles, 0, 0, NULL, NULL},
+        {"cost-file", 0, TOOL_STR, &cost_file, 0, 0, NULL, NULL},
+        {"cost", 0, TOOL_STR, &cost_list, 0, 0, NULL, NULL},
     };
     const struct tool_cmd cmd = {"fass-switch", usage, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0, 0, NULL};
     unsigned npos;
@@ -122,6 +138,10 @@ static int parse(struct opts *o, int argc, char **argv)
             o->backends[o->nbackends++] = uvmsim_pmap_backends()[k];
         }
     }
+    if (cost_file != NULL || cost_list != NULL)
+        o->cycles = true;
+    if (!tool_cost_options("fass-switch", &o->cost, cost_file, cost_list))
+        return TOOL_EXIT_USAGE;
     if (dpol >= 0)
         o->domain_policy = uvmsim_pmap_fass_policies("domain")[dpol];
     if (ppol >= 0)
@@ -133,11 +153,19 @@ struct row {
     const char *backend;
     unsigned procs;
     uvmsim_switchbench_result r;
+    uvmsim_cost_terms cost;     /* the measured phase priced (with --cycles) */
 };
 
 static double per_switch(uint64_t n, uint64_t switches)
 {
     return switches ? (double)n / (double)switches : 0.0;
+}
+
+/* The CSV header (cycles_per_switch with --cycles; 0 for a run without switches). */
+static void csv_header(const struct opts *o)
+{
+    printf("backend,procs,switches,tlb_flushes,cache_flushes,cpd_loads,cpd_collisions,domain_recycles%s\n",
+           o->cycles ? ",cycles_per_switch" : "");
 }
 
 /* gnuplot reads the script, data inline, from a pipe. */
@@ -176,7 +204,7 @@ static int plot(const struct opts *o, const struct row *rows, unsigned nrows)
 }
 
 /* Every counter of every run, divided by the switches measured. */
-static int write_detail(const char *path, const struct row *rows, unsigned nrows)
+static int write_detail(const struct opts *o, const char *path, const struct row *rows, unsigned nrows)
 {
     FILE *f = fopen(path, "w");
     if (f == NULL) {
@@ -185,11 +213,12 @@ static int write_detail(const char *path, const struct row *rows, unsigned nrows
     }
     fprintf(f, "backend,procs,switches,tlb_flushes,tlb_full_flushes,tlb_domain_flushes,"
                "tlb_single_invalidations,tlb_misses,cache_cleans,cache_flushes,cpd_loads,cpd_collisions,"
-               "domain_faults,domain_recycles_clean,domain_recycles_dirty,pid_slot_shared\n");
+               "domain_faults,domain_recycles_clean,domain_recycles_dirty,pid_slot_shared%s\n",
+            o->cycles ? ",cycles_per_switch" : "");
     for (unsigned i = 0; i < nrows; i++) {
         const uvmsim_switchbench_result *r = &rows[i].r;
         uint64_t sw = r->switches;
-        fprintf(f, "%s,%u,%llu,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%llu\n",
+        fprintf(f, "%s,%u,%llu,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%llu",
                 rows[i].backend, rows[i].procs, (unsigned long long)sw, per_switch(r->tlb_flushes, sw),
                 per_switch(r->tlb_full_flushes, sw), per_switch(r->tlb_domain_flushes, sw),
                 per_switch(r->tlb_single_invalidations, sw), per_switch(r->tlb_misses, sw),
@@ -197,6 +226,9 @@ static int write_detail(const char *path, const struct row *rows, unsigned nrows
                 per_switch(r->cpd_collisions, sw), per_switch(r->domain_faults, sw),
                 per_switch(r->domain_recycles - r->domain_recycles_dirty, sw),
                 per_switch(r->domain_recycles_dirty, sw), (unsigned long long)r->pid_slot_shared);
+        if (o->cycles)
+            fprintf(f, ",%.2f", per_switch(rows[i].cost.total, sw));
+        fputc('\n', f);
     }
     if (fclose(f) != 0) {
         perror(path);
@@ -211,6 +243,8 @@ static void json_rows(const struct opts *o, const struct row *rows, unsigned nro
     tj_begin(&j, stdout);
     tj_u64(&j, "switches", o->switches);
     tj_str(&j, "layout", o->different ? "different" : (o->high ? "same-high" : "same"));
+    if (o->cycles)
+        tool_cost_json_model(&j, "cost_model", &o->cost);
     tj_arr(&j, "rows");
     for (unsigned i = 0; i < nrows; i++) {
         const uvmsim_switchbench_result *r = &rows[i].r;
@@ -231,6 +265,11 @@ static void json_rows(const struct opts *o, const struct row *rows, unsigned nro
         tj_u64(&j, "domain_recycles", r->domain_recycles);
         tj_u64(&j, "domain_recycles_dirty", r->domain_recycles_dirty);
         tj_u64(&j, "pid_slot_shared", r->pid_slot_shared);
+        if (o->cycles) {
+            tj_u64(&j, "cycles", rows[i].cost.total);
+            tj_f64(&j, "cycles_per_switch", per_switch(rows[i].cost.total, r->switches));
+            tool_cost_json_terms(&j, "cycles_per_switch_by_term", &rows[i].cost, r->switches);
+        }
         tj_end(&j);
     }
     tj_finish(&j);
@@ -250,7 +289,7 @@ int main(int argc, char **argv)
     static struct row rows[MAX_BACKENDS * MAX_POINTS];
     unsigned nrows = 0;
     if (!o.json)
-        printf("backend,procs,switches,tlb_flushes,cache_flushes,cpd_loads,cpd_collisions,domain_recycles\n");
+        csv_header(&o);
     for (unsigned b = 0; b < o.nbackends; b++) {
         for (unsigned i = 0; i < o.nprocs; i++) {
             uvmsim_switchbench_config c;
@@ -273,19 +312,23 @@ int main(int argc, char **argv)
                         uvmsim_strerror(err));
                 return TOOL_EXIT_SIMERR;
             }
+            uvmsim_cost_price(&o.cost, &rw->r.delta, &rw->cost);
             if (o.json)
                 continue;
             const uvmsim_switchbench_result *r = &rw->r;
-            printf("%s,%u,%llu,%llu,%llu,%llu,%llu,%llu\n", c.backend, c.procs, (unsigned long long)r->switches,
+            printf("%s,%u,%llu,%llu,%llu,%llu,%llu,%llu", c.backend, c.procs, (unsigned long long)r->switches,
                    (unsigned long long)r->tlb_flushes, (unsigned long long)r->cache_flushes,
                    (unsigned long long)r->cpd_loads, (unsigned long long)r->cpd_collisions,
                    (unsigned long long)r->domain_recycles);
+            if (o.cycles)
+                printf(",%.2f", per_switch(rw->cost.total, r->switches));
+            putchar('\n');
             fflush(stdout);
         }
     }
     if (o.json)
         json_rows(&o, rows, nrows);
-    if (o.detail != NULL && write_detail(o.detail, rows, nrows) != 0)
+    if (o.detail != NULL && write_detail(&o, o.detail, rows, nrows) != 0)
         return TOOL_EXIT_USAGE;
     if (o.png != NULL && plot(&o, rows, nrows) != 0)
         return TOOL_EXIT_SIMERR;

@@ -52,6 +52,21 @@ typedef struct uvmsim_pmap_stats {
     uint64_t cache_page_ops;      /* ARM: page-sized cache cleans/flushes done by remove/protect */
     /* generic backend (zero elsewhere) */
     uint64_t asid_rollovers;      /* ASID space exhausted: generation bumped, TLBs flushed */
+    /* register writes of a context switch (priced by include/uvmsim/cost.h) */
+    uint64_t ttb_writes;          /* armv5: translation table base loads */
+    uint64_t dacr_writes;         /* fass: domain access control register writes */
+    uint64_t pid_writes;          /* fass: FCSE PID register writes */
+    /* fass shared domains (uvmsim_pmap_fass_set_sharing; zero when off) */
+    uint64_t shared_domain_hits;  /* TLB hits on entries tagged with a shared domain */
+    uint64_t shared_domain_fills; /* TLB fills through a shared CPD entry */
+    uint64_t share_groups_made;   /* shared regions formed (2 sharers at one 1 MiB) */
+    uint64_t share_joins;         /* address spaces that joined a shared region */
+    uint64_t share_leaves;        /* ... that left one (write, unmap, protect, divergence, exit) */
+    uint64_t share_updates;       /* shared-table entries added or removed */
+    uint64_t share_fallbacks;     /* a sharer's own page missing from the shared table: its
+                                     private first-level entry loaded instead */
+    uint64_t shared_regions;      /* shared regions live now */
+    uint64_t placements;          /* fass least-contention placement: mmap areas placed */
 } uvmsim_pmap_stats;
 
 UVMSIM_API void uvmsim_pmap_stats_get(const uvmsim_machine *m, uvmsim_pmap_stats *out);
@@ -59,10 +74,24 @@ UVMSIM_API void uvmsim_pmap_stats_get(const uvmsim_machine *m, uvmsim_pmap_stats
  *   domain_policy (which domain to recycle when all are taken): "clean-fewest" (default:
  *     a clean domain first, then the fewest CPD entries), "fewest", "clean-lru", "lru";
  *   pid_policy (FCSE slot for a program mapped below 32 MiB): "round-robin" (default),
- *     "least-used".
+ *     "least-used", "none" (PID 0 for all: no relocation, identical MVAs).
  * UVMSIM_EINVAL for an unknown name or a machine whose backend is not "fass". */
 UVMSIM_API int uvmsim_pmap_fass_set_policy(uvmsim_machine *m, const char *domain_policy,
                                            const char *pid_policy);
+/* FASS shared domains (off by default): address spaces that map the same pages at the same
+ * virtual address (the same object there: XIP text of one binary) share a domain and a
+ * table for that 1 MiB region, so a TLB entry filled by one serves all of them; a sharer
+ * whose page there changes (a write's copy, an unmap, a protect, another page) leaves.
+ * Off dissolves every shared region.  UVMSIM_EINVAL on a machine whose backend is not
+ * "fass".  docs/fass.md says when regions form and what each rule costs. */
+UVMSIM_API int uvmsim_pmap_fass_set_sharing(uvmsim_machine *m, bool on);
+UVMSIM_API bool uvmsim_pmap_fass_sharing(const uvmsim_machine *m);
+/* FASS least-contention placement (off by default): a mapping without a fixed address goes
+ * into a 1 MiB region its process already uses when it fits there, else into the free
+ * region the fewest other address spaces use (ties: the fewest CPD collisions seen there,
+ * then the lowest address).  UVMSIM_EINVAL when the backend is not "fass". */
+UVMSIM_API int uvmsim_pmap_fass_set_placement(uvmsim_machine *m, bool on);
+UVMSIM_API bool uvmsim_pmap_fass_placement(const uvmsim_machine *m);
 /* NULL-terminated policy names of one kind ("domain" or "pid"); NULL for another kind. */
 UVMSIM_API const char *const *uvmsim_pmap_fass_policies(const char *kind);
 

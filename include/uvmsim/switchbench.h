@@ -7,6 +7,7 @@
 
 #include "uvmsim/types.h"
 #include "uvmsim/error.h"
+#include "uvmsim/pmap.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,6 +29,7 @@ typedef struct uvmsim_switchbench_config {
     unsigned switches;          /* measured time slices (>= 1), round robin */
     bool different;             /* disjoint layouts instead of the same program */
     bool high;                  /* the same program above 32 MiB (ignored with different) */
+    bool share_domains;         /* fass: uvmsim_pmap_fass_set_sharing(m, true) */
     const char *domain_policy;  /* fass policies by name; NULL: the default */
     const char *pid_policy;
 } uvmsim_switchbench_config;
@@ -46,6 +48,8 @@ typedef struct uvmsim_switchbench_result {
     uint64_t tlb_full_flushes, tlb_domain_flushes, tlb_single_invalidations;
     uint64_t accesses;
     uint64_t faults;            /* VM faults while measuring: 0, the working sets stay mapped */
+    uvmsim_pmap_stats delta;    /* every pmap counter of the measured phase (for pricing with
+                                   include/uvmsim/cost.h: uvmsim_cost_price(&cm, &r.delta, ...)) */
 } uvmsim_switchbench_result;
 
 /* Defaults: backend "fass", 8 processes, 1000 switches, same program below 32 MiB. */

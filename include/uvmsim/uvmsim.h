@@ -12,4 +12,5 @@
 #include "uvmsim/exec.h"
 #include "uvmsim/switchbench.h"
 #include "uvmsim/replay.h"
+#include "uvmsim/cost.h"
 #endif

@@ -17,6 +17,7 @@
 #include "uvmsim/replay.h"
 #include "tool_opt.h"
 #include "tool_json.h"
+#include "tool_cost.h"
 
 #ifndef UVMSIM_REPLAY_DIR
 #define UVMSIM_REPLAY_DIR "."
@@ -70,6 +71,14 @@ static void usage(FILE *f)
             "  --trace FILE       write every simulator event as JSON Lines to FILE (slow)\n"
             "  --no-fast-path     send every access through the backend's translate (the counters\n"
             "                     are the same; for timing the inline TLB-hit path)\n"
+            "  --share-domains on|off\n"
+            "                     fass: shared domains for pages several processes map at the same\n"
+            "                     address (default off)\n"
+            "  --placement on|off fass: least-contention placement of mappings without a fixed\n"
+            "                     address (default off)\n"
+            "  --pid-policy NAME  fass FCSE slots: round-robin (default), least-used, none (no relocation)\n"
+            "  --cost-file FILE   cycle cost model entries as KEY=VALUE lines (default: SA-1100)\n"
+            "  --cost LIST        comma list of KEY=VALUE cost entries, after --cost-file\n"
             "  --help             this text\n"
             "  --version          the version\n"
             "Exit status: 0 ok, 2 usage or input error (a malformed record is reported as\n"
@@ -85,6 +94,9 @@ struct rp_args {
     uvmsim_machine_config cfg;
     uint64_t procs, quantum;
     bool json, csv, lenient, no_fast;
+    int share, place;                 /* --share-domains / --placement: 1 on, 0 off */
+    int pid_policy;                   /* index in uvmsim_pmap_fass_policies("pid"), -1: default */
+    uvmsim_cost_model cost;
     const char **traces;
     unsigned ntraces;
 };
@@ -123,6 +135,10 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
     }
     int mount = 0, pmap = -1;
     uint64_t page = 0;
+    static const char *const onoff[] = {"off", "on", NULL};
+    a->pid_policy = -1;
+    const char *cost_file = NULL, *cost_list = NULL;
+    uvmsim_cost_defaults(&a->cost);
     const struct tool_opt opts[] = {
         {"image", 0, TOOL_STR, &a->image, 0, 0, NULL, NULL},
         {"program", 0, TOOL_STRS, &a->programs, 0, 0, NULL, NULL},
@@ -139,16 +155,29 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         {"csv", 0, TOOL_FLAG, &a->csv, 0, 0, NULL, NULL},
         {"trace", 0, TOOL_STR, &a->trace_out, 0, 0, NULL, NULL},
         {"no-fast-path", 0, TOOL_FLAG, &a->no_fast, 0, 0, NULL, NULL},
+        {"share-domains", 0, TOOL_CHOICE, &a->share, 0, 0, onoff, NULL},
+        {"pid-policy", 0, TOOL_CHOICE, &a->pid_policy, 0, 0, uvmsim_pmap_fass_policies("pid"), NULL},
+        {"placement", 0, TOOL_CHOICE, &a->place, 0, 0, onoff, NULL},
+        {"cost-file", 0, TOOL_STR, &cost_file, 0, 0, NULL, NULL},
+        {"cost", 0, TOOL_STR, &cost_list, 0, 0, NULL, NULL},
     };
     const struct tool_cmd c = {"uvmsim replay", usage, opts, sizeof(opts) / sizeof(opts[0]), a->traces, 0,
                                (unsigned)argc, "[TRACE...], files or - for stdin"};
     int rc = tool_parse(&c, argc, argv, &a->ntraces);
     if (rc != TOOL_PARSE_OK)
         return rc;
+    if (!tool_cost_options("uvmsim replay", &a->cost, cost_file, cost_list))
+        return TOOL_EXIT_USAGE;
     a->mount_flags = mount_flags[mount];
     a->mount_name = mount_names[mount];
     if (pmap >= 0)
         a->cfg.pmap = uvmsim_pmap_backends()[pmap];
+    if ((a->share || a->place || a->pid_policy >= 0) && (a->cfg.pmap == NULL || strcmp(a->cfg.pmap, "fass") != 0)) {
+        fprintf(err, "uvmsim replay: --%s: needs --pmap fass (pmap is %s)\n",
+                a->share ? "share-domains on" : a->place ? "placement on" : "pid-policy",
+                a->cfg.pmap ? a->cfg.pmap : "generic");
+        return TOOL_EXIT_USAGE;
+    }
     if (page) {
         if (page & (page - 1)) {
             fprintf(err, "uvmsim replay: --page: '%llu' is not a power of two\n", (unsigned long long)page);
@@ -235,6 +264,7 @@ struct rp_run {
     FILE *trace;
     uint64_t trace_errors;
     double seconds;
+    uvmsim_pmap_stats before;         /* pmap counters when the replay started (after exec) */
 };
 
 static double now_s(void)
@@ -285,6 +315,12 @@ static int setup(struct rp_run *run, FILE *err)
     }
     if (a->no_fast)
         uvmsim_pmap_set_fast_path(run->m, false);
+    if (a->share)
+        uvmsim_pmap_fass_set_sharing(run->m, true);
+    if (a->pid_policy >= 0)
+        uvmsim_pmap_fass_set_policy(run->m, NULL, uvmsim_pmap_fass_policies("pid")[a->pid_policy]);
+    if (a->place)
+        uvmsim_pmap_fass_set_placement(run->m, true);
     if (a->trace_out) {
         run->trace = fopen(a->trace_out, "w");
         if (run->trace == NULL) {
@@ -374,6 +410,7 @@ static int replay_all(struct rp_run *run, FILE *err)
         total += t;
     }
     bool show = total >= RP_PROGRESS_MIN && isatty(fileno(err));
+    uvmsim_pmap_stats_get(run->m, &run->before);
     /* one process: chunks only for the progress line; several: the quantum */
     uint64_t chunk = a->procs > 1 ? a->quantum : show ? (1u << 20) : 0;
     uint64_t live = a->procs;
@@ -413,6 +450,9 @@ struct rp_report {
     uvmsim_pmap_stats ps;
     uvmsim_ram_stats ram;
     bool split;
+    uvmsim_pmap_stats delta;          /* the replay itself (exec excluded) */
+    uvmsim_cost_terms cost;           /* delta priced */
+    uint64_t switches;                /* context switches during the replay */
 };
 
 static void collect(struct rp_run *run, struct rp_report *rep)
@@ -432,6 +472,16 @@ static void collect(struct rp_run *run, struct rp_report *rep)
     /* the machine's TLB, not the one asked for: an ARM machine given the default
      * gets the SA-1100's split I and D TLBs */
     rep->split = uvmsim_machine_config_get(run->m)->tlb.split;
+    uvmsim_pmap_stats_delta(&run->before, &rep->ps, &rep->delta);
+    uvmsim_cost_price(&run->a->cost, &rep->delta, &rep->cost);
+    rep->switches = rep->delta.activations;
+}
+
+/* Cycles per context switch: every priced cycle of the replay over its switches (what a
+ * switch costs with everything it makes the processes redo), 0 without switches. */
+static double cycles_per_switch(const struct rp_report *r)
+{
+    return r->switches ? (double)r->cost.total / (double)r->switches : 0.0;
 }
 
 static uint64_t tlb_hits(const struct rp_report *r)
@@ -522,6 +572,29 @@ static void print_json(struct rp_run *run, const struct rp_report *r, FILE *out)
     tj_u64(&j, "switches", r->ps.activations);
     tj_u64(&j, "switch_cost", r->ps.switch_cost);
     tj_u64(&j, "tlb_flushes", r->ps.tlb_flushes);
+    tj_str(&j, "share_domains", a->share ? "on" : "off");
+    tj_str(&j, "placement", a->place ? "on" : "off");
+    tj_obj(&j, "fass");
+    tj_u64(&j, "cpd_loads", r->ps.cpd_loads);
+    tj_u64(&j, "cpd_collisions", r->ps.cpd_collisions);
+    tj_u64(&j, "domain_faults", r->ps.domain_faults);
+    tj_u64(&j, "domain_recycles", r->ps.domain_recycles_clean + r->ps.domain_recycles_dirty);
+    tj_u64(&j, "shared_domain_hits", r->ps.shared_domain_hits);
+    tj_u64(&j, "shared_domain_fills", r->ps.shared_domain_fills);
+    tj_u64(&j, "share_groups_made", r->ps.share_groups_made);
+    tj_u64(&j, "share_joins", r->ps.share_joins);
+    tj_u64(&j, "share_leaves", r->ps.share_leaves);
+    tj_u64(&j, "share_fallbacks", r->ps.share_fallbacks);
+    tj_u64(&j, "shared_regions", r->ps.shared_regions);
+    tj_u64(&j, "placements", r->ps.placements);
+    tj_end(&j);
+    tj_obj(&j, "cycles");
+    tj_u64(&j, "replay_switches", r->switches);
+    tj_u64(&j, "total", r->cost.total);
+    tj_f64(&j, "per_switch", cycles_per_switch(r));
+    tool_cost_json_terms(&j, "per_switch_by_term", &r->cost, r->switches);
+    tj_end(&j);
+    tool_cost_json_model(&j, "cost_model", &a->cost);
     tj_f64(&j, "seconds", run->seconds);
     tj_u64(&j, "records_per_second", run->seconds > 0 ? (uint64_t)((double)r->rs.records / run->seconds) : 0);
     tj_finish(&j);
@@ -572,7 +645,12 @@ static void print_csv(struct rp_run *run, const struct rp_report *r, FILE *out)
     ROW("tlb_flushes", r->ps.tlb_flushes);
     ROW("procs", run->a->procs);
     ROW("page_size", uvmsim_page_size(run->m));
+    ROW("cpd_collisions", r->ps.cpd_collisions);
+    ROW("shared_domain_hits", r->ps.shared_domain_hits);
+    ROW("share_groups_made", r->ps.share_groups_made);
+    ROW("cycles.total", r->cost.total);
 #undef ROW
+    fprintf(out, "cycles.per_switch,%.2f\n", cycles_per_switch(r));
     fprintf(out, "seconds,%.6f\nrecords_per_second,%.0f\n", run->seconds,
             run->seconds > 0 ? (double)r->rs.records / run->seconds : 0.0);
 }
@@ -626,9 +704,17 @@ static void print_table(struct rp_run *run, const struct rp_report *r, FILE *out
     fprintf(out, "\n  %-16s %llu requests (%llu bytes), %llu bytes copied by promotion\n", "I/O",
             (unsigned long long)r->vs.io_requests, (unsigned long long)r->vs.io_bytes,
             (unsigned long long)r->vs.bytes_copied);
-    if (a->procs > 1)
+    if (a->procs > 1) {
         fprintf(out, "  %-16s %llu (cost %llu, TLB flushes %llu)\n", "switches", (unsigned long long)r->ps.activations,
                 (unsigned long long)r->ps.switch_cost, (unsigned long long)r->ps.tlb_flushes);
+        fprintf(out, "  %-16s %.0f per switch (%llu in all, cost model: %s)\n", "cycles", cycles_per_switch(r),
+                (unsigned long long)r->cost.total, "SA-1100 defaults or --cost");
+    }
+    if (a->share)
+        fprintf(out, "  %-16s %llu regions formed, %llu hits on shared entries, %llu leaves, %llu fallbacks\n",
+                "shared domains", (unsigned long long)r->ps.share_groups_made,
+                (unsigned long long)r->ps.shared_domain_hits, (unsigned long long)r->ps.share_leaves,
+                (unsigned long long)r->ps.share_fallbacks);
     fprintf(out, "  %-16s %.3f s, %.2f M records/s\n", "time", run->seconds,
             run->seconds > 0 ? (double)r->rs.records / run->seconds / 1e6 : 0.0);
 }

@@ -144,6 +144,8 @@ struct scn_step {
     /* MACHINE */
     uvmsim_machine_config cfg;
     char *pmap_name;          /* owned copy for cfg.pmap */
+    int share_domains;        /* machine share-domains=on|off (fass): 1 on, 0 off (default) */
+    int placement;            /* machine placement=on|off (fass) */
     /* IMAGE */
     bool builtin;
     size_t block_size;        /* 0: device default */

@@ -48,6 +48,11 @@ static const struct field pmap_fields[] = {
     F(uvmsim_pmap_stats, domain_faults), F(uvmsim_pmap_stats, domain_recycles_clean),
     F(uvmsim_pmap_stats, domain_recycles_dirty), F(uvmsim_pmap_stats, pid_relocations),
     F(uvmsim_pmap_stats, pid_slot_shared), F(uvmsim_pmap_stats, asid_rollovers),
+    F(uvmsim_pmap_stats, ttb_writes), F(uvmsim_pmap_stats, dacr_writes), F(uvmsim_pmap_stats, pid_writes),
+    F(uvmsim_pmap_stats, shared_domain_hits), F(uvmsim_pmap_stats, shared_domain_fills),
+    F(uvmsim_pmap_stats, share_groups_made), F(uvmsim_pmap_stats, share_joins), F(uvmsim_pmap_stats, share_leaves),
+    F(uvmsim_pmap_stats, share_updates), F(uvmsim_pmap_stats, share_fallbacks), F(uvmsim_pmap_stats, shared_regions),
+    F(uvmsim_pmap_stats, placements),
     {NULL, 0}};
 
 static const struct field tlb_fields[] = {

@@ -539,7 +539,7 @@ static bool cmd_machine(struct parser *P)
         const char *val;
         uint64_t v;
         if (!kv(P, i, key, sizeof(key), &val))
-            return perr(P, "machine: expected KEY=VALUE (ram, page, pmap, tlb, nor, ram-base, nor-base, seed, pv-buckets), got '%s'",
+            return perr(P, "machine: expected KEY=VALUE (ram, page, pmap, tlb, nor, ram-base, nor-base, seed, pv-buckets, share-domains, placement), got '%s'",
                         P->t[i].raw);
         if (strcmp(key, "pmap") == 0) {
             if (!uvmsim_scn_backend_exists(val)) {
@@ -557,6 +557,14 @@ static bool cmd_machine(struct parser *P)
         } else if (strcmp(key, "tlb") == 0) {
             if (!parse_tlb(P, val, &st->cfg.tlb))
                 return false;
+        } else if (strcmp(key, "share-domains") == 0 || strcmp(key, "placement") == 0) {
+            int on = strcmp(val, "on") == 0 ? 1 : strcmp(val, "off") == 0 ? 0 : -1;
+            if (on < 0)
+                return perr(P, "machine: %s: expected on or off, got '%s'", key, val);
+            if (key[0] == 's')
+                st->share_domains = on;
+            else
+                st->placement = on;
         } else {
             char what[48];
             snprintf(what, sizeof(what), "machine: %s", key);
@@ -586,7 +594,7 @@ static bool cmd_machine(struct parser *P)
                     return perr(P, "machine: pv-buckets: expected a number 1..16M, got '%s'", val);
                 st->cfg.pv_hash_buckets = (unsigned)v;
             } else {
-                return perr(P, "machine: unknown option '%s' (expected ram, page, pmap, tlb, nor, ram-base, nor-base, seed or pv-buckets)",
+                return perr(P, "machine: unknown option '%s' (expected ram, page, pmap, tlb, nor, ram-base, nor-base, seed, pv-buckets, share-domains or placement)",
                             key);
             }
         }

@@ -149,6 +149,16 @@ static int step_machine(struct scn_runtime *rt, const struct scn_step *st, struc
                          repl[c->tlb.repl % 3], c->tlb.split ? "split I/D" : "unified");
     if (c->tlb.entries && c->tlb.ways && c->tlb.ways < c->tlb.entries)
         uvmsim_sb_printf(&res->info, " (%u ways)", c->tlb.ways);
+    if (st->share_domains || st->placement) {
+        /* FASS options: the backend must be fass (a --pmap override may have changed it) */
+        if ((st->share_domains && (err = uvmsim_pmap_fass_set_sharing(rt->m, true)) != UVMSIM_OK) ||
+            (st->placement && (err = uvmsim_pmap_fass_set_placement(rt->m, true)) != UVMSIM_OK)) {
+            uvmsim_sb_printf(&res->info, "; %s=on needs pmap fass", st->share_domains ? "share-domains" : "placement");
+            return err;
+        }
+        uvmsim_sb_printf(&res->info, "%s%s", st->share_domains ? ", shared domains" : "",
+                         st->placement ? ", least-contention placement" : "");
+    }
     return UVMSIM_OK;
 }
 

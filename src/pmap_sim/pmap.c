@@ -475,6 +475,17 @@ void uvmsim_pmap_activate(struct pmap *pm)
     }
 }
 
+bool uvmsim_pmap_place(struct pmap *pm, vaddr_t lo, vaddr_t hi, uint64_t size,
+                       bool (*is_free)(void *arg, vaddr_t s, vaddr_t e), void *arg, vaddr_t *va)
+{
+    if (pm == NULL || pm->pmm->ops->place == NULL || lo >= hi || size == 0 || size > hi - lo)
+        return false;
+    if (!pm->pmm->ops->place(pm, lo, hi, size, is_free, arg, va))
+        return false;
+    pm->pmm->st.placements++;
+    return true;
+}
+
 /* Describe the hit path of the active pmap pm (struct pmap_fast): the common part here,
  * the backend's through its fast_setup op. */
 static void fast_setup(struct pmap *pm)

@@ -174,6 +174,10 @@ uint32_t uvmsim_pmap_arm_dacr(const struct uvmsim_machine *m);
  * FASS CPD (false: not an ARM pmap / not a FASS machine, no CPD now, idx out of range). */
 bool uvmsim_pmap_arm_l1_pa(const struct pmap *pm, unsigned idx, paddr_t *pa);
 bool uvmsim_pmap_fass_cpd_pa(const struct uvmsim_machine *m, unsigned idx, paddr_t *pa);
+/* The FASS shared region at CPD index idx: its domain, with its sharers and the pages
+ * they all map identically (its table's valid entries); -1 when the region is not shared
+ * or m is not a FASS machine. */
+int uvmsim_pmap_fass_share_info(const struct uvmsim_machine *m, unsigned idx, unsigned *sharers, unsigned *common);
 /* backend-private accessors behind the two above */
 uint32_t uvmsim_pmap_fass_dacr(const struct pmap_machine *pmm);
 const struct arm_l1 *uvmsim_pmap_fass_l1(const struct pmap *pm);

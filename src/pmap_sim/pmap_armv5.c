@@ -115,7 +115,10 @@ static void v5_activate(struct pmap *pm)
     struct pmap *old = pmm->active;
     /* Nothing to flush at the first activation or after the active pmap died: its
      * removes invalidated every TLB entry and cache line it had. */
-    if (old == NULL || old == pm)
+    if (old == pm)
+        return;
+    pmm->st.ttb_writes++;         /* the new table base is loaded at any real activation */
+    if (old == NULL)
         return;
     /* cpu_switch_mm of ARM Linux on a VIVT core: clean + invalidate the whole cache,
      * invalidate both TLBs, load the new table base.  The kernel does not know what the

@@ -83,6 +83,11 @@ struct pmap_ops {
      * something the description depends on may change (activate, enter, remove,
      * protect, destroy).  NULL, or false returned: every access goes through translate. */
     bool (*fast_setup)(struct pmap *pm, struct pmap_fast *f);
+    /* Optional: choose where a mapping of size bytes without a fixed address goes, in
+     * [lo, hi); is_free(arg, s, e) tells whether the VM's map has nothing in [s, e).
+     * True with *va (a page-aligned free range); false: the VM's own first fit. */
+    bool (*place)(struct pmap *pm, vaddr_t lo, vaddr_t hi, uint64_t size,
+                  bool (*is_free)(void *arg, vaddr_t s, vaddr_t e), void *arg, vaddr_t *va);
     /* Check backend-private invariants (TLB ⊆ tables, PTP accounting); msg on failure. */
     int  (*check)(struct pmap_machine *pmm, char *msg, size_t msglen);
     /* Backend counters into the public stats. */
@@ -184,6 +189,10 @@ void uvmsim_pmap_protect(struct pmap *pm, vaddr_t sva, vaddr_t eva, vm_prot_t pr
 void uvmsim_pmap_page_protect(struct uvmsim_machine *m, paddr_t pa, vm_prot_t prot);
 bool uvmsim_pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa, vm_prot_t *prot);
 void uvmsim_pmap_activate(struct pmap *pm);
+/* The backend's placement of a mapping without a fixed address (pmap_ops.place); false
+ * when it has none, then the VM places it itself. */
+bool uvmsim_pmap_place(struct pmap *pm, vaddr_t lo, vaddr_t hi, uint64_t size,
+                       bool (*is_free)(void *arg, vaddr_t s, vaddr_t e), void *arg, vaddr_t *va);
 int  uvmsim_pmap_translate(struct pmap *pm, vaddr_t va, uvmsim_access kind, paddr_t *pa);
 int  uvmsim_pmap_check(struct uvmsim_machine *m, char *msg, size_t msglen);
 /* Does the mapping (pm, va) of pa have a PV entry?  (false for an unmanaged one) */

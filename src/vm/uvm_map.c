@@ -161,8 +161,15 @@ void uvmsim_map_args_init(uvmsim_map_args *a)
     a->advice = UVMSIM_ADV_NORMAL;
 }
 
+static bool map_range_free(void *arg, vaddr_t s, vaddr_t e)
+{
+    struct vm_map *map = arg;
+    return s >= map->min_va && e > s && e <= map->max_va && range_free(map, s, e);
+}
+
 /* Where a mapping of size bytes goes: exactly at addr when fixed (ERANGE outside the
- * map, EOVERLAP over another mapping), else the first fit at or above addr. */
+ * map, EOVERLAP over another mapping), else where the pmap backend places it (FASS
+ * least-contention placement, when on), else the first fit at or above addr. */
 static int map_place(struct uvmsim_proc *p, vaddr_t addr, uint64_t size, bool fixed, vaddr_t *va)
 {
     if (fixed) {
@@ -173,7 +180,11 @@ static int map_place(struct uvmsim_proc *p, vaddr_t addr, uint64_t size, bool fi
         *va = addr;
         return UVMSIM_OK;
     }
-    return map_findspace(&p->map, addr ? addr : MAP_BASE_DEFAULT, size, va);
+    vaddr_t lo = addr ? addr : MAP_BASE_DEFAULT;
+    if (uvmsim_pmap_place(p->pmap, lo < p->map.min_va ? p->map.min_va : lo, p->map.max_va, size, map_range_free,
+                          &p->map, va))
+        return UVMSIM_OK;
+    return map_findspace(&p->map, lo, size, va);
 }
 
 int uvmsim_map_object(struct uvmsim_proc *p, vaddr_t addr, uint64_t size, bool fixed, struct uvm_object *uo,

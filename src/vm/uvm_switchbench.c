@@ -5,6 +5,7 @@
 #include <string.h>
 #include "uvmsim/uvmsim.h"
 #include "uvmsim/switchbench.h"
+#include "uvmsim/cost.h"
 
 #define SB_PG        4096u
 #define SB_TEXT_OFF  0x8000ull
@@ -94,6 +95,8 @@ int uvmsim_switchbench_run(const uvmsim_switchbench_config *c, uvmsim_switchbenc
         return err;
     if (c->domain_policy != NULL || c->pid_policy != NULL)
         err = uvmsim_pmap_fass_set_policy(m, c->domain_policy, c->pid_policy);
+    if (err == UVMSIM_OK && c->share_domains)
+        err = uvmsim_pmap_fass_set_sharing(m, true);
     uvmsim_proc *procs[UVMSIM_SWITCHBENCH_MAX_PROCS];
     for (unsigned i = 0; i < c->procs && err == UVMSIM_OK; i++)
         err = setup_proc(m, c, i, &procs[i]);
@@ -126,6 +129,7 @@ int uvmsim_switchbench_run(const uvmsim_switchbench_config *c, uvmsim_switchbenc
                                 (s0.itlb.asid_flushes + s0.dtlb.asid_flushes);
         r->tlb_single_invalidations = (s1.itlb.single_invalidations + s1.dtlb.single_invalidations) -
                                       (s0.itlb.single_invalidations + s0.dtlb.single_invalidations);
+        uvmsim_pmap_stats_delta(&s0, &s1, &r->delta);
         r->accesses = v1.accesses - v0.accesses;
         r->faults = v1.faults_total - v0.faults_total;
     }

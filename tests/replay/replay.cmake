@@ -29,6 +29,23 @@ if(TARGET uvmsim_cli)
             -DWORK=${CMAKE_BINARY_DIR}/tests/replay-cli-work -DBUILT=${_built} -DREPLAY_DIR=${UVMSIM_REPLAY_DIR}
             -DPYTHON3=${UVMSIM_PYTHON3} -P ${CMAKE_CURRENT_LIST_DIR}/replay_cli.cmake)
   set_tests_properties(replay/cli PROPERTIES LABELS "unit;replay;cli" TIMEOUT 600)
+  # FASS shared domains and the cycle report (docs/fass.md).
+  add_test(NAME replay/share-domains-needs-fass
+    COMMAND uvmsim_cli replay --image none --share-domains on ${CMAKE_SOURCE_DIR}/tests/replay/small.trace)
+  set_tests_properties(replay/share-domains-needs-fass PROPERTIES LABELS "unit;replay;cli"
+    PASS_REGULAR_EXPRESSION "--share-domains on: needs --pmap fass \\(pmap is generic\\)")
+  add_test(NAME replay/cycles-small
+    COMMAND uvmsim_cli replay --image none --pmap armv5 --procs 2 --quantum 3 --json
+            ${CMAKE_SOURCE_DIR}/tests/replay/small.trace)
+  set_tests_properties(replay/cycles-small PROPERTIES LABELS "unit;replay;cli"
+    PASS_REGULAR_EXPRESSION "\"cycles\": \\{\"replay_switches\": [1-9][0-9]*, \"total\": [1-9][0-9]*, \"per_switch\": [1-9]")
+  if(UVMSIM_REPLAY_BUILT)
+    add_test(NAME replay/share-domains
+      COMMAND uvmsim_cli replay --pmap fass --procs 4 --pid-policy none --share-domains on --json
+              ${UVMSIM_REPLAY_DIR}/traces/ls.trace)
+    set_tests_properties(replay/share-domains PROPERTIES LABELS "unit;replay;cli"
+      PASS_REGULAR_EXPRESSION "\"share_domains\": \"on\", .*\"shared_domain_hits\": [1-9][0-9]*, \"shared_domain_fills\": [1-9][0-9]*, \"share_groups_made\": [1-9]")
+  endif()
   if(VALGRIND AND NOT UVMSIM_SANITIZE)
     set(_vg ${VALGRIND} --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
             --show-leak-kinds=definite)
@@ -44,6 +61,11 @@ if(TARGET uvmsim_cli)
       PASS_REGULAR_EXPRESSION "bad-line4.trace:4: malformed record: size 0" FAIL_REGULAR_EXPRESSION "==[0-9]+== "
       TIMEOUT 900)
     if(UVMSIM_REPLAY_BUILT)
+      add_test(NAME memcheck/replay/cli-share
+        COMMAND ${_vg} $<TARGET_FILE:uvmsim_cli> replay --pmap fass --procs 2 --pid-policy none --share-domains on
+                --json ${UVMSIM_REPLAY_DIR}/traces/sh.trace)
+      set_tests_properties(memcheck/replay/cli-share PROPERTIES LABELS "memcheck;replay;cli"
+        PASS_REGULAR_EXPRESSION "\"share_groups_made\": [1-9]" FAIL_REGULAR_EXPRESSION "==[0-9]+== " TIMEOUT 900)
       add_test(NAME memcheck/replay/cli-busybox
         COMMAND ${_vg} $<TARGET_FILE:uvmsim_cli> replay --procs 2 --mount copy ${UVMSIM_REPLAY_DIR}/traces/sh.trace)
       set_tests_properties(memcheck/replay/cli-busybox PROPERTIES LABELS "memcheck;replay;cli"
