@@ -603,13 +603,8 @@ void uvmsim_mx_case_str(const struct uvmsim_mx_case *c, char *buf, size_t len)
 #define MX_PG_O   6                    /* touched first: the amap and its first anon */
 #define MX_PG_P   7                    /* touched after fork: the amap copy */
 
-static bool b_file(int b)
-{
-    return b == B_FILE_PRIVATE_COPY || b == B_FILE_SHARED_COPY || b == B_FILE_PRIVATE_XIP || b == B_FILE_SHARED_XIP ||
-           b == B_XIP_HOLE || b == B_COPY_HOLE || b == B_XIP_HOLE_SHARED;
-}
-static bool b_xip(int b) { return b == B_FILE_PRIVATE_XIP || b == B_FILE_SHARED_XIP || b == B_XIP_HOLE || b == B_XIP_HOLE_SHARED; }
-static bool b_shared_file(int b) { return b == B_FILE_SHARED_COPY || b == B_FILE_SHARED_XIP || b == B_XIP_HOLE_SHARED; }
+/* A shared mapping of a file (from the layout: a device below, not copy-on-write). */
+static bool shared_file(const struct uvmsim_mx_layout *L) { return L->device && !L->cow; }
 
 struct mx_run {
     uvmsim_machine *m;
@@ -746,7 +741,7 @@ static int verify_state(struct mx_run *r, const struct uvmsim_mx_layout *L)
     return UVMSIM_OK;
 }
 
-static int attach_image(struct mx_run *r, int b, bool faultop)
+static int attach_image(struct mx_run *r, const struct uvmsim_mx_layout *L)
 {
 #ifdef UVMSIM_HAVE_BUILTIN
     size_t len = 0;
@@ -757,15 +752,14 @@ static int attach_image(struct mx_run *r, int b, bool faultop)
         return fail(r, UVMSIM_ENOTSUP, "this build has no built-in image");
     if ((err = uvmsim_flashdev_create_mem(r->m, NULL, img, len, &r->dev)) != UVMSIM_OK)
         return fail(r, err, "attach the built-in image");
-    unsigned fl = b_xip(b) ? UVMSIM_MNT_XIP | (faultop ? UVMSIM_MNT_XIP_FAULTOP : 0) : 0;
+    unsigned fl = L->obj == MX_OBJ_XIP ? UVMSIM_MNT_XIP | (L->faultop ? UVMSIM_MNT_XIP_FAULTOP : 0) : 0;
     if ((err = uvmsim_mount_ext2(r->m, r->dev, "/", fl, &mp)) != UVMSIM_OK)
         return fail(r, err, "mount");
     if ((err = uvmsim_namei(r->m, MX_FILE, &r->vp)) != UVMSIM_OK)
         return fail(r, err, "look up " MX_FILE);
     return UVMSIM_OK;
 #else
-    (void)b;
-    (void)faultop;
+    (void)L;
     return fail(r, UVMSIM_ENOTSUP, "this build has no built-in image");
 #endif
 }
@@ -853,7 +847,7 @@ static int case_body(struct mx_run *r, const struct uvmsim_mx_case *c, struct uv
     uvmsim_mx_layout(d, &L);
     uvmsim_machine *m = r->m;
     int err;
-    if (b_file(b) && (err = attach_image(r, b, d[MX_DESIGN] == D_FAULTOP)) != UVMSIM_OK)
+    if (L.device && (err = attach_image(r, &L)) != UVMSIM_OK)
         return err;
     if (b == B_SYSV_SHM && (err = uvmsim_shm_create(m, (uint64_t)MX_NPAGES * MX_PAGE, &r->seg)) != UVMSIM_OK)
         return fail(r, err, "create the segment");
@@ -883,7 +877,7 @@ static int case_body(struct mx_run *r, const struct uvmsim_mx_case *c, struct uv
         err = map_region(r, r->p, false, r->setup_prot, 0, false, UVMSIM_INHERIT_COPY);
         if (err == UVMSIM_OK)
             err = uvmsim_unmap(r->p, pva(L.target), MX_PAGE);
-    } else if (b_shared_file(b) && (prot & UVMSIM_PROT_WRITE)) {
+    } else if (shared_file(&L) && (prot & UVMSIM_PROT_WRITE)) {
         /* a shared writable mapping of a file on the read-only medium: refused at map
          * time, and that refusal is the case's outcome */
         err = map_region(r, r->p, true, prot, 0, false, UVMSIM_INHERIT_SHARE);
@@ -896,10 +890,10 @@ static int case_body(struct mx_run *r, const struct uvmsim_mx_case *c, struct uv
         }
         return fail(r, UVMSIM_ESTATE, "a shared writable mapping of the read-only file was accepted");
     } else {
-        bool shared = b == B_ANON_SHARED || b_shared_file(b);
+        bool shared = b == B_ANON_SHARED || shared_file(&L);
         bool share = d[MX_AMAP] == AM_SHARED;
         bool copy = b == B_ANON_SHARED && d[MX_UPPER] == U_FORKED && d[MX_AMAP] == AM_OWN;
-        err = map_region(r, r->p, shared, r->setup_prot, b_shared_file(b) ? 0 : L.maxprot, share || copy,
+        err = map_region(r, r->p, shared, r->setup_prot, shared_file(&L) ? 0 : L.maxprot, share || copy,
                          share ? UVMSIM_INHERIT_SHARE : UVMSIM_INHERIT_COPY);
     }
     if (err)
