@@ -21,7 +21,7 @@ typedef enum uvmsim_err {
     UVMSIM_EROFS,       /* write to read-only medium (NOR, read-only mount) */
     UVMSIM_EFAULT,      /* no map entry covers the address */
     UVMSIM_EACCES,      /* access not allowed by the entry's protection */
-    UVMSIM_EIO,         /* host I/O failed (image file) */
+    UVMSIM_EIO,         /* host I/O failed (image file); a device read failed (injected) */
     UVMSIM_ECORRUPT,    /* corrupt on-disk structure (filesystem image) */
     UVMSIM_ENOTSUP,     /* feature not implemented (ext2 incompat flag, ...) */
     UVMSIM_ENOENT,      /* no such file or directory */

@@ -69,6 +69,15 @@ UVMSIM_API bool uvmsim_flashdev_is_direct(const uvmsim_flashdev *dev);
  * NULL dev/buf or nblks == 0 → UVMSIM_EINVAL; out of range → UVMSIM_ERANGE (counted in
  * failed_requests). */
 UVMSIM_API int uvmsim_flashdev_strategy(uvmsim_flashdev *dev, uint64_t blkno, uint64_t nblks, void *buf);
+/* Fault injection: a medium error on purpose.  After `skip` more successful block reads
+ * (strategy calls), the next `count` fail with UVMSIM_EIO, counted in failed_requests
+ * and not in read_requests; nothing is copied into the caller's buffer.  Whoever reads
+ * through the device sees it: the copy-mount pager's getpages (the fault fails with
+ * UVMSIM_EIO, as uvm_fault_lower_io returns the pager's error), read(2), the filesystem's
+ * metadata reads.  The XIP paths read no blocks, so they never see it.  count
+ * UVMSIM_INJECT_FOREVER (machine.h) fails every read until the plan is replaced; (0, 0)
+ * clears it.  UVMSIM_EINVAL for NULL. */
+UVMSIM_API int uvmsim_flashdev_fail_reads(uvmsim_flashdev *dev, uint64_t skip, uint64_t count);
 /* Writes are refused with UVMSIM_EROFS (counted in failed_requests): NOR is a read-only
  * medium at run time. */
 UVMSIM_API int uvmsim_flashdev_write(uvmsim_flashdev *dev, uint64_t blkno, uint64_t nblks, const void *buf);
@@ -83,7 +92,7 @@ typedef struct uvmsim_flashdev_stats {
     uint64_t read_requests;   /* strategy calls that succeeded */
     uint64_t read_blocks;
     uint64_t read_bytes;
-    uint64_t failed_requests; /* out of range / write attempts */
+    uint64_t failed_requests; /* out of range / write attempts / injected read errors */
 } uvmsim_flashdev_stats;
 UVMSIM_API void uvmsim_flashdev_stats_get(const uvmsim_flashdev *dev, uvmsim_flashdev_stats *out);
 

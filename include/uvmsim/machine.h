@@ -127,6 +127,17 @@ UVMSIM_API int uvmsim_ram_free(uvmsim_machine *m, uvmsim_paddr_t pa);
 /* The shared, always-zero page (maps every hole of an XIP file). */
 UVMSIM_API uvmsim_paddr_t uvmsim_zero_page(const uvmsim_machine *m);
 
+/* Fault injection: make RAM run out on purpose.  After `skip` more page allocations
+ * succeed, the next `count` fail exactly as they do on a machine whose RAM is exhausted
+ * (and nothing could be reclaimed: NetBSD's !uvm_reclaimable()): every allocator of the
+ * machine — the fault handler's anons, the pagers' page-cache and anonymous-object
+ * pages, pmap_enter's page-table pages, uvmsim_ram_alloc — sees the failure and returns
+ * UVMSIM_ENOMEM, and each failure is counted in uvmsim_ram_stats.alloc_failures.
+ * count UVMSIM_INJECT_FOREVER fails every allocation until the plan is replaced;
+ * (0, 0) clears it.  A new call replaces the previous plan.  UVMSIM_EINVAL for NULL. */
+#define UVMSIM_INJECT_FOREVER UINT64_MAX
+UVMSIM_API int uvmsim_ram_fail_next(uvmsim_machine *m, uint64_t skip, uint64_t count);
+
 /* Per-page metadata cost: sizeof(struct vm_page) and the totals over all segments. */
 typedef struct uvmsim_metadata_report {
     size_t vm_page_size;      /* bytes of one vm_page (including its PV head) */

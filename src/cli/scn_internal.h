@@ -27,6 +27,12 @@ static inline const char *uvmsim_sb_str(const struct sbuf *b) { return b->s ? b-
  * (doubling); false when host memory runs out (the array is kept). */
 bool uvmsim_scn_grow(void **arr, unsigned n, unsigned *cap, size_t elem);
 
+/* A command or expect line for an error message: text itself when it fits in len bytes
+ * (NUL included), else its beginning and its length in buf (a 16 MiB store line must not
+ * make 16 MiB of standard error).  UVMSIM_SCN_BRIEF is the size callers use. */
+#define UVMSIM_SCN_BRIEF 160
+const char *uvmsim_scn_brief(const char *text, char *buf, size_t len);
+
 /* "rwx" style protection string into buf[4]. */
 const char *uvmsim_scn_prot_str(uvmsim_prot_t p, char buf[4]);
 const char *uvmsim_scn_access_name(uvmsim_access a);

@@ -988,7 +988,9 @@ int uvmsim_scn_run_hooked(const uvmsim_scn *s, const uvmsim_scn_opts *opts, cons
                     first_fail_step = i + 1;
                 }
                 fflush(out_of(opts));
-                fprintf(err, "%s:%u: expect failed: %s: %s\n", s->name, ex->line, ex->text, uvmsim_sb_str(&why));
+                char brief[UVMSIM_SCN_BRIEF];
+                fprintf(err, "%s:%u: expect failed: %s: %s\n", s->name, ex->line,
+                        uvmsim_scn_brief(ex->text, brief, sizeof brief), uvmsim_sb_str(&why));
             }
             if (opts->mode == UVMSIM_SCN_MODE_EXPLAIN) {
                 uvmsim_sb_printf(&extext, "  Line %u: %s: ", ex->line, ex->text);
@@ -1018,6 +1020,7 @@ int uvmsim_scn_run_hooked(const uvmsim_scn *s, const uvmsim_scn_opts *opts, cons
         uvmsim_sb_free(&exjson);
         uvmsim_sb_free(&extext);
         bool stop = false;
+        char brief[UVMSIM_SCN_BRIEF];
         if (res.err && !expected_error) {
             fflush(out_of(opts));
             stop_step = i + 1;
@@ -1025,11 +1028,13 @@ int uvmsim_scn_run_hooked(const uvmsim_scn *s, const uvmsim_scn_opts *opts, cons
                 fprintf(err, "%s:%u: machine: invalid configuration: %s\n", s->name, st->line, uvmsim_sb_str(&res.info));
                 status = UVMSIM_SCN_INPUT;
             } else if (res.err == UVMSIM_ENOHOST || res.err == UVMSIM_ESTATE) {
-                fprintf(err, "%s:%u: simulator error: %s: %s\n", s->name, st->line, st->text, uvmsim_sb_str(&res.info));
+                fprintf(err, "%s:%u: simulator error: %s: %s\n", s->name, st->line,
+                        uvmsim_scn_brief(st->text, brief, sizeof brief), uvmsim_sb_str(&res.info));
                 status = UVMSIM_SCN_SIMERR;
             } else {
-                fprintf(err, "%s:%u: step failed: %s: %s (%s)\n", s->name, st->line, st->text,
-                        uvmsim_errname(res.err), uvmsim_strerror(res.err));
+                fprintf(err, "%s:%u: step failed: %s: %s (%s)\n", s->name, st->line,
+                        uvmsim_scn_brief(st->text, brief, sizeof brief), uvmsim_errname(res.err),
+                        uvmsim_strerror(res.err));
                 if (status == UVMSIM_SCN_OK)
                     status = UVMSIM_SCN_FAILED;
                 stop = true;   /* the state is not what the rest of the scenario assumes */

@@ -79,13 +79,17 @@ void uvmsim_sb_bytes(struct sbuf *b, const uint8_t *p, size_t n)
         if (p[i] < 0x20 || p[i] > 0x7e)
             printable = false;
     if (printable) {
+        /* long text reads are summarised too: the first 64 bytes and the count */
+        size_t show = n > 64 ? 64 : n;
         uvmsim_sb_putc(b, '"');
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < show; i++) {
             if (p[i] == '"' || p[i] == '\\')
                 uvmsim_sb_putc(b, '\\');
             uvmsim_sb_putc(b, (char)p[i]);
         }
         uvmsim_sb_putc(b, '"');
+        if (show < n)
+            uvmsim_sb_printf(b, " ... (%zu bytes)", n);
         return;
     }
     /* long binary reads are summarised: the first 16 bytes and the count */
@@ -131,6 +135,17 @@ const char *uvmsim_scn_access_name(uvmsim_access a)
     case UVMSIM_ACCESS_LOAD: return "load";
     default: return "store";
     }
+}
+
+const char *uvmsim_scn_brief(const char *text, char *buf, size_t len)
+{
+    size_t n = strlen(text);
+    if (n < len)
+        return text;
+    /* room for the suffix: " ... (" + 20 digits + " bytes)" + NUL */
+    size_t keep = len > 40 ? len - 40 : 0;
+    snprintf(buf, len, "%.*s ... (%zu bytes)", (int)keep, text, n);
+    return buf;
 }
 
 /* A TLB dimension: decimal digits only. */

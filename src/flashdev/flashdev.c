@@ -27,6 +27,7 @@ struct uvmsim_flashdev {
     unsigned holds;                /* mounts / mappings using it; destroy needs 0 */
     uint8_t *mem;                  /* the image */
     uvmsim_flashdev_stats stats;
+    struct uvmsim_inject read_fail;  /* injected medium errors (uvmsim_flashdev_fail_reads) */
 };
 
 void uvmsim_flashdev_config_init(uvmsim_flashdev_config *cfg)
@@ -379,6 +380,10 @@ int uvmsim_flashdev_strategy(uvmsim_flashdev *dev, uint64_t blkno, uint64_t nblk
         dev->stats.failed_requests++;
         return UVMSIM_ERANGE;
     }
+    if (uvmsim_inject_fire(&dev->read_fail)) {
+        dev->stats.failed_requests++;
+        return UVMSIM_EIO;
+    }
     uint64_t off = blkno * dev->block_size;
     uint64_t len = nblks * dev->block_size;
     memcpy(buf, dev->mem + off, (size_t)len);
@@ -401,6 +406,14 @@ int uvmsim_flashdev_strategy(uvmsim_flashdev *dev, uint64_t blkno, uint64_t nblk
         ev.b = nblks;
         uvmsim_emit(dev->m, &ev);
     }
+    return UVMSIM_OK;
+}
+
+int uvmsim_flashdev_fail_reads(uvmsim_flashdev *dev, uint64_t skip, uint64_t count)
+{
+    if (dev == NULL)
+        return UVMSIM_EINVAL;
+    uvmsim_inject_plan(&dev->read_fail, skip, count);
     return UVMSIM_OK;
 }
 

@@ -81,6 +81,34 @@ struct uvm_pgref {
 
 struct uvmsim_proc;
 
+/* A fault-injection plan (uvmsim_ram_fail_next, uvmsim_flashdev_fail_reads): let `skip`
+ * more operations succeed, then fail the next `left` (UVMSIM_INJECT_FOREVER: all). */
+struct uvmsim_inject {
+    uint64_t skip;
+    uint64_t left;
+};
+
+/* Set a plan: skip, then fail count ((0, 0) or count 0: nothing fails). */
+static inline void uvmsim_inject_plan(struct uvmsim_inject *in, uint64_t skip, uint64_t count)
+{
+    in->skip = count ? skip : 0;
+    in->left = count;
+}
+
+/* Should the operation about to be done fail?  Advances the plan by one operation. */
+static inline bool uvmsim_inject_fire(struct uvmsim_inject *in)
+{
+    if (in->left == 0)
+        return false;
+    if (in->skip > 0) {
+        in->skip--;
+        return false;
+    }
+    if (in->left != UVMSIM_INJECT_FOREVER)
+        in->left--;
+    return true;
+}
+
 /* The simulator instance.  Owns every other structure; nothing here is global. */
 struct uvmsim_machine {
     uvmsim_machine_config cfg;
@@ -91,6 +119,7 @@ struct uvmsim_machine {
     unsigned nsegs, segs_cap;
 
     uvmsim_ram_stats ram;          /* kept current by the allocator */
+    struct uvmsim_inject ram_fail; /* injected allocation failures (uvmsim_ram_fail_next) */
     struct vm_page *zero_pg;       /* the shared zero page (owner PGO_ZERO) */
     paddr_t zero_pa;
 

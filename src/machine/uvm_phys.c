@@ -278,6 +278,10 @@ static void owner_count(struct uvmsim_machine *m, enum vm_page_owner o, int delt
 
 struct vm_page *uvmsim_pagealloc(struct uvmsim_machine *m, enum vm_page_owner owner, bool zero)
 {
+    if (uvmsim_inject_fire(&m->ram_fail)) {
+        m->ram.alloc_failures++;
+        return NULL;
+    }
     for (unsigned i = 0; i < m->nsegs; i++) {
         struct vm_physseg *s = &m->segs[i];
         if (s->kind != UVMSIM_SEG_RAM || s->free_head == FREE_END)
@@ -350,6 +354,14 @@ int uvmsim_ram_alloc(uvmsim_machine *m, bool zero, uvmsim_paddr_t *pa_out)
     if (pg == NULL)
         return UVMSIM_ENOMEM;
     *pa_out = uvmsim_vm_page_to_phys(m, pg);
+    return UVMSIM_OK;
+}
+
+int uvmsim_ram_fail_next(uvmsim_machine *m, uint64_t skip, uint64_t count)
+{
+    if (m == NULL)
+        return UVMSIM_EINVAL;
+    uvmsim_inject_plan(&m->ram_fail, skip, count);
     return UVMSIM_OK;
 }
 

@@ -89,6 +89,36 @@ static void exec_forget_sections(uint8_t *buf, size_t len)
     }
 }
 
+static const char *exec_type_name(unsigned t)
+{
+    switch (t) {
+    case ET_NONE: return "ET_NONE, no file type";
+    case ET_REL: return "ET_REL, a relocatable object: link it first";
+    case ET_EXEC: return "ET_EXEC, an executable";
+    case ET_DYN: return "ET_DYN, a shared object or position-independent program";
+    case ET_CORE: return "ET_CORE, a core dump";
+    }
+    return NULL;
+}
+
+/* Why a file whose e_type is neither ET_EXEC nor ET_DYN does not load.  A type that
+ * makes sense only with its two bytes swapped means the header's byte order (EI_DATA)
+ * is wrong. */
+static int exec_type_fail(uvmsim_exec_info *info, unsigned type, unsigned data)
+{
+    if (exec_type_name(type) != NULL)
+        return exec_fail(info, UVMSIM_ENOEXEC, "not an executable: e_type %u (%s)", type, exec_type_name(type));
+    unsigned swapped = ((type & 0xffu) << 8) | (type >> 8);
+    if (exec_type_name(swapped) != NULL)
+        return exec_fail(info, UVMSIM_ENOEXEC,
+                         "e_type %u is %u in the other byte order: the header says %s-endian (EI_DATA %u) but its "
+                         "fields are %s-endian",
+                         type, swapped, data == ELFDATA2MSB ? "big" : "little", data,
+                         data == ELFDATA2MSB ? "little" : "big");
+    return exec_fail(info, UVMSIM_ENOEXEC, "not an executable: unknown e_type %u (ET_EXEC is %u, ET_DYN %u)", type,
+                     ET_EXEC, ET_DYN);
+}
+
 /* Read [0, len) of the file; a short read is a truncated program. */
 static int exec_read(uvmsim_vnode *vp, uint8_t *buf, size_t len, uvmsim_exec_info *info)
 {
@@ -103,11 +133,17 @@ static int exec_read(uvmsim_vnode *vp, uint8_t *buf, size_t len, uvmsim_exec_inf
 }
 
 /* The top of what a program may use: the map's limit, or the MMU's when it has fewer
- * address bits (the ARM backends translate 32-bit addresses only). */
-static uint64_t exec_user_top(const struct uvmsim_proc *p)
+ * address bits (the ARM backends translate 32-bit addresses only), and 4 GiB for a
+ * 32-bit program on every backend: its addresses have 32 bits, whatever the MMU has. */
+#define EXEC_TOP_ELF32 (1ull << 32)
+static uint64_t exec_user_top(const struct uvmsim_proc *p, unsigned elf_class)
 {
     uint64_t top = p->map.max_va, mmu = p->m->pmm->va_end;
-    return mmu < top ? mmu : top;
+    if (mmu < top)
+        top = mmu;
+    if (elf_class == 32 && top > EXEC_TOP_ELF32)
+        top = EXEC_TOP_ELF32;
+    return top;
 }
 
 static vm_prot_t exec_prot(uint32_t flags)
@@ -139,10 +175,12 @@ static int exec_check_load(struct uvmsim_proc *p, struct exec_plan *pl, int idx,
                          idx, (unsigned long long)ph->p_memsz, (unsigned long long)UVMSIM_EXEC_MAX_MEMORY);
     uint64_t start = uvmsim_trunc_page(m, ph->p_vaddr);
     uint64_t end = ph->p_vaddr + ph->p_memsz + m->page_mask;
-    if (end < ph->p_vaddr || start < p->map.min_va || (end & ~m->page_mask) > exec_user_top(p))
-        return exec_fail(info, UVMSIM_ENOEXEC, "segment %d: [0x%llx, +0x%llx) lies outside the user address space [0x%llx, 0x%llx)",
+    uint64_t top = exec_user_top(p, info->elf_class);
+    if (end < ph->p_vaddr || start < p->map.min_va || (end & ~m->page_mask) > top)
+        return exec_fail(info, UVMSIM_ENOEXEC, "segment %d: [0x%llx, +0x%llx) lies outside the user address space [0x%llx, 0x%llx)%s",
                          idx, (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz,
-                         (unsigned long long)p->map.min_va, (unsigned long long)exec_user_top(p));
+                         (unsigned long long)p->map.min_va, (unsigned long long)top,
+                         top == EXEC_TOP_ELF32 && info->elf_class == 32 ? " of a 32-bit program" : "");
     if (pl->nloads == UVMSIM_EXEC_MAX_LOADS)
         return exec_fail(info, UVMSIM_ENOEXEC, "more than %u loadable segments", UVMSIM_EXEC_MAX_LOADS);
     /* insertion by address: linkers emit PT_LOADs sorted, but nothing forces them to */
@@ -200,6 +238,16 @@ static int exec_validate(struct uvmsim_proc *p, uvmsim_vnode *vp, const uvmsim_e
         err = exec_fail(info, UVMSIM_ENOEXEC, "unknown ELF class %u", buf[EI_CLASS]);
         goto out;
     }
+    if (buf[EI_DATA] != ELFDATA2LSB && buf[EI_DATA] != ELFDATA2MSB) {
+        err = exec_fail(info, UVMSIM_ENOEXEC, "unknown ELF byte order EI_DATA %u (1 is little-endian, 2 big-endian)",
+                        buf[EI_DATA]);
+        goto out;
+    }
+    if (buf[EI_VERSION] != EV_CURRENT) {
+        err = exec_fail(info, UVMSIM_ENOEXEC, "unknown ELF version EI_VERSION %u (only %u exists)", buf[EI_VERSION],
+                        EV_CURRENT);
+        goto out;
+    }
     size_t ehsize = buf[EI_CLASS] == ELFCLASS32 ? sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr);
     if (len < ehsize) {
         err = exec_fail(info, UVMSIM_ENOEXEC, "truncated ELF header (%zu of %zu bytes)", len, ehsize);
@@ -210,7 +258,9 @@ static int exec_validate(struct uvmsim_proc *p, uvmsim_vnode *vp, const uvmsim_e
         elf = elf_memory((char *)buf, len);
         GElf_Ehdr eh;
         if (elf == NULL || elf_kind(elf) != ELF_K_ELF || gelf_getehdr(elf, &eh) == NULL) {
-            err = exec_fail(info, UVMSIM_ENOEXEC, "not a valid ELF file: %s", elf_errmsg(-1));
+            int e = elf_errno();   /* 0 when libelf refused without saying why */
+            err = exec_fail(info, UVMSIM_ENOEXEC, "not a valid ELF file: %s",
+                            e ? elf_errmsg(e) : "libelf cannot read its header");
             goto out;
         }
         if (pass == 0) {
@@ -218,7 +268,7 @@ static int exec_validate(struct uvmsim_proc *p, uvmsim_vnode *vp, const uvmsim_e
             info->elf_machine = eh.e_machine;
             info->entry = eh.e_entry;
             if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
-                err = exec_fail(info, UVMSIM_ENOEXEC, "not an executable (e_type %u)", (unsigned)eh.e_type);
+                err = exec_type_fail(info, eh.e_type, buf[EI_DATA]);
                 goto out;
             }
             if (eh.e_type == ET_DYN) {
@@ -322,7 +372,7 @@ static int exec_validate(struct uvmsim_proc *p, uvmsim_vnode *vp, const uvmsim_e
     uint64_t top = opts->stack_top;
     if (top == 0) {
         top = info->elf_class == 32 ? UVMSIM_EXEC_STACK_TOP32 : UVMSIM_EXEC_STACK_TOP64;
-        if (top > exec_user_top(p))      /* a 64-bit program on a 32-bit MMU */
+        if (top > exec_user_top(p, info->elf_class))      /* a 64-bit program on a 32-bit MMU */
             top = UVMSIM_EXEC_STACK_TOP32;
     }
     if ((ssize & m->page_mask) || (top & m->page_mask)) {
@@ -330,7 +380,7 @@ static int exec_validate(struct uvmsim_proc *p, uvmsim_vnode *vp, const uvmsim_e
                         (unsigned long long)ssize, (unsigned long long)top);
         goto out;
     }
-    if (ssize > top || top - ssize < p->map.min_va || top > exec_user_top(p)) {
+    if (ssize > top || top - ssize < p->map.min_va || top > exec_user_top(p, info->elf_class)) {
         err = exec_fail(info, UVMSIM_ERANGE, "stack [0x%llx - 0x%llx, 0x%llx) outside the user address space",
                         (unsigned long long)top, (unsigned long long)ssize, (unsigned long long)top);
         goto out;

@@ -551,6 +551,44 @@ START_TEST(test_step_failure)
 }
 END_TEST
 
+/* Found by fuzzing: a failing step or expectation named its whole line on standard
+ * error (a 16 MiB store line made 16 MiB of stderr), and a long printable read its whole
+ * text in the result.  Messages now cut the line and give its length. */
+START_TEST(test_long_lines_cut)
+{
+    enum { N = 1 << 20 };
+    struct cu_run r;
+    char *t = malloc(N + 200);
+    ck_assert_ptr_nonnull(t);
+    int n = snprintf(t, 200, "spawn p\nmap p 0x10000 prot=r\nstore p 0x10000 \"");
+    memset(t + n, 'a', N);
+    snprintf(t + n + N, 200, "\"\n");
+    size_t linelen = strlen("store p 0x10000 \"") + N + 1;
+    ck_assert_int_eq(cu_run(t, &r), UVMSIM_SCN_FAILED);
+    ck_assert_uint_lt(strlen(r.err), 400);
+    CU_HAS(r.err, "t.scn:3: step failed: store p 0x10000 \"aaaa");
+    char want[120];
+    snprintf(want, sizeof want, "aaa ... (%zu bytes): EACCES (access not permitted by protection)", linelen);
+    CU_HAS(r.err, want);
+    cu_free(&r);
+    /* an expect line as long */
+    n = snprintf(t, 200, "spawn p\nmap p 0x10000 pages=512\nload p 0x10000 2M\nexpect bytes \"");
+    memset(t + n, 'b', N);
+    snprintf(t + n + N, 200, "\"\n");
+    ck_assert_int_eq(cu_run(t, &r), UVMSIM_SCN_FAILED);
+    ck_assert_uint_lt(strlen(r.err), 600);
+    CU_HAS(r.err, "t.scn:4: expect failed: expect bytes \"bbbb");
+    CU_HAS(r.err, " bytes): read 0x00 0x00");
+    cu_free(&r);
+    /* a long printable read is summarised in the result like a binary one */
+    ck_assert_int_eq(cu_run("spawn p\nmap p 0x10000 pages=2\nstore p 0x10000 \"0123456789012345678901234567890123456789"
+                            "0123456789012345678901234567890123456789\"\nload p 0x10000 80\n", &r), UVMSIM_SCN_OK);
+    CU_HAS(r.out, "read \"0123456789012345678901234567890123456789012345678901234567890123\" ... (80 bytes)");
+    cu_free(&r);
+    free(t);
+}
+END_TEST
+
 /* The run options: last step, backend override, unknown backend. */
 START_TEST(test_run_options)
 {
@@ -858,6 +896,7 @@ int main(void)
     tcase_add_test(tc, test_compare_ops);
     tcase_add_loop_test(tc, test_expect_fails, 0, NXFAIL);
     tcase_add_test(tc, test_step_failure);
+    tcase_add_test(tc, test_long_lines_cut);
     tcase_add_test(tc, test_run_options);
     tcase_add_test(tc, test_json_output);
     tcase_add_test(tc, test_json_escapes);

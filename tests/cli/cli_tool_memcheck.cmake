@@ -10,7 +10,7 @@ foreach(args
     "run;--json;--trace;${WORK}/t.jsonl;${EX}/xip-vs-copy-exec.scn"
     "explain;${EX}/cow-fork.scn"
     "dot;${EX}/xip-hole.scn"
-    "matrix;--backend;generic;--only;upper=forked")
+    "matrix;--backend;generic;--only;backing=xip-hole,sysv-shm;--only;advice=normal;--only;prot=rw,rwx")
   execute_process(COMMAND ${VG} ${UVMSIM} ${args} RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "memcheck: uvmsim ${args}: exit status ${rc}\n${err}")

@@ -30,7 +30,7 @@ endforeach()
 find_program(UVMSIM_PYTHON3 python3)
 add_test(NAME cli/tool
   COMMAND ${CMAKE_COMMAND} -DUVMSIM=$<TARGET_FILE:uvmsim_cli> -DSRC=${CMAKE_SOURCE_DIR}
-          -DWORK=${CMAKE_BINARY_DIR}/tests/cli-tool-work -DPYTHON3=${UVMSIM_PYTHON3}
+          -DWORK=${CMAKE_BINARY_DIR}/tests/cli-tool-work -DPYTHON3=${UVMSIM_PYTHON3} -DSANITIZE=${UVMSIM_SANITIZE}
           -DDOT_EXE=${UVMSIM_DOT_EXE} -P ${CMAKE_CURRENT_LIST_DIR}/cli_tool.cmake)
 set_tests_properties(cli/tool PROPERTIES LABELS "unit;cli" TIMEOUT 600)
 if(NOT UVMSIM_DOT_EXE)

@@ -402,6 +402,50 @@ START_TEST(test_strategy)
 }
 END_TEST
 
+/* uvmsim_flashdev_fail_reads: skip, then count reads fail with EIO — not traced, not
+ * read, the caller's buffer untouched, counted as failed; out-of-range requests are
+ * refused before the plan is consulted; forever until cleared. */
+START_TEST(test_inject_reads)
+{
+    uvmsim_machine *m = mk_machine(0);
+    uint8_t *img = mk_image(64 * KiB, 4);
+    uvmsim_flashdev *d;
+    ck_assert_int_eq(uvmsim_flashdev_create_mem(m, NULL, img, 64 * KiB, &d), UVMSIM_OK);
+    struct io_log log;
+    memset(&log, 0, sizeof(log));
+    uvmsim_trace_set(m, io_cb, &log);
+    uint8_t buf[512];
+    ck_assert_int_eq(uvmsim_flashdev_fail_reads(NULL, 0, 1), UVMSIM_EINVAL);
+    ck_assert_int_eq(uvmsim_flashdev_fail_reads(d, 1, 2), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_flashdev_strategy(d, 5, 1, buf), UVMSIM_OK);       /* skipped */
+    ck_assert_int_eq(memcmp(buf, img + 5 * 512, 512), 0);
+    ck_assert_int_eq(uvmsim_flashdev_strategy(d, 500, 1, buf), UVMSIM_ERANGE); /* refused first */
+    memset(buf, 0xcc, sizeof(buf));
+    ck_assert_int_eq(uvmsim_flashdev_strategy(d, 6, 1, buf), UVMSIM_EIO);
+    ck_assert_int_eq(uvmsim_flashdev_strategy(d, 7, 1, buf), UVMSIM_EIO);
+    for (size_t i = 0; i < sizeof(buf); i++)
+        ck_assert_uint_eq(buf[i], 0xcc);
+    ck_assert_int_eq(uvmsim_flashdev_strategy(d, 8, 1, buf), UVMSIM_OK);       /* spent */
+    ck_assert_int_eq(memcmp(buf, img + 8 * 512, 512), 0);
+    ck_assert_uint_eq(log.n, 2);
+    uvmsim_flashdev_stats st;
+    uvmsim_flashdev_stats_get(d, &st);
+    ck_assert_uint_eq(st.read_requests, 2);
+    ck_assert_uint_eq(st.read_blocks, 2);
+    ck_assert_uint_eq(st.failed_requests, 3);
+    ck_assert_int_eq(uvmsim_flashdev_fail_reads(d, 0, UVMSIM_INJECT_FOREVER), UVMSIM_OK);
+    for (unsigned i = 0; i < 10; i++)
+        ck_assert_int_eq(uvmsim_flashdev_strategy(d, i, 1, buf), UVMSIM_EIO);
+    ck_assert_int_eq(uvmsim_flashdev_fail_reads(d, 3, 0), UVMSIM_OK);          /* cleared */
+    ck_assert_int_eq(uvmsim_flashdev_strategy(d, 0, 1, buf), UVMSIM_OK);
+    uvmsim_flashdev_stats_get(d, &st);
+    ck_assert_uint_eq(st.read_requests, 3);
+    ck_assert_uint_eq(st.failed_requests, 13);
+    free(img);
+    uvmsim_machine_destroy(m);
+}
+END_TEST
+
 START_TEST(test_direct_access)
 {
     uvmsim_machine *m = mk_machine(0);
@@ -606,6 +650,7 @@ int main(void)
     tcase_add_test(tc, test_placement);
     tcase_add_test(tc, test_default_base_skips_explicit);
     tcase_add_test(tc, test_strategy);
+    tcase_add_test(tc, test_inject_reads);
     tcase_add_test(tc, test_direct_access);
     tcase_add_test(tc, test_pattern);
     tcase_add_test(tc, test_hold_busy);

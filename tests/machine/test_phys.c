@@ -562,6 +562,48 @@ START_TEST(test_exhaustion)
 }
 END_TEST
 
+/* uvmsim_ram_fail_next: skip, then fail count allocations (every allocator: the raw
+ * one and the VM's), counted as allocation failures; forever until cleared; a new plan
+ * replaces the old one; the RAM itself is untouched (free pages stay free). */
+START_TEST(test_inject_alloc)
+{
+    uvmsim_machine *m = mk(64 * KiB);
+    uvmsim_paddr_t pa;
+    uvmsim_ram_stats r0, rs;
+    uvmsim_ram_stats_get(m, &r0);
+    ck_assert_int_eq(uvmsim_ram_fail_next(NULL, 0, 1), UVMSIM_EINVAL);
+    ck_assert_int_eq(uvmsim_ram_fail_next(m, 2, 3), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_ram_alloc(m, false, &pa), UVMSIM_OK);     /* skipped */
+    ck_assert_ptr_nonnull(uvmsim_pagealloc(m, PGO_ANON, true));       /* skipped */
+    ck_assert_int_eq(uvmsim_ram_alloc(m, false, &pa), UVMSIM_ENOMEM); /* 1 of 3 */
+    ck_assert_ptr_null(uvmsim_pagealloc(m, PGO_OBJECT, false));       /* 2 of 3 */
+    ck_assert_ptr_null(uvmsim_pagealloc(m, PGO_PTP, true));           /* 3 of 3 */
+    ck_assert_int_eq(uvmsim_ram_alloc(m, false, &pa), UVMSIM_OK);     /* the plan is spent */
+    uvmsim_ram_stats_get(m, &rs);
+    ck_assert_uint_eq(rs.alloc_failures, r0.alloc_failures + 3);
+    ck_assert_uint_eq(rs.allocs, r0.allocs + 3);
+    ck_assert_uint_eq(rs.free_pages, r0.free_pages - 3);
+    /* forever, until cleared */
+    ck_assert_int_eq(uvmsim_ram_fail_next(m, 0, UVMSIM_INJECT_FOREVER), UVMSIM_OK);
+    for (unsigned i = 0; i < 20; i++)
+        ck_assert_int_eq(uvmsim_ram_alloc(m, false, &pa), UVMSIM_ENOMEM);
+    ck_assert_int_eq(uvmsim_ram_fail_next(m, 0, 0), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_ram_alloc(m, false, &pa), UVMSIM_OK);
+    /* a new plan replaces the old one; skip without count means nothing */
+    ck_assert_int_eq(uvmsim_ram_fail_next(m, 0, 5), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_ram_fail_next(m, 1, 1), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_ram_alloc(m, false, &pa), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_ram_alloc(m, false, &pa), UVMSIM_ENOMEM);
+    ck_assert_int_eq(uvmsim_ram_alloc(m, false, &pa), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_ram_fail_next(m, 7, 0), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_ram_alloc(m, false, &pa), UVMSIM_OK);
+    uvmsim_ram_stats_get(m, &rs);
+    ck_assert_uint_eq(rs.alloc_failures, r0.alloc_failures + 3 + 20 + 1);
+    ck_assert_uint_eq(rs.used_pages, r0.used_pages + 7);
+    uvmsim_machine_destroy(m);
+}
+END_TEST
+
 START_TEST(test_zero_alloc)
 {
     uvmsim_machine *m = mk(64 * KiB);
@@ -912,6 +954,7 @@ int main(void)
     tcase_add_test(tc, test_physload_device);
     tcase_add_test(tc, test_alloc_counters);
     tcase_add_test(tc, test_exhaustion);
+    tcase_add_test(tc, test_inject_alloc);
     tcase_add_test(tc, test_zero_alloc);
     tcase_add_test(tc, test_zero_page);
     tcase_add_test(tc, test_owner_accounting);

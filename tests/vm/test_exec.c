@@ -97,6 +97,14 @@ static void mk_elf(const char *path, const struct hspec *s)
     free(b);
 }
 
+/* mk_elf, then one byte of the file changed. */
+static void poked(const char *path, const struct hspec *s, long off, int byte)
+{
+    mk_elf(path, s);
+    FILE *f = fopen(path, "r+b");
+    XT_REQ(f && fseek(f, off, SEEK_SET) == 0 && fputc(byte, f) == byte && fclose(f) == 0);
+}
+
 /* Copy the first len bytes of src (0: all) to dst, with the given mode. */
 static void copy_prefix(const char *src, const char *dst, size_t len, mode_t mode)
 {
@@ -144,7 +152,8 @@ static const struct bad bads[] = {
     {"pie_wrap", UVMSIM_ENOEXEC},
     {"rel", UVMSIM_ENOEXEC}, {"interp", UVMSIM_ENOEXEC}, {"page0", UVMSIM_ENOEXEC},
     {"kernelva", UVMSIM_ENOEXEC}, {"wrap", UVMSIM_ENOEXEC}, {"many", UVMSIM_ENOEXEC},
-    {"stackclash", UVMSIM_ENOEXEC}, {"noexec", UVMSIM_EACCES}, {"dir", UVMSIM_EACCES},
+    {"stackclash", UVMSIM_ENOEXEC}, {"high32", UVMSIM_ENOEXEC}, {"data0", UVMSIM_ENOEXEC},
+    {"flipped", UVMSIM_ENOEXEC}, {"version0", UVMSIM_ENOEXEC}, {"noexec", UVMSIM_EACCES}, {"dir", UVMSIM_EACCES},
     {"missing", UVMSIM_ENOENT},
 };
 #define NBADS (sizeof bads / sizeof bads[0])
@@ -188,6 +197,17 @@ static void build_image(void)
         mk_elf(F("badmagic"), &s);
         f = fopen(p, "r+b");
         XT_REQ(f && fseek(f, 1, SEEK_SET) == 0 && fputc('X', f) == 'X' && fclose(f) == 0);
+    }
+    /* found by fuzzing (docs/fuzz.md): one header byte changed after writing */
+    poked(F("data0"), &g64, EI_DATA, ELFDATANONE);
+    poked(F("flipped"), &g64, EI_DATA, ELFDATA2MSB);    /* a little-endian file marked big-endian */
+    poked(F("version0"), &g64, EI_VERSION, EV_NONE);
+    {   /* a 32-bit program whose data segment ends above 4 GiB */
+        struct hl h[] = {good32_l[0], {PT_LOAD, RW, 0x2200, 0xfffff200, 0x100, 0x10000}};
+        struct hspec hs = g32;
+        hs.l = h;
+        hs.n = 2;
+        mk_elf(F("high32"), &hs);
     }
     struct hl l[20];
     memcpy(l, good64_l, sizeof good64_l);
@@ -636,8 +656,40 @@ START_TEST(test_exec_mmu_range)
         ck_assert_int_eq(vt_store(p, 0x100003100ull, 1, &o, NULL), UVMSIM_OK);
         ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_PROMOTE);
     }
+    /* a 32-bit program's user range ends at 4 GiB on every backend, whatever its MMU */
+    err = uvmsim_exec(p, "/high32", &ei);
+    ck_assert_msg(err == UVMSIM_ENOEXEC, "%s: high32: %s (%s)", bname, uvmsim_errname(err), ei.error);
+    ck_assert_msg(strstr(ei.error, "outside the user address space") && strstr(ei.error, "32-bit program"),
+                  "%s: high32: %s", bname, ei.error);
     VT_CHECK(m);
     uvmsim_machine_destroy(m);
+}
+END_TEST
+
+/* Refusals say what is wrong with the file (found by fuzzing: libelf's "no error", a
+ * byte-order mistake reported as an unknown e_type). */
+START_TEST(test_exec_reasons)
+{
+    static const struct {
+        const char *path, *want;
+    } cases[] = {
+        {"/data0", "unknown ELF byte order EI_DATA 0 (1 is little-endian, 2 big-endian)"},
+        {"/flipped", "e_type 512 is 2 in the other byte order: the header says big-endian (EI_DATA 2) but its "
+                     "fields are little-endian"},
+        {"/version0", "unknown ELF version EI_VERSION 0 (only 1 exists)"},
+        {"/rel", "not an executable: e_type 1 (ET_REL, a relocatable object: link it first)"},
+        {"/badclass", "unknown ELF class 7"},
+    };
+    struct xt_rig r;
+    rig_mine(&r, XT_COPY);
+    uvmsim_proc *p;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uvmsim_exec_info ei;
+        ck_assert_int_eq(uvmsim_exec(p, cases[i].path, &ei), UVMSIM_ENOEXEC);
+        ck_assert_str_eq(ei.error, cases[i].want);
+    }
+    uvmsim_machine_destroy(r.m);
 }
 END_TEST
 
@@ -718,6 +770,7 @@ int main(void)
     tcase_add_loop_test(tc, test_exec_replaces, 0, XT_NMODES);
     tcase_add_loop_test(tc, test_exec_enomem, 0, XT_NMODES);
     tcase_add_test(tc, test_exec_opts_and_args);
+    tcase_add_test(tc, test_exec_reasons);
     int nb = 0;
     while (vt_backends()[nb])
         nb++;

@@ -347,6 +347,70 @@ START_TEST(test_read_ubc)
 }
 END_TEST
 
+/* Injected failures (uvmsim_flashdev_fail_reads, uvmsim_ram_fail_next) as the fault
+ * handler and read(2) see them: a medium error fails the copy mount's pager get with EIO
+ * (uvm_fault_lower_io returns the pager's error) and leaves no page behind, while XIP
+ * reads no block and does not notice; with RAM exhausted a read fault needs no page on
+ * XIP (the NOR page is mapped) but one on the copy mount, and every promotion needs an
+ * anon (uvmfault_promote: ENOMEM when nothing can be reclaimed).  After each failure the
+ * invariants hold and clearing the plan lets the same access succeed. */
+START_TEST(test_injected_failures)
+{
+    struct rig r;
+    rig_up(&r, md(_i), be(_i));
+    bool xip = md(_i) != COPY;
+    uvmsim_proc *p;
+    ck_assert_int_eq(uvmsim_proc_create(r.m, &p), UVMSIM_OK);
+    uvmsim_vaddr_t va = map_file(p, r.data, 6, UVMSIM_PROT_READ | UVMSIM_PROT_WRITE, false, NULL);
+    uvmsim_fault_outcome o;
+    uvmsim_ram_stats r0, r1;
+    uint8_t buf[PG];
+    size_t got;
+    /* page 5 first: its page tables exist from now on, so RAM exhaustion below is seen
+     * by the data pages only */
+    ck_assert_int_eq(uvmsim_fault(p, va + 5 * PG, UVMSIM_ACCESS_LOAD, &o), UVMSIM_OK);
+
+    ck_assert_int_eq(uvmsim_flashdev_fail_reads(r.dev, 0, UVMSIM_INJECT_FOREVER), UVMSIM_OK);
+    uvmsim_ram_stats_get(r.m, &r0);
+    int err = uvmsim_fault(p, va, UVMSIM_ACCESS_LOAD, &o);
+    uvmsim_ram_stats_get(r.m, &r1);
+    ck_assert_int_eq(err, xip ? UVMSIM_OK : UVMSIM_EIO);
+    ck_assert_int_eq(o.cls, xip ? UVMSIM_FAULT_LOWER_DIRECT : UVMSIM_FAULT_ERROR);
+    ck_assert_int_eq(o.loc, xip ? UVMSIM_LOC_DEVICE : UVMSIM_LOC_NONE);
+    ck_assert_uint_eq(o.io_requests, 0);
+    ck_assert_uint_eq(r1.used_pages, r0.used_pages);              /* the cache page went back */
+    ck_assert_int_eq(uvmsim_vnode_read(r.data, PG, buf, PG, &got), xip ? UVMSIM_OK : UVMSIM_EIO);
+    VT_CHECK(r.m);
+    ck_assert_int_eq(uvmsim_flashdev_fail_reads(r.dev, 0, 0), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_fault(p, va, UVMSIM_ACCESS_LOAD, &o), UVMSIM_OK);
+    ck_assert_uint_eq(o.io_requests, xip ? 0 : 1);
+    ck_assert_int_eq(uvmsim_vnode_read(r.data, PG, buf, PG, &got), UVMSIM_OK);
+    ck_assert_uint_eq(buf[7], fsu_pat(PG + 7, SEED));
+
+    ck_assert_int_eq(uvmsim_ram_fail_next(r.m, 0, UVMSIM_INJECT_FOREVER), UVMSIM_OK);
+    uvmsim_ram_stats_get(r.m, &r0);
+    err = uvmsim_fault(p, va + 3 * PG, UVMSIM_ACCESS_LOAD, &o);   /* not resident on COPY */
+    ck_assert_int_eq(err, xip ? UVMSIM_OK : UVMSIM_ENOMEM);
+    err = uvmsim_fault(p, va, UVMSIM_ACCESS_STORE, &o);           /* needs an anon */
+    ck_assert_int_eq(err, UVMSIM_ENOMEM);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_ERROR);
+    ck_assert_uint_eq(o.bytes_copied, 0);
+    uvmsim_ram_stats_get(r.m, &r1);
+    ck_assert_uint_eq(r1.used_pages, r0.used_pages);
+    ck_assert_uint_gt(r1.alloc_failures, r0.alloc_failures);
+    uint8_t b = 1;
+    ck_assert_int_eq(uvmsim_access_mem(p, va, UVMSIM_ACCESS_STORE, &b, 1, NULL, NULL), UVMSIM_ENOMEM);
+    VT_CHECK(r.m);
+    ck_assert_int_eq(uvmsim_ram_fail_next(r.m, 0, 0), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_fault(p, va, UVMSIM_ACCESS_STORE, &o), UVMSIM_OK);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_PROMOTE);
+    ck_assert_int_eq(uvmsim_access_mem(p, va + 3, UVMSIM_ACCESS_LOAD, &b, 1, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(b, fsu_pat(3, SEED));
+    VT_CHECK(r.m);
+    rig_down(&r);
+}
+END_TEST
+
 /* The fault-op design as written: copy-on-write goes through pgo_copy_page alone, for a
  * data page and for a hole alike — the fault handler calls no pgo_get at all (NetBSD's
  * design: the locked look-up finds the page). */
@@ -469,6 +533,7 @@ int main(void)
     tcase_add_loop_test(tc, test_shared_rofs, 0, nloops());
     tcase_add_loop_test(tc, test_page_shared_between_mappings, 0, nloops());
     tcase_add_loop_test(tc, test_read_ubc, 0, nloops());
+    tcase_add_loop_test(tc, test_injected_failures, 0, nloops());
     tcase_add_loop_test(tc, test_faultop_copy_page_only, 0, nloops());
     tcase_add_loop_test(tc, test_faultop_stale_sharer, 0, nloops());
     tcase_add_test(tc, test_xip_refusals);
