@@ -15,8 +15,10 @@ struct rp_file {
     int fd;                   /* plain regular file: read() on it; -1 otherwise */
     void *gz;                 /* gzFile for gzip files and for standard input (zlib reads
                                  plain text through transparently) */
-    char *buf;
-    size_t cap, pos, len;
+    char *buf;                /* owned, cap bytes; or a window into map */
+    size_t cap, pos, len;     /* with map: cap as for read(), the window's limit */
+    char *map;                /* plain regular file mapped whole (NULL: read()) */
+    size_t map_len;
     bool eof;
     uint64_t total;           /* bytes of the file (0: unknown) */
     uint64_t consumed;        /* bytes of the file read so far (compressed for gzip) */
