@@ -339,6 +339,19 @@ static inline void uvmsim_tlb_count_hit(struct tlb *t, struct tlb_entry *e)
     if (t->repl == UVMSIM_TLB_LRU)
         e->stamp = ++t->clock;
 }
+/* A repeated hit on a one-page entry e, its count left to the caller (n of them added to
+ * t->st.hits later, before anyone looks): only the LRU stamp, now, as the hit's place in
+ * the use order. */
+static inline void uvmsim_tlb_stamp_hit(struct tlb *t, struct tlb_entry *e)
+{
+    if (t->repl == UVMSIM_TLB_LRU)
+        e->stamp = ++t->clock;
+}
+/* Add n hits of one-page entries stamped by uvmsim_tlb_stamp_hit. */
+static inline void uvmsim_tlb_add_hits(struct tlb *t, uint64_t n)
+{
+    t->st.hits += n;
+}
 /* NULL when host memory runs out.  name ("itlb", "dtlb", "tlb") is kept, not copied. */
 struct tlb *uvmsim_tlb_create(struct uvmsim_machine *m, const uvmsim_tlb_config *cfg, const char *name);
 void uvmsim_tlb_destroy(struct tlb *t);
@@ -380,14 +393,16 @@ void uvmsim_tlb_count_walk(struct tlb *t);
 unsigned uvmsim_tlb_valid_count(const struct tlb *t);
 
 /* ---- the inline TLB-hit path of the CPU model ----
- * True when the access is a TLB hit the active pmap pm may take as it is: *pa is set and
- * everything a hit does through the ops table has been done.  False (nothing counted,
- * nothing changed): go through uvmsim_pmap_translate. */
-static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit_in(struct pmap_fast *f, struct pmap *pm,
-                                                                       vaddr_t va, uvmsim_access kind, paddr_t *pa)
+ * The entry of a TLB hit the active pmap pm may take as it is: everything a hit does
+ * through the ops table has been done (counted, stamped, the touch flags set).  NULL
+ * (nothing counted, nothing changed): go through uvmsim_pmap_translate.  The entry stays
+ * the hit for va and kind while the TLB's generation is unchanged and pm stays active
+ * and described, so a caller may keep it to repeat the hit (uvmsim_tlb_stamp_hit). */
+static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_pmap_fast_entry(struct pmap_fast *f, struct pmap *pm,
+                                                                                  vaddr_t va, uvmsim_access kind)
 {
     if (f->pm != pm || va >= f->va_end || va - f->hole_lo < f->hole_len)
-        return false;
+        return NULL;
     vaddr_t mva = va < f->reloc_end ? va + f->reloc_add : va;
     vaddr_t vpn = mva >> f->shift;
     struct tlb *t = f->tlb[kind];
@@ -398,10 +413,10 @@ static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit_in(struct
     } else {
         e = uvmsim_tlb_probe(t, f->asid, vpn);
         if (e == NULL)
-            return false;
+            return NULL;
         unsigned acc = (*f->dacr >> (2 * e->domain)) & 3u;
         if (acc == 0 || (acc != 3 && !uvmsim_pmap_access_ok(e->prot, kind)))
-            return false;
+            return NULL;
         mo->vpn = vpn;
         mo->gen = t->gen;
         mo->e = e;
@@ -409,6 +424,15 @@ static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit_in(struct
     uvmsim_tlb_count_hit(t, e);
     *f->touch = true;
     *f->touch_kind[kind] = true;
+    return e;
+}
+/* True when the access is such a hit, with *pa set. */
+static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit_in(struct pmap_fast *f, struct pmap *pm,
+                                                                       vaddr_t va, uvmsim_access kind, paddr_t *pa)
+{
+    struct tlb_entry *e = uvmsim_pmap_fast_entry(f, pm, va, kind);
+    if (e == NULL)
+        return false;
     *pa = e->pfn_pa | (va & e->off_mask);
     return true;
 }

@@ -1,10 +1,16 @@
 /* uvmsim — the trace replayer: Lackey records become CPU accesses of one process.
  *
- * The hot path is one record: parsed by hand from the text (no sscanf/strtoul), split at
- * page boundaries only when it crosses one, folded when the MMU is 32-bit, then for each
- * page the inline TLB hit of the CPU model (uvmsim_pmap_fast_hit) and one counter block
- * (the process's).  Everything else — a TLB miss, a fault, an address no mapping covers
- * (the auto-region policy), a fold into a new 1 MiB — takes the slow path below it.
+ * The hot path is one record.  A line of one of Lackey's own shapes is decoded with a
+ * few byte masks (rp_fast_line; the newlines of 64 bytes at a time, so lines do not wait
+ * for each other); any other line goes to the careful parser (rp_lines_careful), which
+ * decides every rule and writes every message.  A record within one page whose page was
+ * hit before in this batch (the replayer's memo of TLB entries, valid until anything but
+ * a hit happens) costs the hit's LRU stamp and one counter word (r->acc): the record,
+ * access, byte and TLB-hit counters are derived from those words before anyone can look
+ * (rp_flush).  Otherwise the record is split at page boundaries, folded when the MMU is
+ * 32-bit, and each page goes through the inline TLB hit of the CPU model
+ * (uvmsim_pmap_fast_entry), or else the slow path: a TLB miss, a fault, an address no
+ * mapping covers (the auto-region policy), a fold into a new 1 MiB.
  * See include/uvmsim/replay.h for the interface and docs/replay.md for the rules. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +24,26 @@
 #define FOLD_SHIFT 20
 #define RP_NONE UINT64_MAX
 
+/* Memo slots per access kind (a power of two), direct-mapped on the page number. */
+#define RP_MEMO 64
+/* r->acc: records counted in the top 24 bits, their bytes in the low 40.  Only records
+ * of at most RP_FAST_SIZE bytes go there, and rp_flush runs at least every
+ * RP_FLUSH_RECORDS of them, so neither field can overflow. */
+#define RP_ACC_SHIFT 40
+#define RP_ACC_ONE (1ull << RP_ACC_SHIFT)
+#define RP_ACC_BYTES (RP_ACC_ONE - 1)
+#define RP_FAST_SIZE 65536u
+#define RP_FLUSH_RECORDS (1u << 16)
+/* rp_record_fast: not a memo hit, nothing done */
+#define RP_NOT_FAST (-1)
+
+/* A repeated hit: the TLB entry an access of its kind to the page hit.  key: the page's
+ * address | the replayer's epoch (0: empty). */
+struct rp_memo {
+    uint64_t key;
+    struct tlb_entry *e;
+};
+
 /* One auto region: the union of adjacent auto mappings.  Sorted, disjoint, and never
  * adjacent to each other (adjacent ones are merged). */
 struct rp_region {
@@ -30,15 +56,31 @@ struct uvmsim_replayer {
     struct uvmsim_proc *p;
     struct uvmsim_machine *m;
     struct pmap *pm;
-    struct pmap_fast *fast;        /* &pm->pmm->fast: the machine's, for the inline hit */
+    struct pmap_fast *fastd;       /* &pm->pmm->fast: the machine's, for the inline hit */
     uvmsim_replay_opts o;
     char *name;                    /* owned: the input's name in messages */
     uint64_t page_size, page_mask;
     int err;                       /* sticky failure */
     char msg[320];
-    uvmsim_replay_stats st;        /* records, lines and the rest; accesses derived */
+    uvmsim_replay_stats st;        /* by kind, skipped, malformed and the rest; records,
+                                      lines and accesses are derived */
+    int64_t lines_adj;             /* lines = records + skipped + malformed + lines_adj
+                                      (records and malformed given as values are no lines) */
     uint64_t acc0;                 /* p->st.accesses when opened */
     bool in_text;                  /* the current record came from text (line numbers) */
+    /* The batch of repeated hits.  Invariant: a memo entry whose key carries the current
+     * epoch names the TLB entry that an access of its kind to its page hits now, a
+     * one-page entry of an address that is not folded, found by uvmsim_pmap_fast_entry
+     * in this epoch; the epoch advances whenever anything but a hit may have happened
+     * (every entry point, every slow path), which empties the memo.  acc[k] counts the
+     * records of kind k replayed by memo since the last rp_flush (zero at every return
+     * to the caller and before every slow path). */
+    bool fast;                     /* fast paths on (uvmsim_pmap_set_fast_path) */
+    unsigned page_shift;
+    uint64_t epoch;                /* 1 .. page_size - 1 */
+    struct tlb *tlbk[3];           /* by uvmsim_access: the TLB it goes through */
+    uint64_t acc[UVMSIM_REC_NKINDS];
+    struct rp_memo memo[3][RP_MEMO];
     /* auto regions */
     uint64_t gran;
     struct rp_region *reg;
@@ -67,14 +109,52 @@ static uint64_t rp_records(const struct uvmsim_replayer *r)
     return n;
 }
 
+static uint64_t rp_line_count(const struct uvmsim_replayer *r)
+{
+    return (uint64_t)((int64_t)(rp_records(r) + r->st.skipped_lines + r->st.malformed) + r->lines_adj);
+}
+
+/* Add what the memo hits since the last flush did to the counters they would have
+ * changed one by one: the records by kind, the process's accesses and bytes (an M is a
+ * load and a store), the TLB hits by the TLB each access went through. */
+static void rp_flush(struct uvmsim_replayer *r)
+{
+    uint64_t n[UVMSIM_REC_NKINDS], b[UVMSIM_REC_NKINDS], any = 0;
+    for (unsigned k = 0; k < UVMSIM_REC_NKINDS; k++) {
+        any |= r->acc[k];
+        n[k] = r->acc[k] >> RP_ACC_SHIFT;
+        b[k] = r->acc[k] & RP_ACC_BYTES;
+        r->acc[k] = 0;
+        r->st.by_kind[k] += n[k];
+    }
+    if (any == 0)
+        return;
+    uvmsim_cpu_count_n(r->p, UVMSIM_ACCESS_FETCH, n[UVMSIM_REC_I], b[UVMSIM_REC_I]);
+    uvmsim_cpu_count_n(r->p, UVMSIM_ACCESS_LOAD, n[UVMSIM_REC_L] + n[UVMSIM_REC_M], b[UVMSIM_REC_L] + b[UVMSIM_REC_M]);
+    uvmsim_cpu_count_n(r->p, UVMSIM_ACCESS_STORE, n[UVMSIM_REC_S] + n[UVMSIM_REC_M], b[UVMSIM_REC_S] + b[UVMSIM_REC_M]);
+    uvmsim_tlb_add_hits(r->tlbk[UVMSIM_ACCESS_FETCH], n[UVMSIM_REC_I]);
+    uvmsim_tlb_add_hits(r->tlbk[UVMSIM_ACCESS_LOAD], n[UVMSIM_REC_L] + n[UVMSIM_REC_M]);
+    uvmsim_tlb_add_hits(r->tlbk[UVMSIM_ACCESS_STORE], n[UVMSIM_REC_S] + n[UVMSIM_REC_M]);
+}
+
+/* A new epoch: every memo entry is stale. */
+static void rp_memo_forget(struct uvmsim_replayer *r)
+{
+    if (++r->epoch == r->page_size) {
+        memset(r->memo, 0, sizeof(r->memo));
+        r->epoch = 1;
+    }
+}
+
 /* Record the failure err with a message; input errors name NAME:LINE. */
 static int rp_fail(struct uvmsim_replayer *r, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int rp_fail(struct uvmsim_replayer *r, int err, const char *fmt, ...)
 {
     size_t n = 0;
+    rp_flush(r);
     if (r->in_text)
-        n = (size_t)snprintf(r->msg, sizeof(r->msg), "%s:%llu: ", r->name, (unsigned long long)r->st.lines + 1);
+        n = (size_t)snprintf(r->msg, sizeof(r->msg), "%s:%llu: ", r->name, (unsigned long long)rp_line_count(r) + 1);
     else
         n = (size_t)snprintf(r->msg, sizeof(r->msg), "%s: record %llu: ", r->name,
                              (unsigned long long)(rp_records(r) + r->st.malformed + 1));
@@ -295,17 +375,27 @@ static int __attribute__((noinline)) rp_slow(struct uvmsim_replayer *r, vaddr_t 
 
 /* ---- the hot path ---- */
 
-/* One access of n bytes within one page. */
+/* One access of n bytes within one page, counted now.  An inline hit on a one-page
+ * entry of an address that is not folded goes into the memo. */
 static inline __attribute__((always_inline)) int rp_access(struct uvmsim_replayer *r, vaddr_t va, uvmsim_access kind, uint64_t n)
 {
+    vaddr_t va0 = va;
     if (r->fold_limit) {
         int err = rp_fold(r, &va);
         if (err)
             return err;
     }
-    paddr_t pa;
-    if (__builtin_expect(!uvmsim_pmap_fast_hit_in(r->fast, r->pm, va, kind, &pa), 0)) {
+    struct tlb_entry *e = uvmsim_pmap_fast_entry(r->fastd, r->pm, va, kind);
+    if (__builtin_expect(e != NULL, 1)) {
+        if (va == va0 && e->lshift == 0) {
+            struct rp_memo *mo = &r->memo[kind][(va >> r->page_shift) & (RP_MEMO - 1)];
+            mo->key = (va & ~r->page_mask) | r->epoch;
+            mo->e = e;
+        }
+    } else {
+        rp_flush(r);
         int err = rp_slow(r, va, kind);
+        rp_memo_forget(r);
         if (err)
             return err;
     }
@@ -351,6 +441,34 @@ static inline __attribute__((always_inline)) int rp_record(struct uvmsim_replaye
     return err;
 }
 
+/* A record of at most RP_FAST_SIZE bytes within one page whose page this batch's memo
+ * knows for each access the record makes: its hits stamped, the record counted in
+ * r->acc.  RP_NOT_FAST otherwise, with nothing done. */
+static inline __attribute__((always_inline)) int rp_record_fast(struct uvmsim_replayer *r, unsigned kind, vaddr_t a,
+                                                                uint64_t size)
+{
+    uint64_t off = a & r->page_mask;
+    uint64_t key = (a - off) | r->epoch;
+    size_t slot = (size_t)(a >> r->page_shift) & (RP_MEMO - 1);
+    if (__builtin_expect(off + size > r->page_size, 0))
+        return RP_NOT_FAST;
+    if (__builtin_expect(kind != UVMSIM_REC_M, 1)) {
+        /* I, L, S: the record kind is the access kind */
+        const struct rp_memo *mo = &r->memo[kind][slot];
+        if (__builtin_expect(mo->key != key, 0))
+            return RP_NOT_FAST;
+        uvmsim_tlb_stamp_hit(r->tlbk[kind], mo->e);
+    } else {
+        const struct rp_memo *ml = &r->memo[UVMSIM_ACCESS_LOAD][slot], *ms = &r->memo[UVMSIM_ACCESS_STORE][slot];
+        if (ml->key != key || ms->key != key)
+            return RP_NOT_FAST;
+        uvmsim_tlb_stamp_hit(r->tlbk[UVMSIM_ACCESS_LOAD], ml->e);
+        uvmsim_tlb_stamp_hit(r->tlbk[UVMSIM_ACCESS_STORE], ms->e);
+    }
+    r->acc[kind] += RP_ACC_ONE + size;
+    return UVMSIM_OK;
+}
+
 /* ---- the API: open, close, records ---- */
 
 int uvmsim_replay_open(uvmsim_proc *p, const uvmsim_replay_opts *o, uvmsim_replayer **out)
@@ -373,11 +491,15 @@ int uvmsim_replay_open(uvmsim_proc *p, const uvmsim_replay_opts *o, uvmsim_repla
     r->p = p;
     r->m = m;
     r->pm = p->pmap;
-    r->fast = &m->pmm->fast;
+    r->fastd = &m->pmm->fast;
     r->o = *o;
     r->name = strdup(o->name ? o->name : "<trace>");
     r->page_size = m->cfg.page_size;
     r->page_mask = m->page_mask;
+    r->page_shift = m->page_shift;
+    r->epoch = 1;
+    r->tlbk[UVMSIM_ACCESS_FETCH] = uvmsim_pmap_tlb_for(m->pmm, UVMSIM_ACCESS_FETCH);
+    r->tlbk[UVMSIM_ACCESS_LOAD] = r->tlbk[UVMSIM_ACCESS_STORE] = m->pmm->dtlb;
     r->gran = gran;
     r->acc0 = p->st.accesses;
     r->last_chunk = RP_NONE;
@@ -446,6 +568,7 @@ void uvmsim_replay_stats_get(const uvmsim_replayer *r, uvmsim_replay_stats *out)
         return;
     *out = r->st;
     out->records = rp_records(r);
+    out->lines = rp_line_count(r);
     out->accesses = r->p->st.accesses - r->acc0;
     out->auto_regions = r->nreg;
 }
@@ -455,6 +578,8 @@ static int rp_enter(struct uvmsim_replayer *r)
 {
     if (r->err)
         return r->err;
+    r->fast = !r->m->pmm->fast_disabled;
+    rp_memo_forget(r);
     int err = uvmsim_proc_switch(r->p);
     if (err)
         return rp_fail(r, err, "switching to pid %d: %s", r->p->pid, uvmsim_strerror(err));
@@ -484,6 +609,15 @@ static inline __attribute__((always_inline)) int rp_record_checked(struct uvmsim
     return rp_record(r, kind, addr, size);
 }
 
+/* The end of a call that took records as values: the counters complete, and what it
+ * replayed or skipped as malformed since `before` (records + malformed) is no lines. */
+static int rp_values_done(struct uvmsim_replayer *r, uint64_t before, int err)
+{
+    rp_flush(r);
+    r->lines_adj -= (int64_t)(rp_records(r) + r->st.malformed - before);
+    return err;
+}
+
 int uvmsim_replay_record(uvmsim_replayer *r, uvmsim_rec_kind kind, uvmsim_vaddr_t addr, uint64_t size)
 {
     if (r == NULL)
@@ -492,7 +626,8 @@ int uvmsim_replay_record(uvmsim_replayer *r, uvmsim_rec_kind kind, uvmsim_vaddr_
     if (err)
         return err;
     r->in_text = false;
-    return rp_record_checked(r, (unsigned)kind, addr, size);
+    uint64_t before = rp_records(r) + r->st.malformed;
+    return rp_values_done(r, before, rp_record_checked(r, (unsigned)kind, addr, size));
 }
 
 int uvmsim_replay_records(uvmsim_replayer *r, const uvmsim_replay_rec *recs, size_t n)
@@ -503,10 +638,21 @@ int uvmsim_replay_records(uvmsim_replayer *r, const uvmsim_replay_rec *recs, siz
     if (err)
         return err;
     r->in_text = false;
-    for (size_t i = 0; i < n; i++)
-        if ((err = rp_record_checked(r, (unsigned)recs[i].kind, recs[i].addr, recs[i].size)) != UVMSIM_OK)
-            return err;
-    return UVMSIM_OK;
+    uint64_t before = rp_records(r) + r->st.malformed;
+    for (size_t i = 0; i < n; i++) {
+        unsigned kind = (unsigned)recs[i].kind;
+        uint64_t size = recs[i].size;
+        err = RP_NOT_FAST;
+        if (kind < UVMSIM_REC_NKINDS && size - 1 < RP_FAST_SIZE)   /* in one page: no wrap */
+            err = rp_record_fast(r, kind, recs[i].addr, size);
+        if (err == RP_NOT_FAST)
+            err = rp_record_checked(r, kind, recs[i].addr, size);
+        if (err != UVMSIM_OK)
+            break;
+        if ((i & (RP_FLUSH_RECORDS - 1)) == RP_FLUSH_RECORDS - 1)
+            rp_flush(r);
+    }
+    return rp_values_done(r, before, err);
 }
 
 /* ---- Lackey text ---- */
@@ -546,10 +692,12 @@ static int rp_malformed(struct uvmsim_replayer *r, const char *fmt, ...)
     return rp_fail(r, UVMSIM_EINVAL, "malformed record: %s", what);
 }
 
-/* Parse and replay the lines of [p, stop): stop[-1] is '\n', so every scan below ends
- * at a newline at the latest.  Returns the error, *next the first line not consumed. */
-static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const unsigned char *stop,
-                    uint64_t *budget, const unsigned char **next)
+/* The careful parser: every rule of the grammar and every message.  Parse and replay
+ * the lines of [p, stop): stop[-1] is '\n', so every scan below ends at a newline at the
+ * latest.  Returns the error, *next the first line not consumed (lines are counted as
+ * records, skipped or malformed: rp_line_count). */
+static int rp_lines_careful(struct uvmsim_replayer *r, const unsigned char *p, const unsigned char *stop,
+                            uint64_t *budget, const unsigned char **next)
 {
     int err = UVMSIM_OK;
     uint64_t left = *budget;
@@ -577,7 +725,6 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
             } else {
                 /* not a record: Valgrind's ==PID== lines, blank lines, other text */
                 p = (const unsigned char *)memchr(q, '\n', (size_t)(stop - q)) + 1;
-                r->st.lines++;
                 r->st.skipped_lines++;
                 continue;
             }
@@ -649,18 +796,156 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
         if ((err = rp_record(r, kind, a, size)) != UVMSIM_OK)
             break;
         p = q + 1;
-        r->st.lines++;
         left--;
         continue;
     bad:
         if (err)
             break;
         p = (const unsigned char *)memchr(q, '\n', (size_t)(stop - q)) + 1;
-        r->st.lines++;
     }
     *budget = left;
     *next = p;
     return err;
+}
+
+/* ---- the fast parser (Lackey's own shapes) ----
+ * x86-64 and 32-bit x86 with SSE2 (little-endian loads); elsewhere every line goes to
+ * the careful parser. */
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define RP_FAST_PARSE 1
+#include <emmintrin.h>
+
+/* Bytes the fast parser may read from the start of a block of 64 (the block, and 32
+ * past the start of the last line that ends in it). */
+#define RP_LOOKAHEAD 96
+/* rp_flush at least every so many blocks: at most 10 records a block (a record line
+ * has 7 bytes at least), so fewer than RP_FLUSH_RECORDS * 3 records in between. */
+#define RP_FLUSH_BLOCKS 16384
+
+/* Bit i set: p[i] is a newline, for i < 64. */
+static inline uint64_t rp_nl_mask(const unsigned char *p)
+{
+    const __m128i nl = _mm_set1_epi8('\n');
+    uint64_t m0 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), nl));
+    uint64_t m1 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), nl));
+    uint64_t m2 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), nl));
+    uint64_t m3 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), nl));
+    return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+}
+
+/* The four prefixes Lackey writes, by their second byte & 7 (' ' 0, 'S' 3, 'L' 4, 'M'
+ * 5): the three bytes as a little-endian word, and the record kind + 1 above them.
+ * Other slots are 0, which three bytes loaded from slot 0's index never are. */
+static const uint32_t rp_prefix[8] = {
+    [0] = 0x202049u | (UVMSIM_REC_I + 1u) << 24, [4] = 0x204c20u | (UVMSIM_REC_L + 1u) << 24,
+    [3] = 0x205320u | (UVMSIM_REC_S + 1u) << 24, [5] = 0x204d20u | (UVMSIM_REC_M + 1u) << 24,
+};
+/* The classes a line may have after its prefix, 16 bytes from 16 - (address digits):
+ * 1 hex digit (the address), 4 the comma, 2 decimal digit (the size, 4 at most), 0
+ * nothing (past the size). */
+static const uint8_t rp_shape[40] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 2, 2, 2, 2,
+};
+
+/* The line [p, e) (*e its newline; p[0, 32) readable) when it has Lackey's own shape:
+ * "I  ", " L ", " S " or " M ", 1 to 13 lower-case hex digits, a comma, 1 to 4 decimal
+ * digits (not all zeros), and nothing else, in 18 bytes at most.  Returns the kind + 1
+ * with *addr and *size, or 0: a line for the careful parser, which accepts every line
+ * this one does with the same values (and decides the rest).  No wrap is possible:
+ * the address is below 2^52 and the size below 10^4. */
+static inline __attribute__((always_inline)) unsigned rp_fast_line(const unsigned char *p, const unsigned char *e,
+                                                                   uint64_t *addr, uint64_t *size)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    w &= 0xffffffu;
+    uint32_t pre = rp_prefix[(w >> 8) & 7u];
+    unsigned len = (unsigned)(e - p) - 3u;          /* the newline's index in x */
+    /* x: the 16 bytes after the prefix; each byte's classes against those its place
+     * wants once the comma is found */
+    __m128i x = _mm_loadu_si128((const __m128i *)(p + 3));
+    __m128i dg = _mm_cmpgt_epi8(_mm_set1_epi8(-118), _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - '0'))));
+    __m128i lw = _mm_cmpgt_epi8(_mm_set1_epi8(-122), _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - 'a'))));
+    __m128i cm = _mm_cmpeq_epi8(x, _mm_set1_epi8(','));
+    unsigned comma = (unsigned)_mm_movemask_epi8(cm);
+    unsigned nd = (unsigned)__builtin_ctz(comma | 0x10000u);   /* address digits (16: no comma) */
+    __m128i cls = _mm_or_si128(_mm_or_si128(_mm_and_si128(dg, _mm_set1_epi8(3)), _mm_and_si128(lw, _mm_set1_epi8(1))),
+                               _mm_and_si128(cm, _mm_set1_epi8(4)));
+    __m128i want = _mm_loadu_si128((const __m128i *)(rp_shape + 16 - nd));
+    unsigned bad = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(cls, want), _mm_setzero_si128()));
+    bad &= (1u << (len & 15u)) - 1u;
+    if (((((pre ^ w) & 0xffffffu) | bad) != 0) | (len - 3u > 12u) | (nd - 1u > len - 3u))
+        return 0;
+    /* the address: nibbles, paired into bytes, the first digit most significant */
+    __m128i nib = _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0f)), _mm_and_si128(lw, _mm_set1_epi8(9)));
+    __m128i pairs = _mm_and_si128(_mm_or_si128(_mm_slli_epi16(nib, 4), _mm_srli_epi16(nib, 8)), _mm_set1_epi16(0xff));
+    uint64_t v;
+    _mm_storel_epi64((__m128i *)&v, _mm_packus_epi16(pairs, pairs));
+    *addr = __builtin_bswap64(v) >> (4u * (16u - nd));
+    /* the size: its 1 to 4 digits to the top of a word (leading zeros below), paired */
+    unsigned ns = len - nd - 1u;
+    uint32_t s;
+    memcpy(&s, p + 4 + nd, 4);
+    s = (s << (8u * (4u - ns))) & 0x0f0f0f0fu;
+    s = (s * 10u + (s >> 8)) & 0x00ff00ffu;
+    s = (s * 100u + (s >> 16)) & 0xffffu;
+    *size = s;
+    return s != 0 ? pre >> 24 : 0;
+}
+#else
+#define RP_FAST_PARSE 0
+#endif
+
+/* Parse and replay the lines of [p, stop) (stop[-1] is '\n'): the fast parser for the
+ * lines it knows while 64-byte blocks with their lookahead fit, the careful parser for
+ * every other line and the tail.  Returns the error, *next the first line not consumed. */
+static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const unsigned char *stop,
+                    uint64_t *budget, const unsigned char **next)
+{
+#if RP_FAST_PARSE
+    if (r->fast && stop - p >= RP_LOOKAHEAD) {
+        int err = UVMSIM_OK;
+        uint64_t left = *budget;
+        const unsigned char *blk = p;
+        unsigned nblk = 0;
+        while (stop - blk >= RP_LOOKAHEAD) {
+            /* p <= blk: the lines ending in this block start at p and after each newline */
+            for (uint64_t m = rp_nl_mask(blk); m != 0; m &= m - 1) {
+                const unsigned char *e = blk + __builtin_ctzll(m);
+                if (left == 0)
+                    goto out;
+                uint64_t a, size;
+                unsigned k = rp_fast_line(p, e, &a, &size);
+                if (__builtin_expect(k != 0, 1)) {
+                    err = rp_record_fast(r, k - 1u, a, size);
+                    if (err == RP_NOT_FAST)
+                        err = rp_record(r, k - 1u, a, size);
+                    if (err)
+                        goto out;
+                    left--;
+                } else {
+                    const unsigned char *q;
+                    if ((err = rp_lines_careful(r, p, e + 1, &left, &q)) != UVMSIM_OK)
+                        goto out;
+                }
+                p = e + 1;
+            }
+            blk += 64;
+            if (++nblk == RP_FLUSH_BLOCKS) {
+                rp_flush(r);
+                nblk = 0;
+            }
+        }
+    out:
+        if (err != UVMSIM_OK || left == 0) {
+            *budget = left;
+            *next = p;
+            return err;
+        }
+        *budget = left;
+    }
+#endif
+    return rp_lines_careful(r, p, stop, budget, next);
 }
 
 int uvmsim_replay_feed(uvmsim_replayer *r, const char *text, size_t len, uint64_t max_records, bool last,
@@ -695,6 +980,7 @@ int uvmsim_replay_feed(uvmsim_replayer *r, const char *text, size_t len, uint64_
             p = end;
         free(tmp);
     }
+    rp_flush(r);
     if (used != NULL)
         *used = (size_t)(p - t);
     return err;

@@ -275,6 +275,18 @@ static inline void uvmsim_cpu_count(struct uvmsim_proc *p, uvmsim_access kind, u
     p->st.accesses++;
     *(uint64_t *)((char *)&p->st + bytes_field[kind]) += n;
 }
+/* Count n page accesses of one kind moving bytes in all, at once (a caller that batches
+ * its accesses adds them before anyone looks). */
+static inline void uvmsim_cpu_count_n(struct uvmsim_proc *p, uvmsim_access kind, uint64_t n, uint64_t bytes)
+{
+    p->st.accesses += n;
+    if (kind == UVMSIM_ACCESS_FETCH)
+        p->st.bytes_fetched += bytes;
+    else if (kind == UVMSIM_ACCESS_LOAD)
+        p->st.bytes_loaded += bytes;
+    else
+        p->st.bytes_stored += bytes;
+}
 
 static inline vaddr_t uvmsim_trunc_page(const struct uvmsim_machine *m, vaddr_t va)
 {
