@@ -882,13 +882,18 @@ static inline __attribute__((always_inline)) unsigned rp_fast_line(const unsigne
     uint64_t v;
     _mm_storel_epi64((__m128i *)&v, _mm_packus_epi16(pairs, pairs));
     *addr = __builtin_bswap64(v) >> (4u * (16u - nd));
-    /* the size: its 1 to 4 digits to the top of a word (leading zeros below), paired */
+    /* the size: one digit mostly (Lackey's sizes are 1, 2, 4 and 8 mostly); else its 2
+     * to 4 digits to the top of a word (leading zeros below), paired */
     unsigned ns = len - nd - 1u;
     uint32_t s;
-    memcpy(&s, p + 4 + nd, 4);
-    s = (s << (8u * (4u - ns))) & 0x0f0f0f0fu;
-    s = (s * 10u + (s >> 8)) & 0x00ff00ffu;
-    s = (s * 100u + (s >> 16)) & 0xffffu;
+    if (__builtin_expect(ns == 1, 1)) {
+        s = p[4 + nd] & 0x0fu;
+    } else {
+        memcpy(&s, p + 4 + nd, 4);
+        s = (s << (8u * (4u - ns))) & 0x0f0f0f0fu;
+        s = (s * 10u + (s >> 8)) & 0x00ff00ffu;
+        s = (s * 100u + (s >> 16)) & 0xffffu;
+    }
     *size = s;
     return s != 0 ? pre >> 24 : 0;
 }
