@@ -339,15 +339,27 @@ static inline void uvmsim_tlb_count_hit(struct tlb *t, struct tlb_entry *e)
     if (t->repl == UVMSIM_TLB_LRU)
         e->stamp = ++t->clock;
 }
-/* A repeated hit on a one-page entry e, its count left to the caller (n of them added to
- * t->st.hits later, before anyone looks): only the LRU stamp, now, as the hit's place in
- * the use order. */
-static inline void uvmsim_tlb_stamp_hit(struct tlb *t, struct tlb_entry *e)
+/* Repeated hits on one-page entries, batched by a caller (the replayer's memo): their
+ * count added later (uvmsim_tlb_add_hits, before anyone looks), their LRU stamps taken
+ * from the caller's own clock, written where uvmsim_tlb_stamp_ptr says (e's stamp under
+ * LRU; else sink, a word of the caller's: other policies stamp nothing on a hit).  LRU
+ * compares stamps within a set only, so any clock serves that starts at or above
+ * t->clock (uvmsim_tlb_clock), advances on every hit, and is handed back
+ * (uvmsim_tlb_clock_sync) before t stamps or fills anything itself: the use order, and
+ * with it every victim, is then the one uvmsim_tlb_count_hit gives. */
+static inline uint64_t *uvmsim_tlb_stamp_ptr(const struct tlb *t, struct tlb_entry *e, uint64_t *sink)
 {
-    if (t->repl == UVMSIM_TLB_LRU)
-        e->stamp = ++t->clock;
+    return t->repl == UVMSIM_TLB_LRU ? &e->stamp : sink;
 }
-/* Add n hits of one-page entries stamped by uvmsim_tlb_stamp_hit. */
+static inline uint64_t uvmsim_tlb_clock(const struct tlb *t)
+{
+    return t->clock;
+}
+static inline void uvmsim_tlb_clock_sync(struct tlb *t, uint64_t clock)
+{
+    if (t->repl == UVMSIM_TLB_LRU && clock > t->clock)
+        t->clock = clock;
+}
 static inline void uvmsim_tlb_add_hits(struct tlb *t, uint64_t n)
 {
     t->st.hits += n;
@@ -397,7 +409,7 @@ unsigned uvmsim_tlb_valid_count(const struct tlb *t);
  * through the ops table has been done (counted, stamped, the touch flags set).  NULL
  * (nothing counted, nothing changed): go through uvmsim_pmap_translate.  The entry stays
  * the hit for va and kind while the TLB's generation is unchanged and pm stays active
- * and described, so a caller may keep it to repeat the hit (uvmsim_tlb_stamp_hit). */
+ * and described, so a caller may keep it to repeat the hit (uvmsim_tlb_stamp_ptr). */
 static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_pmap_fast_entry(struct pmap_fast *f, struct pmap *pm,
                                                                                   vaddr_t va, uvmsim_access kind)
 {

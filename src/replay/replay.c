@@ -5,9 +5,9 @@
  * for each other); any other line goes to the careful parser (rp_lines_careful), which
  * decides every rule and writes every message.  A record within one page whose page was
  * hit before in this batch (the replayer's memo of TLB entries, valid until anything but
- * a hit happens) costs the hit's LRU stamp and one counter word (r->acc): the record,
- * access, byte and TLB-hit counters are derived from those words before anyone can look
- * (rp_flush).  Otherwise the record is split at page boundaries, folded when the MMU is
+ * a hit happens) costs the hit's LRU stamp (from a clock the loop keeps in a register:
+ * rp_clock_begin) and one counter word (r->acc): the record, access, byte and TLB-hit
+ * counters are derived from those words before anyone can look (rp_flush).  Otherwise the record is split at page boundaries, folded when the MMU is
  * 32-bit, and each page goes through the inline TLB hit of the CPU model
  * (uvmsim_pmap_fast_entry), or else the slow path: a TLB miss, a fault, an address no
  * mapping covers (the auto-region policy), a fold into a new 1 MiB.
@@ -34,14 +34,13 @@
 #define RP_ACC_BYTES (RP_ACC_ONE - 1)
 #define RP_FAST_SIZE 65536u
 #define RP_FLUSH_RECORDS (1u << 16)
-/* rp_record_fast: not a memo hit, nothing done */
-#define RP_NOT_FAST (-1)
 
-/* A repeated hit: the TLB entry an access of its kind to the page hit.  key: the page's
- * address | the replayer's epoch (0: empty). */
+/* A repeated hit: an access of its kind to the page hit a TLB entry, whose LRU stamp a
+ * hit again writes at *stamp (uvmsim_tlb_stamp_ptr).  key: the page's address | the
+ * replayer's epoch (0: empty). */
 struct rp_memo {
     uint64_t key;
-    struct tlb_entry *e;
+    uint64_t *stamp;
 };
 
 /* One auto region: the union of adjacent auto mappings.  Sorted, disjoint, and never
@@ -81,6 +80,7 @@ struct uvmsim_replayer {
     struct tlb *tlbk[3];           /* by uvmsim_access: the TLB it goes through */
     uint64_t acc[UVMSIM_REC_NKINDS];
     struct rp_memo memo[3][RP_MEMO];
+    uint64_t sink;                 /* the stamps of memo hits a TLB does not stamp */
     /* auto regions */
     uint64_t gran;
     struct rp_region *reg;
@@ -390,7 +390,7 @@ static inline __attribute__((always_inline)) int rp_access(struct uvmsim_replaye
         if (va == va0 && e->lshift == 0) {
             struct rp_memo *mo = &r->memo[kind][(va >> r->page_shift) & (RP_MEMO - 1)];
             mo->key = (va & ~r->page_mask) | r->epoch;
-            mo->e = e;
+            mo->stamp = uvmsim_tlb_stamp_ptr(r->tlbk[kind], e, &r->sink);
         }
     } else {
         rp_flush(r);
@@ -441,32 +441,48 @@ static inline __attribute__((always_inline)) int rp_record(struct uvmsim_replaye
     return err;
 }
 
+/* The clock memo hits stamp with, in a local of the loop that replays them (through r
+ * the compiler would reload and store it on every hit): from rp_clock_begin to
+ * rp_clock_end, between which nothing but memo hits may happen.  One clock for both
+ * TLBs, at or above each one's (see uvmsim_tlb_stamp_ptr). */
+static inline __attribute__((always_inline)) uint64_t rp_clock_begin(const struct uvmsim_replayer *r)
+{
+    uint64_t ci = uvmsim_tlb_clock(r->tlbk[UVMSIM_ACCESS_FETCH]), cd = uvmsim_tlb_clock(r->tlbk[UVMSIM_ACCESS_LOAD]);
+    return ci > cd ? ci : cd;
+}
+
+static inline __attribute__((always_inline)) void rp_clock_end(struct uvmsim_replayer *r, uint64_t clock)
+{
+    uvmsim_tlb_clock_sync(r->tlbk[UVMSIM_ACCESS_FETCH], clock);
+    uvmsim_tlb_clock_sync(r->tlbk[UVMSIM_ACCESS_LOAD], clock);
+}
+
 /* A record of at most RP_FAST_SIZE bytes within one page whose page this batch's memo
- * knows for each access the record makes: its hits stamped, the record counted in
- * r->acc.  RP_NOT_FAST otherwise, with nothing done. */
-static inline __attribute__((always_inline)) int rp_record_fast(struct uvmsim_replayer *r, unsigned kind, vaddr_t a,
-                                                                uint64_t size)
+ * knows for each access the record makes: its hits stamped from *clock (rp_clock_begin),
+ * the record counted in r->acc, true.  False otherwise, with nothing done. */
+static inline __attribute__((always_inline)) bool rp_record_fast(struct uvmsim_replayer *r, uint64_t *clock,
+                                                                 unsigned kind, vaddr_t a, uint64_t size)
 {
     uint64_t off = a & r->page_mask;
     uint64_t key = (a - off) | r->epoch;
     size_t slot = (size_t)(a >> r->page_shift) & (RP_MEMO - 1);
     if (__builtin_expect(off + size > r->page_size, 0))
-        return RP_NOT_FAST;
+        return false;
     if (__builtin_expect(kind != UVMSIM_REC_M, 1)) {
         /* I, L, S: the record kind is the access kind */
         const struct rp_memo *mo = &r->memo[kind][slot];
         if (__builtin_expect(mo->key != key, 0))
-            return RP_NOT_FAST;
-        uvmsim_tlb_stamp_hit(r->tlbk[kind], mo->e);
+            return false;
+        *mo->stamp = ++*clock;
     } else {
         const struct rp_memo *ml = &r->memo[UVMSIM_ACCESS_LOAD][slot], *ms = &r->memo[UVMSIM_ACCESS_STORE][slot];
         if (ml->key != key || ms->key != key)
-            return RP_NOT_FAST;
-        uvmsim_tlb_stamp_hit(r->tlbk[UVMSIM_ACCESS_LOAD], ml->e);
-        uvmsim_tlb_stamp_hit(r->tlbk[UVMSIM_ACCESS_STORE], ms->e);
+            return false;
+        *ml->stamp = ++*clock;
+        *ms->stamp = ++*clock;
     }
     r->acc[kind] += RP_ACC_ONE + size;
-    return UVMSIM_OK;
+    return true;
 }
 
 /* ---- the API: open, close, records ---- */
@@ -639,19 +655,22 @@ int uvmsim_replay_records(uvmsim_replayer *r, const uvmsim_replay_rec *recs, siz
         return err;
     r->in_text = false;
     uint64_t before = rp_records(r) + r->st.malformed;
+    uint64_t clock = rp_clock_begin(r);
     for (size_t i = 0; i < n; i++) {
         unsigned kind = (unsigned)recs[i].kind;
         uint64_t size = recs[i].size;
-        err = RP_NOT_FAST;
-        if (kind < UVMSIM_REC_NKINDS && size - 1 < RP_FAST_SIZE)   /* in one page: no wrap */
-            err = rp_record_fast(r, kind, recs[i].addr, size);
-        if (err == RP_NOT_FAST)
+        /* size <= RP_FAST_SIZE and within one page: no wrap */
+        if (!(kind < UVMSIM_REC_NKINDS && size - 1 < RP_FAST_SIZE && rp_record_fast(r, &clock, kind, recs[i].addr, size))) {
+            rp_clock_end(r, clock);
             err = rp_record_checked(r, kind, recs[i].addr, size);
-        if (err != UVMSIM_OK)
-            break;
+            clock = rp_clock_begin(r);
+            if (err != UVMSIM_OK)
+                break;
+        }
         if ((i & (RP_FLUSH_RECORDS - 1)) == RP_FLUSH_RECORDS - 1)
             rp_flush(r);
     }
+    rp_clock_end(r, clock);
     return rp_values_done(r, before, err);
 }
 
@@ -913,24 +932,28 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
         uint64_t left = *budget;
         const unsigned char *blk = p;
         unsigned nblk = 0;
+        uint64_t clock = rp_clock_begin(r);
         while (stop - blk >= RP_LOOKAHEAD) {
             /* p <= blk: the lines ending in this block start at p and after each newline */
             for (uint64_t m = rp_nl_mask(blk); m != 0; m &= m - 1) {
                 const unsigned char *e = blk + __builtin_ctzll(m);
                 if (left == 0)
                     goto out;
-                uint64_t a, size;
+                uint64_t a = 0, size = 0;
                 unsigned k = rp_fast_line(p, e, &a, &size);
-                if (__builtin_expect(k != 0, 1)) {
-                    err = rp_record_fast(r, k - 1u, a, size);
-                    if (err == RP_NOT_FAST)
-                        err = rp_record(r, k - 1u, a, size);
-                    if (err)
-                        goto out;
+                if (__builtin_expect(k != 0 && rp_record_fast(r, &clock, k - 1u, a, size), 1)) {
                     left--;
                 } else {
-                    const unsigned char *q;
-                    if ((err = rp_lines_careful(r, p, e + 1, &left, &q)) != UVMSIM_OK)
+                    rp_clock_end(r, clock);
+                    if (k != 0) {
+                        err = rp_record(r, k - 1u, a, size);
+                        left -= err == UVMSIM_OK;
+                    } else {
+                        const unsigned char *q;
+                        err = rp_lines_careful(r, p, e + 1, &left, &q);
+                    }
+                    clock = rp_clock_begin(r);
+                    if (err)
                         goto out;
                 }
                 p = e + 1;
@@ -942,6 +965,7 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
             }
         }
     out:
+        rp_clock_end(r, clock);
         if (err != UVMSIM_OK || left == 0) {
             *budget = left;
             *next = p;
