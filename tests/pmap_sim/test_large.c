@@ -646,6 +646,80 @@ START_TEST(test_sizes_do_not_overlap)
 }
 END_TEST
 
+/* generic at every page size: a 2 MiB-style page is the span of a leaf table (pages up
+ * to 4 KiB), a run is 64 KiB of PTEs (at least two, fewer than a leaf table holds).  Each
+ * size maps, serves every page from one TLB fill, and splits on a protect of one page. */
+START_TEST(test_generic_page_sizes)
+{
+    static const struct { size_t page; unsigned n, ls[2]; } want[] = {
+        {512, 1, {6}},            /* 32 KiB leaf span; 64 KiB would not fit in a leaf table */
+        {1024, 2, {7, 6}},        /* 128 KiB, and 64 KiB runs of 64 PTEs */
+        {2048, 2, {8, 5}},
+        {4096, 2, {9, 4}},        /* 2 MiB, 16 PTEs */
+        {8192, 1, {3}},           /* no leaf-span page past 512 PTEs; runs of 8 */
+        {32768, 1, {1}},
+        {65536, 0, {0}},          /* a run would be one PTE */
+    };
+    for (size_t c = 0; c < sizeof want / sizeof want[0]; c++) {
+        size_t pg = want[c].page;
+        uvmsim_machine_config cfg;
+        uvmsim_machine_config_init(&cfg);
+        cfg.pmap = "generic";
+        cfg.page_size = pg;
+        cfg.ram_size = 16u << 20;
+        uvmsim_machine *m;
+        ck_assert_int_eq(uvmsim_machine_create(&cfg, &m), UVMSIM_OK);
+        uint8_t *dev = calloc(1, DEV_SIZE);
+        ck_assert_ptr_nonnull(dev);
+        for (size_t i = 0; i < DEV_SIZE; i += 4) {
+            uint32_t w = (uint32_t)(DEV_BASE + i);
+            memcpy(dev + i, &w, 4);
+        }
+        ck_assert_int_eq(uvmsim_physload_device(m, DEV_BASE, DEV_BASE + DEV_SIZE, RX, dev), UVMSIM_OK);
+        struct pmap *pm;
+        ck_assert_int_eq(uvmsim_pmap_create(m, 1, &pm), UVMSIM_OK);
+        unsigned ls[4];
+        unsigned n = uvmsim_pmap_large_sizes(m, ls, 4);
+        ck_assert_msg(n == want[c].n, "%zu-byte pages: %u sizes", pg, n);
+        for (unsigned k = 0; k < n; k++) {
+            ck_assert_uint_eq(ls[k], want[c].ls[k]);
+            uint64_t npages = 1ull << ls[k], len = npages * pg;
+            vaddr_t va = VA_BASE + k * (2u << 20);
+            paddr_t pa = DEV_BASE + k * (2u << 20);
+            ck_assert_int_eq(uvmsim_pmap_enter_large(pm, va, pa, ls[k], RX, 0), UVMSIM_OK);
+            uvmsim_pmap_stats s0;
+            uvmsim_pmap_stats_get(m, &s0);
+            for (uint64_t i = 0; i < npages; i++) {
+                paddr_t got;
+                ck_assert_int_eq(uvmsim_pmap_translate(pm, va + i * pg + 8, UVMSIM_ACCESS_LOAD, &got), UVMSIM_OK);
+                ck_assert_uint_eq(got, pa + i * pg + 8);
+            }
+            uvmsim_pmap_stats s;
+            uvmsim_pmap_stats_get(m, &s);
+            ck_assert_uint_eq(s.dtlb.misses - s0.dtlb.misses, 1);
+            ck_assert_uint_eq(s.dtlb.large_hits - s0.dtlb.large_hits, npages - 1);
+            ck_assert_uint_eq(s.large_bytes, len);
+            CHECK_OK(m);
+            uvmsim_pmap_protect(pm, va + len - pg, va + len, UVMSIM_PROT_READ);
+            uvmsim_pmap_stats_get(m, &s);
+            ck_assert_uint_eq(s.demotions, k + 1);
+            ck_assert_uint_eq(s.pv_entries, npages);
+            paddr_t got;
+            vm_prot_t prot;
+            ck_assert(uvmsim_pmap_extract(pm, va + len - 2 * pg, &got, &prot));
+            ck_assert_uint_eq(got, pa + len - 2 * pg);
+            ck_assert_uint_eq(prot, RX);
+            CHECK_OK(m);
+            uvmsim_pmap_remove(pm, va, va + len);
+        }
+        uvmsim_pmap_destroy(pm);
+        CHECK_OK(m);
+        uvmsim_machine_destroy(m);
+        free(dev);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pmap-large");
@@ -661,6 +735,7 @@ int main(void)
     tcase_add_test(tc, test_demote_without_ram);
     tcase_add_test(tc, test_checker_catches);
     tcase_add_test(tc, test_checker_generic_run);
+    tcase_add_test(tc, test_generic_page_sizes);
     suite_add_tcase(s, tc);
     vt_tcase_each_backend(s, "sizes", test_sizes_do_not_overlap);
     return vt_run(s);
