@@ -7,21 +7,6 @@
 #include <string.h>
 #include "pmap_arm.h"
 
-/* ---- raw descriptor access (little-endian in RAM, like the generic backend) ---- */
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 int uvmsim_arm_l1_alloc(struct pmap_machine *pmm, struct arm_l1 *l1)
 {
     struct vm_page *pg[ARM_L1_PAGES];
@@ -57,12 +42,12 @@ static uint8_t *l1_slot(const struct pmap_machine *pmm, const struct arm_l1 *l1,
 
 uint32_t uvmsim_arm_l1_get(const struct pmap_machine *pmm, const struct arm_l1 *l1, unsigned idx)
 {
-    return rd32(l1_slot(pmm, l1, idx));
+    return uvmsim_arm_rd32(l1_slot(pmm, l1, idx));
 }
 
 void uvmsim_arm_l1_set(struct pmap_machine *pmm, struct arm_l1 *l1, unsigned idx, uint32_t desc)
 {
-    wr32(l1_slot(pmm, l1, idx), desc);
+    uvmsim_arm_wr32(l1_slot(pmm, l1, idx), desc);
     if (desc != 0)
         l1->present[idx / 64] |= 1ull << (idx % 64);
     else
@@ -85,7 +70,7 @@ uint32_t uvmsim_arm_l1_raw(const struct pmap_machine *pmm, const struct arm_l1 *
 {
     if (idx % ARM_L1_PER_PAGE == 0 || *frame_ptr == NULL)
         *frame_ptr = uvmsim_phys_ptr(pmm->m, l1->frame[idx / ARM_L1_PER_PAGE], ARM_PAGE_SIZE);
-    return rd32(*frame_ptr + (size_t)(idx % ARM_L1_PER_PAGE) * 4);
+    return uvmsim_arm_rd32(*frame_ptr + (size_t)(idx % ARM_L1_PER_PAGE) * 4);
 }
 
 /* The coarse table a descriptor points at (hardware half; the shadow half follows), or
@@ -116,8 +101,8 @@ static void pte_clear(struct pmap_pte *pte)
  * copies of a large page (pa: the frame of page i within it). */
 static bool l2_decode(const uint8_t *t, unsigned i, unsigned domain, struct pmap_pte *pte)
 {
-    uint32_t hw = rd32(t + (size_t)i * 4);
-    uint32_t sh = rd32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4);
+    uint32_t hw = uvmsim_arm_rd32(t + (size_t)i * 4);
+    uint32_t sh = uvmsim_arm_rd32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4);
     pte_clear(pte);
     if (!(sh & SH_VALID))
         return false;
@@ -258,8 +243,8 @@ int uvmsim_arm_pt_enter(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *p
     r->was_valid = l2_decode(t, i, 0, &r->old);
     if (r->was_valid && r->old.lshift != 0)
         return UVMSIM_EBUSY;           /* likewise: one copy of a large page */
-    wr32(t + (size_t)i * 4, hw_small(pa, prot));
-    wr32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4, shadow(prot, flags));
+    uvmsim_arm_wr32(t + (size_t)i * 4, hw_small(pa, prot));
+    uvmsim_arm_wr32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4, shadow(prot, flags));
     if (!r->was_valid)
         uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE)->offset++;
     return UVMSIM_OK;
@@ -339,8 +324,8 @@ int uvmsim_arm_pt_enter_large(struct pmap_machine *pmm, struct arm_l1 *l1, uint6
                 r->replaced[0] |= 1ull << i;       /* this very large page: once */
             r->was_valid = true;
         }
-        wr32(t + (size_t)(i0 + i) * 4, hw_large(pa, prot));
-        wr32(t + ARM_L2_SHADOW_OFF + (size_t)(i0 + i) * 4, sh | SH_LARGE);
+        uvmsim_arm_wr32(t + (size_t)(i0 + i) * 4, hw_large(pa, prot));
+        uvmsim_arm_wr32(t + ARM_L2_SHADOW_OFF + (size_t)(i0 + i) * 4, sh | SH_LARGE);
     }
     uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE)->offset += n - had;
     return UVMSIM_OK;
@@ -363,8 +348,8 @@ int uvmsim_arm_pt_demote(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *
         paddr_t tpa = uvmsim_vm_page_to_phys(pmm->m, pg);
         uint8_t *t = uvmsim_phys_ptr(pmm->m, tpa, ARM_PAGE_SIZE);
         for (unsigned i = 0; i < ARM_L2_ENTRIES; i++) {
-            wr32(t + (size_t)i * 4, hw_small((desc & L1_SECT_BASE) + ((paddr_t)i << ARM_PAGE_SHIFT), r->old.prot));
-            wr32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4, sh);
+            uvmsim_arm_wr32(t + (size_t)i * 4, hw_small((desc & L1_SECT_BASE) + ((paddr_t)i << ARM_PAGE_SHIFT), r->old.prot));
+            uvmsim_arm_wr32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4, sh);
         }
         pg->offset = ARM_L2_ENTRIES;
         (*ptp_pages)++;
@@ -376,11 +361,11 @@ int uvmsim_arm_pt_demote(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t *
     }
     uint8_t *t = coarse_of(pmm, desc);
     unsigned i0 = l2_index(va) & ~((1u << ARM_LARGE_LSHIFT) - 1);
-    uint32_t hw = rd32(t + (size_t)i0 * 4);
-    uint32_t sh = rd32(t + ARM_L2_SHADOW_OFF + (size_t)i0 * 4) & ~SH_LARGE;
+    uint32_t hw = uvmsim_arm_rd32(t + (size_t)i0 * 4);
+    uint32_t sh = uvmsim_arm_rd32(t + ARM_L2_SHADOW_OFF + (size_t)i0 * 4) & ~SH_LARGE;
     for (unsigned i = 0; i < (1u << ARM_LARGE_LSHIFT); i++) {
-        wr32(t + (size_t)(i0 + i) * 4, hw_small((hw & L2_LARGE_BASE) + ((paddr_t)i << ARM_PAGE_SHIFT), r->old.prot));
-        wr32(t + ARM_L2_SHADOW_OFF + (size_t)(i0 + i) * 4, sh);
+        uvmsim_arm_wr32(t + (size_t)(i0 + i) * 4, hw_small((hw & L2_LARGE_BASE) + ((paddr_t)i << ARM_PAGE_SHIFT), r->old.prot));
+        uvmsim_arm_wr32(t + ARM_L2_SHADOW_OFF + (size_t)(i0 + i) * 4, sh);
     }
     return UVMSIM_OK;
 }
@@ -414,8 +399,8 @@ void uvmsim_arm_pt_remove(struct pmap_machine *pmm, struct arm_l1 *l1, uint64_t 
     i &= ~(n - 1);
     r->old.pa &= ~(((paddr_t)n << ARM_PAGE_SHIFT) - 1);
     for (unsigned k = 0; k < n; k++) {
-        wr32(t + (size_t)(i + k) * 4, 0);
-        wr32(t + ARM_L2_SHADOW_OFF + (size_t)(i + k) * 4, 0);
+        uvmsim_arm_wr32(t + (size_t)(i + k) * 4, 0);
+        uvmsim_arm_wr32(t + ARM_L2_SHADOW_OFF + (size_t)(i + k) * 4, 0);
     }
     struct vm_page *pg = uvmsim_phys_to_vm_page(pmm->m, desc & L1_COARSE_BASE);
     pg->offset -= n;
@@ -457,11 +442,11 @@ void uvmsim_arm_pt_protect(struct pmap_machine *pmm, struct arm_l1 *l1, vaddr_t 
     unsigned n = 1u << r->old.lshift;
     i &= ~(n - 1);
     for (unsigned k = 0; k < n; k++) {
-        uint32_t sh = rd32(t + ARM_L2_SHADOW_OFF + (size_t)(i + k) * 4);
-        uint32_t hw = rd32(t + (size_t)(i + k) * 4);
+        uint32_t sh = uvmsim_arm_rd32(t + ARM_L2_SHADOW_OFF + (size_t)(i + k) * 4);
+        uint32_t hw = uvmsim_arm_rd32(t + (size_t)(i + k) * 4);
         sh = (sh & ~((uint32_t)UVMSIM_PROT_ALL << SH_PROT_SHIFT)) | (uint32_t)np << SH_PROT_SHIFT;
-        wr32(t + (size_t)(i + k) * 4, r->old.lshift ? hw_large(hw & L2_LARGE_BASE, np) : hw_small(r->old.pa, np));
-        wr32(t + ARM_L2_SHADOW_OFF + (size_t)(i + k) * 4, sh);
+        uvmsim_arm_wr32(t + (size_t)(i + k) * 4, r->old.lshift ? hw_large(hw & L2_LARGE_BASE, np) : hw_small(r->old.pa, np));
+        uvmsim_arm_wr32(t + ARM_L2_SHADOW_OFF + (size_t)(i + k) * 4, sh);
     }
 }
 
@@ -597,7 +582,7 @@ int uvmsim_arm_pt_check(const struct pmap_machine *pmm, const struct arm_l1 *l1,
         const uint8_t *t = coarse_of(pmm, desc);
         uint64_t used = 0;
         for (unsigned i = 0; i < ARM_L2_ENTRIES; i++) {
-            uint32_t hw = rd32(t + (size_t)i * 4), sh = rd32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4);
+            uint32_t hw = uvmsim_arm_rd32(t + (size_t)i * 4), sh = uvmsim_arm_rd32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4);
             if (hw == 0 && sh == 0)
                 continue;
             vm_prot_t prot = (vm_prot_t)((sh >> SH_PROT_SHIFT) & UVMSIM_PROT_ALL);
@@ -612,7 +597,7 @@ int uvmsim_arm_pt_check(const struct pmap_machine *pmm, const struct arm_l1 *l1,
                 /* the 16 copies: the first at a multiple of 16, the others equal to it */
                 unsigned i0 = i & ~((1u << ARM_LARGE_LSHIFT) - 1);
                 const struct vm_physseg *seg = uvmsim_phys_lookup(pmm->m, frame);
-                if (rd32(t + (size_t)i0 * 4) != hw || rd32(t + ARM_L2_SHADOW_OFF + (size_t)i0 * 4) != sh)
+                if (uvmsim_arm_rd32(t + (size_t)i0 * 4) != hw || uvmsim_arm_rd32(t + ARM_L2_SHADOW_OFF + (size_t)i0 * 4) != sh)
                     return bad(msg, len, "arm: pid %d va %#llx: a copy of a large-page entry differs from the "
                                "first (%#llx)", pid, (unsigned long long)va, hw);
                 if (seg == NULL || seg->kind != UVMSIM_SEG_DEVICE || seg->end - frame < (1ull << ARM_LARGE_SHIFT))

@@ -26,6 +26,21 @@
 
 #include "pmap_impl.h"
 
+/* Raw descriptors are 32-bit little-endian words in simulated RAM (like the generic
+ * backend's PTEs), so a dump reads the same on every host. */
+static inline uint32_t uvmsim_arm_rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void uvmsim_arm_wr32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
 #define ARM_PAGE_SIZE      4096u
 #define ARM_PAGE_SHIFT     12
 #define ARM_VA_END         (1ull << 32)

@@ -303,18 +303,6 @@ static bool cpd_load(struct pmap *pm, vaddr_t va, vaddr_t mva, bool private)
 
 /* ---- shared regions ---- */
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 /* The coarse table (hardware half, then shadow half) behind first-level entry src of pm's
  * own table; NULL when there is none. */
@@ -328,14 +316,14 @@ static uint8_t *own_table(const struct pmap_machine *pmm, const struct pmap *pm,
 
 static bool pte_valid(const uint8_t *t, unsigned i)
 {
-    return t != NULL && (rd32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4) & SH_VALID) != 0;
+    return t != NULL && (uvmsim_arm_rd32(t + ARM_L2_SHADOW_OFF + (size_t)i * 4) & SH_VALID) != 0;
 }
 
 /* The same page with the same rights (the wired bit is the owner's business). */
 static bool pte_same(const uint8_t *a, const uint8_t *b, unsigned i)
 {
     size_t h = (size_t)i * 4, sh = ARM_L2_SHADOW_OFF + h;
-    return rd32(a + h) == rd32(b + h) && ((rd32(a + sh) ^ rd32(b + sh)) & ~(uint32_t)SH_WIRED) == 0;
+    return uvmsim_arm_rd32(a + h) == uvmsim_arm_rd32(b + h) && ((uvmsim_arm_rd32(a + sh) ^ uvmsim_arm_rd32(b + sh)) & ~(uint32_t)SH_WIRED) == 0;
 }
 
 /* No index where both tables are valid and differ. */
@@ -389,16 +377,16 @@ static void share_rebuild(struct pmap_machine *pmm, struct fass_share *g)
     for (unsigned i = 0; i < ARM_L2_ENTRIES; i++) {
         size_t h = (size_t)i * 4, sh = ARM_L2_SHADOW_OFF + h;
         if (keep[i]) {
-            uint32_t hw = rd32(t0 + h), shw = rd32(t0 + sh) & ~(uint32_t)SH_WIRED;
-            if (rd32(t + h) != hw || rd32(t + sh) != shw) {
-                wr32(t + h, hw);
-                wr32(t + sh, shw);
+            uint32_t hw = uvmsim_arm_rd32(t0 + h), shw = uvmsim_arm_rd32(t0 + sh) & ~(uint32_t)SH_WIRED;
+            if (uvmsim_arm_rd32(t + h) != hw || uvmsim_arm_rd32(t + sh) != shw) {
+                uvmsim_arm_wr32(t + h, hw);
+                uvmsim_arm_wr32(t + sh, shw);
                 pmm->st.share_updates++;
             }
             g->nvalid++;
-        } else if (rd32(t + sh) != 0 || rd32(t + h) != 0) {
-            wr32(t + h, 0);
-            wr32(t + sh, 0);
+        } else if (uvmsim_arm_rd32(t + sh) != 0 || uvmsim_arm_rd32(t + h) != 0) {
+            uvmsim_arm_wr32(t + h, 0);
+            uvmsim_arm_wr32(t + sh, 0);
             pmm->st.share_updates++;
             if (f->dom[g->domain].dirty)
                 uvmsim_arm_tlb_inval(pmm, ((vaddr_t)g->mi << ARM_SECTION_SHIFT) | ((vaddr_t)i << ARM_PAGE_SHIFT));
@@ -1268,8 +1256,8 @@ static int check_shares(struct pmap_machine *pmm, char *msg, size_t len)
         unsigned valid = 0;
         for (unsigned i = 0; i < ARM_L2_ENTRIES; i++) {
             size_t h = (size_t)i * 4, sh = ARM_L2_SHADOW_OFF + h;
-            bool ok = keep[i] ? rd32(t + h) == rd32(t0 + h) && rd32(t + sh) == (rd32(t0 + sh) & ~(uint32_t)SH_WIRED)
-                              : rd32(t + h) == 0 && rd32(t + sh) == 0;
+            bool ok = keep[i] ? uvmsim_arm_rd32(t + h) == uvmsim_arm_rd32(t0 + h) && uvmsim_arm_rd32(t + sh) == (uvmsim_arm_rd32(t0 + sh) & ~(uint32_t)SH_WIRED)
+                              : uvmsim_arm_rd32(t + h) == 0 && uvmsim_arm_rd32(t + sh) == 0;
             if (!ok)
                 return cfail(msg, len, "fass: shared region %lld: entry %lld is not the sharers' common entry "
                              "(common: %lld)", mi, i, keep[i]);

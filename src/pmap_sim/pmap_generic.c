@@ -14,10 +14,18 @@
  * entries of a table is kept in its vm_page's offset field (free for PTP pages, like
  * NetBSD's wire_count on x86 PTPs) and verified by the checker.
  *
- * Large pages (docs/superpages.md): with three levels or more, an entry of the level
- * above the leaves may itself be a leaf (PTE_PS, x86's page-size bit) mapping the span a
- * leaf table would cover — 2 MiB with 4 KiB pages, as an x86-64 PDE or an AArch64 level-2
- * block does.  No leaf table hangs below it. */
+ * Large pages (docs/superpages.md), two kinds:
+ * - With three levels or more, an entry of the level above the leaves may itself be a
+ *   leaf (PTE_PS, x86's page-size bit) mapping the span a leaf table would cover — 2 MiB
+ *   with 4 KiB pages, as an x86-64 PDE or an AArch64 level-2 block does.  No leaf table
+ *   hangs below it.
+ * - A contiguous run: 64 KiB of leaf PTEs (16 with 4 KiB pages), aligned to their number
+ *   in the leaf table, mapping one 64 KiB-aligned physically contiguous range with the
+ *   same rights and flags, each marked PTE_CONT.  This is the idea of AArch64's
+ *   contiguous bit and RISC-V's Svnapot: the tables keep one PTE per page (each with its
+ *   own frame, so a walker ignoring the mark still translates right), and the mark lets
+ *   the TLB cache the run as one 64 KiB entry.  The run is one mapping for the common
+ *   layer: one PV entry, entered, protected, removed and split as a whole. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +44,14 @@
 #define PTE_DEV    0x20ull        /* maps a device page (informative) */
 #define PTE_TABLE  0x40ull        /* non-leaf: points at the next-level table */
 #define PTE_PS     0x80ull        /* a leaf one level above the leaves: a large page */
+#define PTE_CONT   UVMSIM_GENERIC_PTE_CONT  /* a leaf PTE of a contiguous run (all of the run carry it) */
 #define PTE_PROT_SHIFT 1
 
 struct gen_machine {
     unsigned levels, bits;        /* levels; index bits per level (page_shift - 3) */
+    unsigned cont_lshift;         /* a contiguous run is 2^cont_lshift leaf PTEs (64 KiB);
+                                     0: the page size allows none (< 2 PTEs, or not less
+                                     than a leaf table, or more than 512) */
     uint64_t gen;                 /* current ASID generation, from 1 */
     uint32_t next_asid;           /* next free ASID of this generation */
     uint32_t asid_max;
@@ -161,6 +173,29 @@ static bool large_slot(const struct pmap *pm, vaddr_t va, paddr_t path[GEN_MAX_L
     return true;
 }
 
+/* A large page above va's leaf table: descend stopped at level levels-1 on a PTE_PS
+ * entry.  One-page PTEs and contiguous runs cannot go there (the common layer demotes
+ * it, or refuses, first). */
+static bool under_large(const struct pmap *pm, vaddr_t va, paddr_t path[GEN_MAX_LEVELS], unsigned have)
+{
+    unsigned n = GM(pm)->levels;
+    uint64_t big;
+    return have < n && large_slot(pm, va, path, have, &big) && is_large(pm->pmm, n - 2, big);
+}
+
+/* PTEs in a contiguous run (0: the page size allows none). */
+static unsigned cont_ptes(const struct pmap_machine *pmm)
+{
+    unsigned k = ((const struct gen_machine *)pmm->be)->cont_lshift;
+    return k != 0 ? 1u << k : 0;
+}
+
+/* The leaf-table index of the first PTE of the run holding index idx. */
+static unsigned cont_first(const struct pmap_machine *pmm, unsigned idx)
+{
+    return idx & ~(cont_ptes(pmm) - 1);
+}
+
 /* Drop any TLB entry for (pm, va) in both TLBs.  A pmap without a live ASID cannot have
  * entries: the rollover that retired its ASID flushed them. */
 static void tlb_shootdown(struct pmap *pm, vaddr_t va)
@@ -220,8 +255,13 @@ static int gen_init(struct pmap_machine *pmm)
     if (g->levels >= 3 && g->bits <= 9) {
         /* a leaf one level up maps what a leaf table would: 2 MiB with 4 KiB pages (the
          * common layer handles up to 512 pages per large mapping: pages up to 4 KiB) */
-        pmm->large_lshift[0] = g->bits;
-        pmm->nlarge_sizes = 1;
+        pmm->large_lshift[pmm->nlarge_sizes++] = g->bits;
+    }
+    if (shift < 16 && 16 - shift < g->bits && 16 - shift <= 9) {
+        /* contiguous runs of 64 KiB, at least two PTEs and less than a leaf table: 16
+         * with 4 KiB pages, as AArch64's contiguous bit and Svnapot's 64 KiB size */
+        g->cont_lshift = 16 - shift;
+        pmm->large_lshift[pmm->nlarge_sizes++] = g->cont_lshift;
     }
     pmm->va_end = 1ull << GEN_VA_BITS;
     return UVMSIM_OK;
@@ -306,8 +346,7 @@ static int gen_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, un
     unsigned n = GM(pm)->levels;
     paddr_t path[GEN_MAX_LEVELS];
     unsigned have = descend(pm, va, path);      /* va < va_end: the common layer checked */
-    uint64_t big;
-    if (have < n && large_slot(pm, va, path, have, &big) && is_large(pmm, n - 2, big))
+    if (under_large(pm, va, path, have))
         return UVMSIM_EBUSY;                    /* the common layer demotes first: a bug */
 
     int err = tables_down_to(pm, va, path, have, n);
@@ -317,6 +356,8 @@ static int gen_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, un
     uint8_t *leaf = table(pmm, path[n - 1]);
     unsigned idx = level_index(pmm, n - 1, va);
     uint64_t old = pte_rd(leaf, idx);
+    if (old & PTE_CONT)
+        return UVMSIM_EBUSY;                    /* likewise: one PTE of a contiguous run */
     pte_wr(leaf, idx, pte_make(pa, prot, flags));
     if (old & PTE_V)
         tlb_shootdown(pm, va);                /* the old entry may carry other pa/rights */
@@ -325,12 +366,12 @@ static int gen_enter(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, un
     return UVMSIM_OK;
 }
 
-/* Entry idx of the level-l table of path went invalid: count it, and free the tables
- * that became empty, bottom up; the root stays. */
-static void entry_cleared(struct pmap *pm, vaddr_t va, paddr_t path[GEN_MAX_LEVELS], unsigned l)
+/* n entries of the level-l table of path (the one for va, or its contiguous run) went
+ * invalid: count them, and free the tables that became empty, bottom up; the root stays. */
+static void entries_cleared(struct pmap *pm, vaddr_t va, paddr_t path[GEN_MAX_LEVELS], unsigned l, unsigned n)
 {
     struct pmap_machine *pmm = pm->pmm;
-    ptp_page(pmm, path[l])->offset--;
+    ptp_page(pmm, path[l])->offset -= n;
     for (; l > 0; l--) {
         struct vm_page *pg = ptp_page(pmm, path[l]);
         if (pg->offset != 0)
@@ -343,7 +384,7 @@ static void entry_cleared(struct pmap *pm, vaddr_t va, paddr_t path[GEN_MAX_LEVE
 }
 
 /* The entry mapping va (a leaf, or the large entry of its span) and its level; false
- * when there is none. */
+ * when there is none.  A leaf marked PTE_CONT is one PTE of a run (run_span says which). */
 static bool mapping_slot(const struct pmap *pm, vaddr_t va, paddr_t path[GEN_MAX_LEVELS], unsigned *level,
                          uint64_t *e)
 {
@@ -362,30 +403,48 @@ static bool mapping_slot(const struct pmap *pm, vaddr_t va, paddr_t path[GEN_MAX
     return false;
 }
 
+/* The entries of the mapping whose entry e (level l) maps va: the first index and how
+ * many — the whole run for a PTE of a contiguous run, else that entry alone. */
+static unsigned run_span(const struct pmap *pm, vaddr_t va, unsigned l, uint64_t e, unsigned *i0)
+{
+    const struct pmap_machine *pmm = pm->pmm;
+    *i0 = level_index(pmm, l, va);
+    if (l + 1 < GM(pm)->levels || !(e & PTE_CONT) || cont_ptes(pmm) == 0)
+        return 1;
+    *i0 = cont_first(pmm, *i0);
+    return cont_ptes(pmm);
+}
+
 static void gen_remove(struct pmap *pm, vaddr_t va)
 {
     struct pmap_machine *pmm = pm->pmm;
     paddr_t path[GEN_MAX_LEVELS];
-    unsigned l;
+    unsigned l, i0;
     uint64_t e;
     if (!mapping_slot(pm, va, path, &l, &e))
         return;
-    pte_wr(table(pmm, path[l]), level_index(pmm, l, va), 0);
-    tlb_shootdown(pm, va);
-    entry_cleared(pm, va, path, l);
+    unsigned n = run_span(pm, va, l, e, &i0);
+    uint8_t *t = table(pmm, path[l]);
+    for (unsigned i = 0; i < n; i++)
+        pte_wr(t, i0 + i, 0);
+    tlb_shootdown(pm, va);                     /* by address: the entry covering va, any size */
+    entries_cleared(pm, va, path, l, n);
 }
 
 static void gen_protect(struct pmap *pm, vaddr_t va, vm_prot_t prot)
 {
     struct pmap_machine *pmm = pm->pmm;
     paddr_t path[GEN_MAX_LEVELS];
-    unsigned l;
+    unsigned l, i0;
     uint64_t e;
     if (!mapping_slot(pm, va, path, &l, &e))
         return;
     uint64_t keep = (e >> PTE_PROT_SHIFT) & prot & UVMSIM_PROT_ALL;
-    e = (e & ~((uint64_t)UVMSIM_PROT_ALL << PTE_PROT_SHIFT)) | (keep << PTE_PROT_SHIFT);
-    pte_wr(table(pmm, path[l]), level_index(pmm, l, va), e);
+    uint64_t protmask = (uint64_t)UVMSIM_PROT_ALL << PTE_PROT_SHIFT;
+    unsigned n = run_span(pm, va, l, e, &i0);
+    uint8_t *t = table(pmm, path[l]);
+    for (unsigned i = 0; i < n; i++)            /* a run keeps one set of rights */
+        pte_wr(t, i0 + i, (pte_rd(t, i0 + i) & ~protmask) | (keep << PTE_PROT_SHIFT));
     tlb_shootdown(pm, va);
 }
 
@@ -406,21 +465,22 @@ static bool gen_walk(struct pmap *pm, vaddr_t va, struct pmap_pte *pte)
     if (l + 1 < GM(pm)->levels) {
         pte->lshift = GM(pm)->bits;
         pte->pa += (va & (large_bytes(pmm) - 1)) & ~pmm->m->page_mask;
+    } else if (e & PTE_CONT) {
+        pte->lshift = GM(pm)->cont_lshift;     /* the PTE carries its own page's frame */
     }
     return pte->valid;
 }
 
-/* The large entry for [va, va + 2 MiB): the tables down to the level above the leaves
+/* The large entry for [va, va + 2 MiB) (PTE_PS): the tables down to the level above the leaves
  * are found or made (all of them before anything is written, so ENOMEM changes
  * nothing); a leaf table there (one-page mappings of the same pages, the common layer
  * checked) gives way: its TLB entries are invalidated and it is freed. */
-static int gen_enter_large(struct pmap *pm, vaddr_t va, paddr_t pa, unsigned lshift, vm_prot_t prot, unsigned flags)
+static int enter_pde(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
 {
     struct pmap_machine *pmm = pm->pmm;
     unsigned n = GM(pm)->levels;
     paddr_t path[GEN_MAX_LEVELS];
     unsigned have = descend(pm, va, path);
-    (void)lshift;                              /* the one size: checked by the common layer */
     int err = tables_down_to(pm, va, path, have, n - 1);      /* levels 0 .. n-2 */
     if (err != UVMSIM_OK)
         return err;
@@ -447,16 +507,70 @@ static int gen_enter_large(struct pmap *pm, vaddr_t va, paddr_t pa, unsigned lsh
     return UVMSIM_OK;
 }
 
-/* Split the large entry at va into a leaf table of one-page PTEs (same frames, rights
- * and flags); ENOMEM when the table cannot be had. */
+/* The contiguous run for [va, va + 64 KiB): the tables down to the leaves are found or
+ * made (ENOMEM changes nothing); each of the run's PTEs gets its own page's frame, the
+ * same rights and flags, and PTE_CONT.  One-page PTEs there (of the same pages: the
+ * common layer checked) are replaced and their TLB entries invalidated; the same run
+ * again only changes its rights. */
+static int enter_cont(struct pmap *pm, vaddr_t va, paddr_t pa, vm_prot_t prot, unsigned flags)
+{
+    struct pmap_machine *pmm = pm->pmm;
+    unsigned n = GM(pm)->levels, run = cont_ptes(pmm);
+    size_t pgsz = pmm->m->cfg.page_size;
+    paddr_t path[GEN_MAX_LEVELS];
+    unsigned have = descend(pm, va, path);
+    if (under_large(pm, va, path, have))
+        return UVMSIM_EBUSY;                   /* a 2 MiB page: the common layer refuses it */
+    int err = tables_down_to(pm, va, path, have, n);
+    if (err != UVMSIM_OK)
+        return err;
+    uint8_t *t = table(pmm, path[n - 1]);
+    unsigned i0 = level_index(pmm, n - 1, va), had = 0;
+    bool was_run = false;
+    for (unsigned i = 0; i < run; i++) {
+        uint64_t old = pte_rd(t, i0 + i);
+        if (old & PTE_V) {
+            had++;
+            if (old & PTE_CONT)
+                was_run = true;
+            else
+                tlb_shootdown(pm, va + i * pgsz);
+        }
+        pte_wr(t, i0 + i, pte_make(pa + i * pgsz, prot, flags) | PTE_CONT);
+    }
+    if (was_run)
+        tlb_shootdown(pm, va);                 /* the same run, new rights */
+    ptp_page(pmm, path[n - 1])->offset += run - had;
+    return UVMSIM_OK;
+}
+
+static int gen_enter_large(struct pmap *pm, vaddr_t va, paddr_t pa, unsigned lshift, vm_prot_t prot, unsigned flags)
+{
+    /* the common layer checked that lshift is one of the two sizes */
+    return lshift == GM(pm)->cont_lshift ? enter_cont(pm, va, pa, prot, flags) : enter_pde(pm, va, pa, prot, flags);
+}
+
+/* Split the large mapping at va into one-page PTEs (same frames, rights and flags): a
+ * contiguous run loses its marks in place; a 2 MiB entry becomes a leaf table, ENOMEM
+ * when the table cannot be had. */
 static int gen_demote(struct pmap *pm, vaddr_t va)
 {
     struct pmap_machine *pmm = pm->pmm;
     paddr_t path[GEN_MAX_LEVELS];
-    unsigned l;
+    unsigned l, i0;
     uint64_t e;
-    if (!mapping_slot(pm, va, path, &l, &e) || l + 1 == GM(pm)->levels)
+    if (!mapping_slot(pm, va, path, &l, &e))
         return UVMSIM_EINVAL;
+    if (l + 1 == GM(pm)->levels) {
+        unsigned n = run_span(pm, va, l, e, &i0);
+        if (n == 1)
+            return UVMSIM_EINVAL;              /* a one-page PTE: nothing to split */
+        uint8_t *t = table(pmm, path[l]);
+        for (unsigned i = 0; i < n; i++)
+            pte_wr(t, i0 + i, pte_rd(t, i0 + i) & ~PTE_CONT);
+        tlb_shootdown(pm, va);                 /* by address: drops the 64 KiB entry */
+        return UVMSIM_OK;
+    }
     struct vm_page *pg = uvmsim_pagealloc(pmm->m, PGO_PTP, true);
     if (pg == NULL)
         return UVMSIM_ENOMEM;
@@ -496,6 +610,13 @@ static bool scan(const struct pmap *pm, paddr_t tpa, unsigned l, vaddr_t base,
             *va = at;                  /* a large page's first page: below sva if sva is inside */
             fill_pte(pmm, e, pte);
             pte->lshift = l + 1 == g->levels ? 0 : g->bits;
+            if (l + 1 == g->levels && (e & PTE_CONT) && g->cont_lshift != 0) {
+                /* a run: its first page, found from any of its PTEs */
+                vaddr_t first = base + ((vaddr_t)cont_first(pmm, (unsigned)i) << shift);
+                pte->pa -= at - first;
+                pte->lshift = g->cont_lshift;
+                *va = first;
+            }
             return true;
         }
         paddr_t next;
@@ -586,8 +707,41 @@ static void tlb_entry_check(const struct tlb_entry *e, void *arg)
     }
 }
 
-/* Verify one table and everything below it; adds the tables it finds to *ntables. */
-static int check_table(const struct pmap *pm, paddr_t tpa, unsigned l, uint64_t *ntables,
+/* Verify the contiguous run of leaf table t from index i0 (va: its first page) if any of
+ * its PTEs is marked: all valid and marked, with the first one's rights and flags, and
+ * frames following the first, which is aligned to the run's size (what the TLB caches as
+ * one entry must be what each PTE says). */
+static int check_run(const struct pmap *pm, const uint8_t *t, unsigned i0, vaddr_t va, char *msg, size_t len)
+{
+    const struct pmap_machine *pmm = pm->pmm;
+    unsigned run = cont_ptes(pmm), marked = 0;
+    for (unsigned i = 0; i < run; i++)
+        marked += (pte_rd(t, i0 + i) & PTE_CONT) != 0;
+    if (marked == 0)
+        return UVMSIM_OK;
+    uint64_t first = pte_rd(t, i0);
+    uint64_t bytes = (uint64_t)run << pmm->m->page_shift;
+    if (!(first & PTE_V) || !(first & PTE_CONT) || (pte_frame(pmm, first) & (bytes - 1)) != 0) {
+        snprintf(msg, len, "generic: pid %d contiguous run at va %#llx: its first PTE %#llx is not a marked "
+                 "leaf of a %llu KiB-aligned frame", pm->pid, (unsigned long long)va, (unsigned long long)first,
+                 (unsigned long long)(bytes >> 10));
+        return UVMSIM_ESTATE;
+    }
+    for (unsigned i = 1; i < run; i++) {
+        uint64_t e = pte_rd(t, i0 + i);
+        if (e != first + ((uint64_t)i << pmm->m->page_shift)) {
+            snprintf(msg, len, "generic: pid %d contiguous run at va %#llx: PTE %u of %u (%#llx) disagrees with "
+                     "the first (%#llx): frame, rights, flags or mark", pm->pid, (unsigned long long)va, i, run,
+                     (unsigned long long)e, (unsigned long long)first);
+            return UVMSIM_ESTATE;
+        }
+    }
+    return UVMSIM_OK;
+}
+
+/* Verify one table (level l, mapping VAs from base) and everything below it; adds the
+ * tables it finds to *ntables. */
+static int check_table(const struct pmap *pm, paddr_t tpa, unsigned l, vaddr_t base, uint64_t *ntables,
                        char *msg, size_t len)
 {
     const struct pmap_machine *pmm = pm->pmm;
@@ -615,13 +769,25 @@ static int check_table(const struct pmap *pm, paddr_t tpa, unsigned l, uint64_t 
     }
     uint64_t used = 0;
     bool leaf = l + 1 == g->levels;
+    unsigned shift = level_shift(pmm, l), run = cont_ptes(pmm);
     for (unsigned i = 0; i < (1u << g->bits); i++) {
+        if (leaf && run != 0 && i % run == 0) {
+            int err = check_run(pm, t, i, base + ((vaddr_t)i << shift), msg, len);
+            if (err != UVMSIM_OK)
+                return err;
+        }
         uint64_t e = pte_rd(t, i);
         if (!(e & PTE_V))
             continue;
         used++;
-        /* a leaf, a large leaf (the level above the leaves only) or a table */
+        /* a leaf (marked only in a run: checked above), a large leaf (the level above the
+         * leaves only) or a table */
         bool big = (e & PTE_PS) != 0;
+        if ((e & PTE_CONT) && (!leaf || run == 0 || big)) {
+            snprintf(msg, len, "generic: pid %d table %#llx (level %u) entry %u is marked contiguous but is no "
+                     "leaf PTE of a run", pm->pid, (unsigned long long)tpa, l, i);
+            return UVMSIM_ESTATE;
+        }
         if (big ? (!is_large(pmm, l, e) || (pte_frame(pmm, e) & (large_bytes(pmm) - 1)) != 0)
                 : leaf != !(e & PTE_TABLE)) {
             snprintf(msg, len, "generic: pid %d table %#llx entry %u has the wrong kind",
@@ -631,7 +797,7 @@ static int check_table(const struct pmap *pm, paddr_t tpa, unsigned l, uint64_t 
         /* Leaf frames need no check here: the common checker matched each with a PV
          * entry, whose pa enter validated. */
         if (!leaf && !big) {
-            int err = check_table(pm, pte_frame(pmm, e), l + 1, ntables, msg, len);
+            int err = check_table(pm, pte_frame(pmm, e), l + 1, base + ((vaddr_t)i << shift), ntables, msg, len);
             if (err != UVMSIM_OK)
                 return err;
         }
@@ -673,7 +839,7 @@ static int gen_check(struct pmap_machine *pmm, char *msg, size_t msglen)
     }
     for (struct pmap *pm = pmm->pmaps; pm != NULL; pm = pm->pm_next) {
         uint64_t ntables = 0;
-        int err = check_table(pm, GP(pm)->root, 0, &ntables, msg, msglen);
+        int err = check_table(pm, GP(pm)->root, 0, 0, &ntables, msg, msglen);
         if (err != UVMSIM_OK)
             return err;
         if (ntables != pm->ptp_pages) {

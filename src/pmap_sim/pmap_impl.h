@@ -468,8 +468,10 @@ extern const struct pmap_ops uvmsim_pmap_fass_ops;      /* pmap_fass.c */
 const struct pmap_ops *uvmsim_pmap_ops_find(const char *name);
 
 /* Generic backend introspection (tests, tools): physical address of the PTE that maps va
- * (the leaf, or the large entry one level up), false when there is no table for it; the
- * ASID now held (0: none). */
+ * (the leaf — one of a contiguous run's — or the large entry one level up), false when
+ * there is no table for it; the ASID now held (0: none).  A leaf PTE of a contiguous run
+ * (docs/superpages.md) carries UVMSIM_GENERIC_PTE_CONT. */
+#define UVMSIM_GENERIC_PTE_CONT 0x100ull
 bool uvmsim_pmap_generic_pte_pa(struct pmap *pm, vaddr_t va, paddr_t *pte_pa);
 uint32_t uvmsim_pmap_generic_asid(const struct pmap *pm);
 

@@ -283,7 +283,7 @@ FSU_UNUSED static bool fsu_debugfs(const char *image, const char *const *paths, 
     }
     FILE *f = fopen(fsu_path(cmdfile, sizeof(cmdfile), "%s.cmds", image), "w");
     if (f == NULL) {
-        snprintf(err, errlen, "cannot write %s: %s", cmdfile, strerror(errno));
+        snprintf(err, errlen, "cannot write %.200s: %s", cmdfile, strerror(errno));
         return false;
     }
     for (size_t i = 0; i < npaths; i++)
@@ -291,10 +291,15 @@ FSU_UNUSED static bool fsu_debugfs(const char *image, const char *const *paths, 
     fclose(f);
     out->v = calloc(npaths ? npaths : 1, sizeof(*out->v));
     char cmd[1400];
-    snprintf(cmd, sizeof(cmd), "%s -f %s %s 2>/dev/null", debugfs, cmdfile, image);
+    int cn = snprintf(cmd, sizeof(cmd), "%s -f %s %s 2>/dev/null", debugfs, cmdfile, image);
+    if (cn < 0 || (size_t)cn >= sizeof(cmd)) {
+        snprintf(err, errlen, "debugfs command line too long for %s", image);
+        unlink(cmdfile);
+        return false;
+    }
     FILE *p = popen(cmd, "r");
     if (p == NULL) {
-        snprintf(err, errlen, "popen(%s) failed", cmd);
+        snprintf(err, errlen, "popen(debugfs) failed: %s", strerror(errno));
         unlink(cmdfile);
         return false;
     }
@@ -357,7 +362,7 @@ FSU_UNUSED static bool fsu_debugfs(const char *image, const char *const *paths, 
     int st = pclose(p);
     unlink(cmdfile);
     if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        snprintf(err, errlen, "debugfs -f %s %s failed (status %d)", cmdfile, image, st);
+        snprintf(err, errlen, "debugfs -f %.200s %.200s failed (status %d)", cmdfile, image, st);
         return false;
     }
     return true;

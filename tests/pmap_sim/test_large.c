@@ -1,12 +1,15 @@
 /* Check suite for large mappings of device memory in the pmap layer (docs/superpages.md),
- * on every backend and every large size it maps (generic: 2 MiB; armv5 and fass: 1 MiB
- * sections and 64 KiB large pages), without the VM: pmaps are created directly over a
+ * on every backend and every large size it maps (generic: 2 MiB pages and 64 KiB
+ * contiguous runs of 16 PTEs; armv5 and fass: 1 MiB sections and 64 KiB large pages),
+ * without the VM: pmaps are created directly over a
  * device segment whose bytes are known.  Covers enter_large and its refusals, the tables
  * in RAM (PTP pages, the real descriptors), one PV entry per large mapping in the device
  * hash, TLB hits across the large page from one fill, promotion over one-page mappings,
  * demotion by a partial protect, a partial remove, a one-page enter and page_protect (PV
- * entries, hash counts, resident pages, TLB), demotion without RAM (removed whole), and
- * the checker catching a corrupted large entry in RAM and in the TLB. */
+ * entries, hash counts, resident pages, TLB), demotion without RAM (removed whole), the
+ * two sizes of a backend refusing to overlap, and the checker catching a corrupted large
+ * entry in RAM (a generic run whose PTEs disagree) and in the TLB (an entry wider than
+ * what the tables map). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,8 +171,10 @@ START_TEST(test_enter_and_refusals)
         ck_assert_uint_eq(uvmsim_pmap_pv_count(f.m, DEV_BASE + 2 * f.len), 0);
         ck_assert(!uvmsim_pmap_extract(f.pm, VA_BASE + f.len, NULL, NULL));
         /* Tables: a section needs no coarse table, only the section shadow page; a 64 KiB
-         * page one coarse table; a 2 MiB page the tables down to level 2, no leaf table. */
-        ck_assert_uint_eq(ptp(&f), ptp0 + (strcmp(cases[c].backend, "generic") == 0 ? 2 : 1));
+         * page one coarse table; a 2 MiB page the tables down to level 2, no leaf table;
+         * a 64 KiB run the tables down to its leaf table. */
+        bool generic = strcmp(cases[c].backend, "generic") == 0;
+        ck_assert_uint_eq(ptp(&f), ptp0 + (!generic ? 1 : f.lshift == 9 ? 2 : 3));
         /* the same large mapping again: only its rights change */
         ck_assert_int_eq(uvmsim_pmap_enter_large(f.pm, VA_BASE, DEV_BASE + f.len, f.lshift, UVMSIM_PROT_READ, 0),
                          UVMSIM_OK);
@@ -396,8 +401,8 @@ START_TEST(test_demote_page_protect)
 END_TEST
 
 /* Without RAM for the table a split needs (a section's coarse table, a 2 MiB page's leaf
- * table), the large mapping is removed whole and counted; a 64 KiB page splits in its
- * own coarse table and needs nothing. */
+ * table), the large mapping is removed whole and counted; a 64 KiB page (ARM's large
+ * page, generic's contiguous run) splits in its own table and needs nothing. */
 START_TEST(test_demote_without_ram)
 {
     find_cases();
@@ -412,7 +417,7 @@ START_TEST(test_demote_without_ram)
         ck_assert_uint_lt(nheld, 256);                 /* RAM is full now */
         uvmsim_pmap_remove(f.pm, VA_BASE + PG, VA_BASE + 2 * PG);
         uvmsim_pmap_stats s = stats(&f);
-        bool needs_table = !(f.lshift == ARM_LARGE_LSHIFT && strcmp(cases[c].backend, "generic") != 0);
+        bool needs_table = (PG << f.lshift) != 64 * 1024;
         if (needs_table) {
             ck_assert_uint_eq(s.demotions, 0);
             ck_assert_uint_eq(s.demotion_drops, 1);
@@ -525,6 +530,196 @@ START_TEST(test_checker_catches)
 }
 END_TEST
 
+/* generic: the PTEs of a contiguous run agree in everything but their frames, which
+ * follow the first one's; a run PTE that differs in any of that, a mark on a PTE that no
+ * run holds, and a TLB entry wider than what the tables map are all caught. */
+START_TEST(test_checker_generic_run)
+{
+    struct lcase c = {"generic", 0};
+    uvmsim_machine *m = vt_machine(16u << 20, "generic");
+    unsigned ls[4];
+    unsigned n = uvmsim_pmap_large_sizes(m, ls, 4);
+    uvmsim_machine_destroy(m);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(PG << ls[1], 64 * 1024);     /* 2 MiB first, then the 64 KiB run */
+    c.lshift = ls[1];
+    struct fx f;
+    fx_make(&f, &c, 16u << 20);
+    enter_big(&f, VA_BASE, DEV_BASE);
+    /* every PTE of the run holds its own page's frame, the run's rights and the mark */
+    uint64_t pte[16];
+    for (unsigned i = 0; i < 16; i++) {
+        paddr_t at;
+        ck_assert(uvmsim_pmap_generic_pte_pa(f.pm, VA_BASE + i * PG, &at));
+        pte[i] = rd(f.m, at, 8);
+        ck_assert_uint_eq(pte[i] & ~(uint64_t)(PG - 1), DEV_BASE + i * PG);
+        ck_assert_uint_eq(pte[i] - i * PG, pte[0]);
+        ck_assert(pte[i] & UVMSIM_GENERIC_PTE_CONT);
+    }
+    paddr_t mid;
+    ck_assert(uvmsim_pmap_generic_pte_pa(f.pm, VA_BASE + 7 * PG, &mid));
+    const struct { const char *what; uint64_t bad; } bad[] = {
+        {"another frame", pte[7] + PG},
+        {"fewer rights", pte[7] & ~0x8ull},                /* no EXEC */
+        {"wired", pte[7] | 0x10ull},
+        {"no mark", pte[7] & ~UVMSIM_GENERIC_PTE_CONT},
+        {"invalid", 0},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        wr(f.m, mid, bad[k].bad, 8);
+        char msg[256] = "";
+        int err = uvmsim_pmap_check(f.m, msg, sizeof msg);
+        ck_assert_msg(err == UVMSIM_ESTATE && strstr(msg, "PTE 7 of 16") != NULL, "%s: (%d) %s", bad[k].what, err,
+                      msg);
+        wr(f.m, mid, pte[7], 8);
+        CHECK_OK(f.m);
+    }
+    /* a mark on a one-page PTE outside any run */
+    vaddr_t lone = VA_BASE + 4 * f.len + 3 * PG;
+    ck_assert_int_eq(uvmsim_pmap_enter(f.pm, lone, DEV_BASE + 4 * f.len + 3 * PG, RX, 0), UVMSIM_OK);
+    paddr_t lpa;
+    ck_assert(uvmsim_pmap_generic_pte_pa(f.pm, lone, &lpa));
+    uint64_t lgood = rd(f.m, lpa, 8);
+    wr(f.m, lpa, lgood | UVMSIM_GENERIC_PTE_CONT, 8);
+    CHECK_FAILS(f.m, "pid 1");
+    wr(f.m, lpa, lgood, 8);
+    CHECK_OK(f.m);
+    /* TLB: a 2 MiB entry over the 64 KiB run */
+    struct tlb *t = f.pm->pmm->dtlb;
+    mmu(&f, VA_BASE, UVMSIM_ACCESS_LOAD);
+    uint32_t asid = uvmsim_pmap_generic_asid(f.pm);
+    uvmsim_tlb_invalidate(t, asid, VA_BASE >> 12);
+    uvmsim_tlb_insert_sized(t, asid, VA_BASE >> 12, 9, DEV_BASE, UVMSIM_PROT_READ, 0);
+    CHECK_FAILS(f.m, "exceeds the tables");
+    uvmsim_tlb_invalidate(t, asid, VA_BASE >> 12);
+    CHECK_OK(f.m);
+    /* TLB: a 64 KiB entry kept after the run was split into one-page PTEs */
+    uvmsim_pmap_demote(f.pm, VA_BASE + PG);
+    ck_assert_uint_eq(stats(&f).demotions, 1);
+    for (unsigned i = 0; i < 16; i++) {
+        paddr_t at;
+        ck_assert(uvmsim_pmap_generic_pte_pa(f.pm, VA_BASE + i * PG, &at));
+        ck_assert_uint_eq(rd(f.m, at, 8), pte[i] & ~UVMSIM_GENERIC_PTE_CONT);   /* same frame and rights */
+    }
+    CHECK_OK(f.m);
+    uvmsim_tlb_insert_sized(t, asid, VA_BASE >> 12, f.lshift, DEV_BASE, UVMSIM_PROT_READ, 0);
+    CHECK_FAILS(f.m, "exceeds the tables");
+    uvmsim_tlb_invalidate(t, asid, VA_BASE >> 12);
+    fx_done(&f);
+}
+END_TEST
+
+/* A backend's two sizes never overlap: a large mapping over a range that holds one of the
+ * other size is refused either way round (EBUSY, nothing changed); side by side they
+ * live, and the TLB holds one entry of each. */
+START_TEST(test_sizes_do_not_overlap)
+{
+    const char *backend = vt_backends()[_i];
+    uvmsim_machine *m0 = vt_machine(16u << 20, backend);
+    unsigned ls[4];
+    unsigned n = uvmsim_pmap_large_sizes(m0, ls, 4);
+    uvmsim_machine_destroy(m0);
+    ck_assert_uint_eq(n, 2);                         /* every backend maps two sizes */
+    ck_assert_uint_gt(ls[0], ls[1]);                 /* largest first */
+    struct lcase c = {backend, ls[0]};
+    struct fx f;
+    fx_make(&f, &c, 16u << 20);
+    uint64_t slen = (uint64_t)PG << ls[1];
+    ck_assert_int_eq(uvmsim_pmap_enter_large(f.pm, VA_BASE + slen, DEV_BASE + slen, ls[1], RX, 0), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_pmap_enter_large(f.pm, VA_BASE, DEV_BASE, ls[0], RX, 0), UVMSIM_EBUSY);
+    ck_assert_uint_eq(stats(&f).large_live, 1);
+    CHECK_OK(f.m);
+    uvmsim_pmap_remove(f.pm, VA_BASE, VA_BASE + f.len);
+    enter_big(&f, VA_BASE, DEV_BASE);
+    ck_assert_int_eq(uvmsim_pmap_enter_large(f.pm, VA_BASE + slen, DEV_BASE + slen, ls[1], RX, 0), UVMSIM_EBUSY);
+    ck_assert_int_eq(uvmsim_pmap_enter_large(f.pm, VA_BASE + f.len, DEV_BASE + f.len, ls[1], RX, 0), UVMSIM_OK);
+    uvmsim_pmap_stats s = stats(&f);
+    ck_assert_uint_eq(s.large_live, 2);
+    ck_assert_uint_eq(s.large_bytes, f.len + slen);
+    ck_assert_uint_eq(s.demotions, 0);
+    ck_assert_uint_eq(mmu(&f, VA_BASE + f.len - 4, UVMSIM_ACCESS_LOAD), DEV_BASE + f.len - 4);
+    ck_assert_uint_eq(mmu(&f, VA_BASE + f.len + slen - 4, UVMSIM_ACCESS_LOAD), DEV_BASE + f.len + slen - 4);
+    ck_assert_uint_eq(f.pm->pmm->dtlb->nlarge, 2);
+    ck_assert_uint_eq(stats(&f).dtlb.reach, f.len + slen);
+    CHECK_OK(f.m);
+    fx_done(&f);
+}
+END_TEST
+
+/* generic at every page size: a 2 MiB-style page is the span of a leaf table (pages up
+ * to 4 KiB), a run is 64 KiB of PTEs (at least two, fewer than a leaf table holds).  Each
+ * size maps, serves every page from one TLB fill, and splits on a protect of one page. */
+START_TEST(test_generic_page_sizes)
+{
+    static const struct { size_t page; unsigned n, ls[2]; } want[] = {
+        {512, 1, {6}},            /* 32 KiB leaf span; 64 KiB would not fit in a leaf table */
+        {1024, 2, {7, 6}},        /* 128 KiB, and 64 KiB runs of 64 PTEs */
+        {2048, 2, {8, 5}},
+        {4096, 2, {9, 4}},        /* 2 MiB, 16 PTEs */
+        {8192, 1, {3}},           /* no leaf-span page past 512 PTEs; runs of 8 */
+        {32768, 1, {1}},
+        {65536, 0, {0}},          /* a run would be one PTE */
+    };
+    for (size_t c = 0; c < sizeof want / sizeof want[0]; c++) {
+        size_t pg = want[c].page;
+        uvmsim_machine_config cfg;
+        uvmsim_machine_config_init(&cfg);
+        cfg.pmap = "generic";
+        cfg.page_size = pg;
+        cfg.ram_size = 16u << 20;
+        uvmsim_machine *m;
+        ck_assert_int_eq(uvmsim_machine_create(&cfg, &m), UVMSIM_OK);
+        uint8_t *dev = calloc(1, DEV_SIZE);
+        ck_assert_ptr_nonnull(dev);
+        for (size_t i = 0; i < DEV_SIZE; i += 4) {
+            uint32_t w = (uint32_t)(DEV_BASE + i);
+            memcpy(dev + i, &w, 4);
+        }
+        ck_assert_int_eq(uvmsim_physload_device(m, DEV_BASE, DEV_BASE + DEV_SIZE, RX, dev), UVMSIM_OK);
+        struct pmap *pm;
+        ck_assert_int_eq(uvmsim_pmap_create(m, 1, &pm), UVMSIM_OK);
+        unsigned ls[4];
+        unsigned n = uvmsim_pmap_large_sizes(m, ls, 4);
+        ck_assert_msg(n == want[c].n, "%zu-byte pages: %u sizes", pg, n);
+        for (unsigned k = 0; k < n; k++) {
+            ck_assert_uint_eq(ls[k], want[c].ls[k]);
+            uint64_t npages = 1ull << ls[k], len = npages * pg;
+            vaddr_t va = VA_BASE + k * (2u << 20);
+            paddr_t pa = DEV_BASE + k * (2u << 20);
+            ck_assert_int_eq(uvmsim_pmap_enter_large(pm, va, pa, ls[k], RX, 0), UVMSIM_OK);
+            uvmsim_pmap_stats s0;
+            uvmsim_pmap_stats_get(m, &s0);
+            for (uint64_t i = 0; i < npages; i++) {
+                paddr_t got;
+                ck_assert_int_eq(uvmsim_pmap_translate(pm, va + i * pg + 8, UVMSIM_ACCESS_LOAD, &got), UVMSIM_OK);
+                ck_assert_uint_eq(got, pa + i * pg + 8);
+            }
+            uvmsim_pmap_stats s;
+            uvmsim_pmap_stats_get(m, &s);
+            ck_assert_uint_eq(s.dtlb.misses - s0.dtlb.misses, 1);
+            ck_assert_uint_eq(s.dtlb.large_hits - s0.dtlb.large_hits, npages - 1);
+            ck_assert_uint_eq(s.large_bytes, len);
+            CHECK_OK(m);
+            uvmsim_pmap_protect(pm, va + len - pg, va + len, UVMSIM_PROT_READ);
+            uvmsim_pmap_stats_get(m, &s);
+            ck_assert_uint_eq(s.demotions, k + 1);
+            ck_assert_uint_eq(s.pv_entries, npages);
+            paddr_t got;
+            vm_prot_t prot;
+            ck_assert(uvmsim_pmap_extract(pm, va + len - 2 * pg, &got, &prot));
+            ck_assert_uint_eq(got, pa + len - 2 * pg);
+            ck_assert_uint_eq(prot, RX);
+            CHECK_OK(m);
+            uvmsim_pmap_remove(pm, va, va + len);
+        }
+        uvmsim_pmap_destroy(pm);
+        CHECK_OK(m);
+        uvmsim_machine_destroy(m);
+        free(dev);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pmap-large");
@@ -539,6 +734,9 @@ int main(void)
     tcase_add_test(tc, test_demote_page_protect);
     tcase_add_test(tc, test_demote_without_ram);
     tcase_add_test(tc, test_checker_catches);
+    tcase_add_test(tc, test_checker_generic_run);
+    tcase_add_test(tc, test_generic_page_sizes);
     suite_add_tcase(s, tc);
+    vt_tcase_each_backend(s, "sizes", test_sizes_do_not_overlap);
     return vt_run(s);
 }

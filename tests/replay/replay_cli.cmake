@@ -194,13 +194,51 @@ endif()
 run(spbad 2 ARGS replay --image none --superpages maybe ${SMALL})
 has(spbad spbad_err "--superpages")
 has(spbad spbad_err "maybe")
+# on against off: the same program, records, bytes and kinds of fault but lower-direct;
+# under XIP large mappings, fewer TLB misses (the I-TLB's when split), no more
+# lower-direct faults (a large page maps what several one-page faults did), a larger
+# TLB reach.  Every backend maps busybox's text with 64 KiB pages (generic: contiguous
+# runs of 16 PTEs); none of it holds an aligned 1 MiB or 2 MiB.
+file(WRITE ${WORK}/spcheck.py "
+import json, sys
+off = json.load(open(sys.argv[1])); on = json.load(open(sys.argv[2])); what = sys.argv[3]
+bad = []
+for k in ('program', 'records', 'accesses', 'bytes', 'bytes_copied', 'io_requests'):
+    if on[k] != off[k]: bad.append('%s differs: %s vs %s' % (k, on[k], off[k]))
+for c, n in off['faults'].items():
+    if c in ('lower-direct', 'total'): continue
+    if on['faults'][c] != n: bad.append('faults/%s differs' % c)
+if on['faults']['error'] != 0: bad.append('error faults')
+if off['large_mappings'] != 0: bad.append('large mappings with superpages off')
+if on['large_mappings'] <= 0: bad.append('no large mapping')
+t_on, t_off = on['tlb'], off['tlb']
+if 'itlb' in t_on: t_on, t_off = t_on['itlb'], t_off['itlb']
+if t_on['misses'] >= t_off['misses']: bad.append('TLB misses not fewer: %s vs %s' % (t_on['misses'], t_off['misses']))
+if on['faults']['lower-direct'] > off['faults']['lower-direct']: bad.append('more lower-direct faults')
+if on['tlb_reach'] <= off['tlb_reach']: bad.append('TLB reach not larger')
+if bad: sys.exit(what + ': ' + '; '.join(bad))
+")
+function(sp_compare what off_text on_text)
+  if(NOT PYTHON3)
+    return()
+  endif()
+  file(WRITE ${WORK}/sp_off.json "${off_text}")
+  file(WRITE ${WORK}/sp_on.json "${on_text}")
+  execute_process(COMMAND ${PYTHON3} ${WORK}/spcheck.py ${WORK}/sp_off.json ${WORK}/sp_on.json "${what}"
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(SEND_ERROR "superpages on/off, ${what}: ${out}")
+  endif()
+endfunction()
+# The issue's own command, defaults otherwise (generic backend, its unified TLB, the ls
+# trace; on takes the aligned image, off the plain one)
 run(spdef 0 ARGS replay --superpages on --json)
 has(spdef spdef_out "\"image\": \"${REPLAY_DIR}/busybox-aligned.img\"")
 has(spdef spdef_out "\"superpages\": \"on\"")
-# on against off, on the aligned image, per backend: the same program, records, bytes and
-# kinds of fault; under XIP on ARM large mappings and fewer I-TLB misses (fewer
-# lower-direct faults: a large page maps what several one-page faults did); generic has
-# no 2 MiB page inside busybox's text (its entries are smaller), so nothing changes there.
+has(spdef spdef_out "\"pmap\": \"generic\"")
+run(spdefoff 0 ARGS replay --superpages off --json)
+sp_compare("uvmsim replay --superpages on|off --json" "${spdefoff_out}" "${spdef_out}")
+# per backend with the SA-1100's split TLBs, on the aligned image both ways
 set(AIMG --image ${REPLAY_DIR}/busybox-aligned.img --program /bin/busybox)
 foreach(be armv5 fass generic)
   foreach(tr ls sort)
@@ -208,38 +246,11 @@ foreach(be armv5 fass generic)
         ${REPLAY_DIR}/traces/${tr}.trace)
     run(sp_${be}_${tr}_on 0 ARGS replay ${AIMG} --pmap ${be} --tlb 32/full/fifo/split --superpages on --json
         ${REPLAY_DIR}/traces/${tr}.trace)
-    if(PYTHON3)
-      file(WRITE ${WORK}/sp_off.json "${sp_${be}_${tr}_off_out}")
-      file(WRITE ${WORK}/sp_on.json "${sp_${be}_${tr}_on_out}")
-      execute_process(COMMAND ${PYTHON3} -c "
-import json, sys
-off = json.load(open(sys.argv[1])); on = json.load(open(sys.argv[2])); be = sys.argv[3]
-bad = []
-for k in ('records', 'accesses', 'bytes', 'bytes_copied', 'io_requests'):
-    if on[k] != off[k]: bad.append('%s differs: %s vs %s' % (k, on[k], off[k]))
-for c, n in off['faults'].items():
-    if c in ('lower-direct', 'total'): continue
-    if on['faults'][c] != n: bad.append('faults/%s differs' % c)
-if on['faults']['error'] != 0: bad.append('error faults')
-if off['large_mappings'] != 0: bad.append('large mappings with superpages off')
-if be == 'generic':
-    if on['large_mappings'] != 0 or on['tlb'] != off['tlb'] or on['faults'] != off['faults']:
-        bad.append('generic: something changed')
-else:
-    if on['large_mappings'] <= 0: bad.append('no large mapping')
-    if on['tlb']['itlb']['misses'] >= off['tlb']['itlb']['misses']: bad.append('I-TLB misses not fewer')
-    if on['faults']['lower-direct'] > off['faults']['lower-direct']: bad.append('more lower-direct faults')
-    if on['tlb_reach'] <= off['tlb_reach']: bad.append('TLB reach not larger')
-if bad: sys.exit(be + ': ' + '; '.join(bad))
-" ${WORK}/sp_off.json ${WORK}/sp_on.json ${be} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-      if(NOT rc EQUAL 0)
-        message(SEND_ERROR "superpages on/off, ${be}, ${tr}.trace: ${out}")
-      endif()
-    endif()
+    sp_compare("${be}, ${tr}.trace" "${sp_${be}_${tr}_off_out}" "${sp_${be}_${tr}_on_out}")
   endforeach()
 endforeach()
 # scripts/superpages-qualify: the aligned image's text qualifies for 64 KiB pages, and the
-# replay made no more 64 KiB mappings than the qualifying pages of all segments allow
+# replays made no more 64 KiB mappings than the qualifying pages of all segments allow
 if(PYTHON3)
   execute_process(COMMAND ${PYTHON3} ${SRC}/scripts/superpages-qualify ${REPLAY_DIR}/busybox-aligned.img /bin/busybox
                           ${REPLAY_DIR}/root/bin/busybox RESULT_VARIABLE rc OUTPUT_VARIABLE q ERROR_VARIABLE qerr)
@@ -252,11 +263,13 @@ if(PYTHON3)
       string(REGEX REPLACE "64 KiB: " "" c "${c}")
       math(EXPR qall "${qall} + ${c}")
     endforeach()
-    jget(spq "${sp_armv5_ls_on_out}" large_mappings splarge)
-    math(EXPR splarge_pages "${splarge} * 16")
-    if(splarge_pages GREATER qall OR splarge EQUAL 0)
-      message(SEND_ERROR "superpages-qualify: ${qall} pages qualify, yet ${splarge} large mappings\n${q}")
-    endif()
+    foreach(be armv5 generic)
+      jget(spq "${sp_${be}_ls_on_out}" large_mappings splarge)
+      math(EXPR splarge_pages "${splarge} * 16")
+      if(splarge_pages GREATER qall OR splarge EQUAL 0)
+        message(SEND_ERROR "superpages-qualify: ${qall} pages qualify, yet ${splarge} large mappings on ${be}\n${q}")
+      endif()
+    endforeach()
   endif()
 endif()
 run(spfast 0 ARGS replay --superpages on --pmap fass --procs 2 --json ${REPLAY_DIR}/traces/sh.trace)

@@ -7,12 +7,14 @@
  * fast path remembers happening in between: fork (write protection), unmap and refault,
  * protect, a process exiting, a context switch.  With superpages on, the fetches run
  * over a file mapped from an image aligned for large pages, so the TLBs hold entries of
- * mixed sizes, and copy-on-write stores, protects and unmaps of part of them demote
- * large mappings between turns. */
+ * mixed sizes (every backend's two large sizes at once: generic's 2 MiB pages and 64 KiB
+ * contiguous runs, ARM's sections and 64 KiB pages), and copy-on-write stores, protects
+ * and unmaps of part of them, of either size, demote large mappings between turns. */
 #include "../fs/fs_testutil.h"
 #include "replay_testutil.h"
 #include "uvmsim/builtin.h"
 #include "uvmsim/fs.h"
+#include "pmap_sim/pmap_impl.h"
 
 struct shape {
     const char *name;
@@ -245,7 +247,25 @@ static void sp_map(uvmsim_proc *p, uvmsim_vnode *vp)
     ck_assert_int_eq(uvmsim_map(p, &a, NULL), UVMSIM_OK);
 }
 
-static void run_sp(const char *backend, const struct shape *sh, bool fast, uint64_t seed, struct rt_counters *out)
+/* Which sizes of entry the machine's TLBs hold now: bit k for an entry of 2^k pages. */
+static void tlb_size_of(const struct tlb_entry *e, void *arg)
+{
+    *(uint64_t *)arg |= 1ull << e->lshift;
+}
+
+static uint64_t tlb_sizes(uvmsim_machine *m)
+{
+    uint64_t bits = 0;
+    uvmsim_tlb_foreach(m->pmm->dtlb, tlb_size_of, &bits);
+    if (m->pmm->itlb != NULL)
+        uvmsim_tlb_foreach(m->pmm->itlb, tlb_size_of, &bits);
+    return bits;
+}
+
+/* One run with superpages on; *both: the TLBs held entries of the backend's two large
+ * sizes at once after some turn. */
+static void run_sp(const char *backend, const struct shape *sh, bool fast, uint64_t seed, struct rt_counters *out,
+                   bool *both)
 {
     uvmsim_machine_config c;
     uvmsim_machine_config_init(&c);
@@ -278,7 +298,12 @@ static void run_sp(const char *backend, const struct shape *sh, bool fast, uint6
     size_t pos[2] = {0, 0};
     uvmsim_proc *child = NULL;
     uint8_t b = 9;
+    unsigned ls[4];
+    ck_assert_uint_eq(uvmsim_pmap_large_sizes(m, ls, 4), 2);
+    uint64_t want = (1ull << ls[0]) | (1ull << ls[1]);
+    *both = false;
     for (unsigned turn = 0; feed_turn(r, text, len, pos, turn, sh->name); turn++) {
+        *both = *both || (tlb_sizes(m) & want) == want;
         switch (turn) {
         case 4:   /* a copy-on-write store into a large page */
             ck_assert_int_eq(uvmsim_access_mem(p[0], SP_VA + (3u << 20) + 4096 * 5 + 1, UVMSIM_ACCESS_STORE, &b, 1,
@@ -291,8 +316,16 @@ static void run_sp(const char *backend, const struct shape *sh, bool fast, uint6
             ck_assert_int_eq(uvmsim_protect(p[1], SP_VA + (2u << 20) + 0x30000, 4096, UVMSIM_PROT_READ), UVMSIM_OK);
             ck_assert_int_eq(uvmsim_protect(p[1], SP_VA + (2u << 20) + 0x30000, 4096, UVMSIM_PROT_ALL), UVMSIM_OK);
             break;
+        case 9:   /* the same in a 64 KiB mapping (the first MiB holds no larger one) */
+            ck_assert_int_eq(uvmsim_protect(p[0], SP_VA + 0x50000 + 4096, 4096, UVMSIM_PROT_READ), UVMSIM_OK);
+            ck_assert_int_eq(uvmsim_protect(p[0], SP_VA + 0x50000 + 4096, 4096, UVMSIM_PROT_ALL), UVMSIM_OK);
+            break;
         case 10:  /* unmap a page of one and map it again */
             ck_assert_int_eq(uvmsim_unmap(p[0], SP_VA + (1u << 20) + 0x20000, 4096), UVMSIM_OK);
+            break;
+        case 11:  /* a copy-on-write store into a 64 KiB mapping */
+            ck_assert_int_eq(uvmsim_access_mem(p[1], SP_VA + 0x70000 + 4096 * 2 + 5, UVMSIM_ACCESS_STORE, &b, 1,
+                                               NULL, NULL), UVMSIM_OK);
             break;
         case 12:
             uvmsim_proc_exit(child);
@@ -314,14 +347,17 @@ START_TEST(test_same_counters_superpages)
     for (unsigned k = 0; k < sizeof pick / sizeof pick[0]; k++) {
         const struct shape *sh = &shapes[pick[k]];
         struct rt_counters with, without;
-        run_sp(backend, sh, true, 7 + k, &with);
-        run_sp(backend, sh, false, 7 + k, &without);
+        bool both_with, both_without;
+        run_sp(backend, sh, true, 7 + k, &with, &both_with);
+        run_sp(backend, sh, false, 7 + k, &without, &both_without);
         char why[160];
         const char *d = rt_counters_diff(&with, &without, why, sizeof why);
         ck_assert_msg(d == NULL, "%s, TLB %s, superpages: with and without the fast path: %s", backend, sh->name, d);
         ck_assert_uint_gt(with.pmap.large_mappings, 0);
         ck_assert_uint_gt(with.pmap.demotions, 0);
         ck_assert_uint_gt(with.pmap.itlb.large_hits + with.pmap.dtlb.large_hits, 100);
+        ck_assert_msg(both_with && both_without, "%s, TLB %s: never entries of both large sizes at once", backend,
+                      sh->name);
     }
 }
 END_TEST

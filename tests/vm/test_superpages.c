@@ -1,11 +1,13 @@
 /* Check suite for superpages through the VM (docs/superpages.md): an XIP file whose
  * blocks mke2fs -d was made to align (a padding file first) is mapped at a 2 MiB aligned
  * address, on every backend, with superpages on and off.  Covers what the fault handler
- * maps large (generic: the 2 MiB page whose blocks are contiguous; ARM: 1 MiB sections
- * and 64 KiB pages), the same bytes and the same kinds of fault either way, fewer TLB
- * misses, fewer faults; demotion by a copy-on-write store, a protect of part, an unmap of
- * part; the machine and mount policies; the fault-op pager's unmanaged large mappings;
- * fork; a mapping whose addresses are not congruent with the blocks (no large page). */
+ * maps large, the largest size that fits first (generic: the 2 MiB page whose blocks are
+ * contiguous and 64 KiB contiguous runs; ARM: 1 MiB sections and 64 KiB pages), the same
+ * bytes and the same kinds of fault either way, fewer TLB misses, fewer faults; 64 KiB
+ * where no larger size fits; demotion of either size by a copy-on-write store, a protect
+ * of part, an unmap of part, advice on part; the machine and mount policies; the
+ * fault-op pager's unmanaged large mappings; fork; a mapping whose addresses are not
+ * congruent with the blocks (no large page). */
 #include <stdbool.h>
 #include "../fs/fs_testutil.h"
 #include "vmtest.h"
@@ -114,12 +116,20 @@ static uvmsim_vm_stats vst(struct rig *r)
     return s;
 }
 
-/* What the aligned file allows: generic maps the second 2 MiB with one page (the first
- * holds blocks 0-11, before the indirect block); ARM maps the three 1 MiB sections past
- * the first MiB and fifteen 64 KiB pages in it (the first 64 KiB again excepted). */
+#define K64 (64 * 1024ull)
+
+/* What the aligned file allows: generic maps the second 2 MiB with one page and the
+ * first (which holds blocks 0-11, before the indirect block) with 31 runs of 64 KiB (its
+ * first 64 KiB excepted); ARM maps the three 1 MiB sections past the first MiB and
+ * fifteen 64 KiB pages in it (the first 64 KiB again excepted). */
 static uint64_t expected_large(const char *backend)
 {
-    return strcmp(backend, "generic") == 0 ? 1 : 3 + 15;
+    return strcmp(backend, "generic") == 0 ? 1 + 31 : 3 + 15;
+}
+
+static uint64_t expected_large_bytes(const char *backend)
+{
+    return strcmp(backend, "generic") == 0 ? 2 * MB + 31 * K64 : 3 * MB + 15 * K64;
 }
 
 START_TEST(test_image_is_aligned)
@@ -146,6 +156,7 @@ START_TEST(test_reads_on_off)
     ck_assert_uint_eq(so.large_mappings, 0);
     ck_assert_uint_eq(sn.large_mappings, expected_large(backend));
     ck_assert_uint_eq(sn.large_live, expected_large(backend));
+    ck_assert_uint_eq(sn.large_bytes, expected_large_bytes(backend));
     ck_assert_uint_eq(sn.demotions, 0);
     for (int c = 0; c < UVMSIM_FAULT_NCLASSES; c++)
         if (c != UVMSIM_FAULT_LOWER_DIRECT)
@@ -252,9 +263,85 @@ START_TEST(test_clip_demotes)
     ck_assert_uint_eq(s.demotions, 1);
     VT_CHECK(r.m);
     ck_assert_int_eq(uvmsim_inherit_set(r.p, VA + 64 * 1024 + 3 * PG, PG, UVMSIM_INHERIT_NONE), UVMSIM_OK);
-    ck_assert_uint_eq(pst(&r).demotions, strcmp(backend, "generic") == 0 ? 1 : 2);   /* ARM: a 64 KiB page */
+    ck_assert_uint_eq(pst(&r).demotions, 2);        /* a 64 KiB page (ARM) or run (generic) */
     VT_CHECK(r.m);
     read_all(r.p, VA);
+    rig_down(&r);
+}
+END_TEST
+
+/* The 64 KiB mappings of the first 2 MiB (ARM's large pages, generic's contiguous runs):
+ * a copy-on-write store, a protect, an unmap and advice on one page of four of them
+ * split each back into one-page mappings, the rest of each still reads the file. */
+START_TEST(test_demote_64k)
+{
+    const char *backend = vt_backends()[_i];
+    struct rig r;
+    rig_up(&r, backend, true, 0);
+    map_big(&r, r.p, VA);
+    read_all(r.p, VA);
+    uvmsim_pmap_stats s0 = pst(&r);
+    /* a store: the page becomes an anon, the run around it one-page mappings */
+    uvmsim_fault_outcome o;
+    ck_assert_int_eq(vt_store(r.p, VA + 5 * K64 + 3 * PG + 9, 0x5A, &o, NULL), UVMSIM_OK);
+    ck_assert_int_eq(o.cls, UVMSIM_FAULT_LOWER_PROMOTE);
+    ck_assert_int_eq(uvmsim_protect(r.p, VA + 6 * K64 + PG, PG, UVMSIM_PROT_READ), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_unmap(r.p, VA + 7 * K64 + 2 * PG, PG), UVMSIM_OK);
+    ck_assert_int_eq(uvmsim_advise(r.p, VA + 8 * K64 + 15 * PG, PG, UVMSIM_ADV_SEQUENTIAL), UVMSIM_OK);
+    uvmsim_pmap_stats s = pst(&r);
+    ck_assert_uint_eq(s.demotions - s0.demotions, 4);
+    ck_assert_uint_eq(s.demotion_drops, 0);
+    ck_assert_uint_eq(s.large_live, expected_large(backend) - 4);
+    ck_assert_uint_eq(s.large_bytes, expected_large_bytes(backend) - 4 * K64);
+    VT_CHECK(r.m);
+    uint8_t v;
+    ck_assert_int_eq(vt_load(r.p, VA + 5 * K64 + 3 * PG + 9, &v, NULL, NULL), UVMSIM_OK);
+    ck_assert_uint_eq(v, 0x5A);
+    ck_assert_int_eq(vt_load(r.p, VA + 7 * K64 + 2 * PG, &v, &o, NULL), UVMSIM_EFAULT);
+    uint8_t b[4];
+    ck_assert_int_eq(uvmsim_access_mem(r.p, VA + 6 * K64 + PG, UVMSIM_ACCESS_FETCH, b, 4, NULL, &o), UVMSIM_EACCES);
+    for (uint64_t k = 5; k <= 8; k++)
+        for (uint64_t i = 0; i < 16; i++) {
+            uvmsim_vaddr_t at = VA + k * K64 + i * PG + 40;
+            if ((k == 5 && i == 3) || (k == 7 && i == 2))
+                continue;
+            ck_assert_int_eq(vt_load(r.p, at, &v, NULL, NULL), UVMSIM_OK);
+            ck_assert_uint_eq(v, fsu_pat(at - VA, SEED));
+        }
+    /* no refault made them large again: their pages stayed mapped one by one */
+    ck_assert_uint_eq(pst(&r).large_mappings, s.large_mappings);
+    VT_CHECK(r.m);
+    rig_down(&r);
+}
+END_TEST
+
+/* Where no larger size fits, 64 KiB: the file from 2 MiB + 64 KiB to 4 MiB - 64 KiB at
+ * its congruent address holds no aligned 2 MiB or 1 MiB, so every backend maps it with
+ * 30 pages of 64 KiB (as busybox's text). */
+START_TEST(test_only_64k_fits)
+{
+    const char *backend = vt_backends()[_i];
+    struct rig r;
+    rig_up(&r, backend, true, 0);
+    uvmsim_map_args a;
+    uvmsim_map_args_init(&a);
+    a.addr = VA + 2 * MB + K64;
+    a.size = 2 * MB - 2 * K64;
+    a.prot = RWX;
+    a.flags = UVMSIM_MAP_PRIVATE | UVMSIM_MAP_FIXED;
+    a.vnode = r.big;
+    a.offset = 2 * MB + K64;
+    ck_assert_int_eq(uvmsim_map(r.p, &a, NULL), UVMSIM_OK);
+    for (uint64_t o = 0; o < a.size; o += PG / 2) {
+        uint8_t v;
+        ck_assert_int_eq(vt_load(r.p, a.addr + o + 7, &v, NULL, NULL), UVMSIM_OK);
+        ck_assert_uint_eq(v, fsu_pat(a.offset + o + 7, SEED));
+    }
+    uvmsim_pmap_stats s = pst(&r);
+    ck_assert_uint_eq(s.large_mappings, 30);
+    ck_assert_uint_eq(s.large_bytes, 30 * K64);
+    ck_assert_uint_eq(vst(&r).faults_total, 30);
+    VT_CHECK(r.m);
     rig_down(&r);
 }
 END_TEST
@@ -589,6 +676,8 @@ int main(void)
     vt_tcase_each_backend(s, "reads", test_reads_on_off);
     vt_tcase_each_backend(s, "cow", test_demote_cow);
     vt_tcase_each_backend(s, "protect-unmap", test_demote_protect_unmap);
+    vt_tcase_each_backend(s, "demote-64k", test_demote_64k);
+    vt_tcase_each_backend(s, "only-64k", test_only_64k_fits);
     vt_tcase_each_backend(s, "clip", test_clip_demotes);
     vt_tcase_each_backend(s, "policy", test_policy);
     vt_tcase_each_backend(s, "faultop", test_faultop_unmanaged);
