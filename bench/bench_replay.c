@@ -1,7 +1,9 @@
 /* uvmsim-bench — the replay workload (docs/replay.md, docs/bench.md):
  *
- *   tlb_hit_ns            host ns per 1-byte load record replayed on a TLB hit (the inline
- *                         hit path of the CPU model: no data moved, one counter block)
+ *   tlb_hit_ns            host ns per 1-byte load record replayed on a TLB hit: the
+ *                         replayer's memo of repeated hits (docs/replay.md, "Speed") after
+ *                         the CPU model's inline hit of each page's first record in a
+ *                         batch; no data moved, the counters batched
  *   tlb_miss_ns           the same when every access misses and walks (64-entry TLB, 512
  *                         pages in turn), and tlb_miss_over_hit
  *   tlb_hit_ns_no_fast_path  the hit with uvmsim_pmap_set_fast_path(m, false)

@@ -73,6 +73,31 @@ RT_UNUSED static int rt_feed(struct rt_rig *g, const char *text)
     return uvmsim_replay_feed(g->r, text, strlen(text), 0, true, NULL);
 }
 
+/* A TLB shape with its name, for tables of shapes a suite runs over. */
+struct rt_shape {
+    const char *name;
+    uvmsim_tlb_config tlb;
+};
+
+/* A machine of 64 MiB (backend, TLB shape, seed, superpages) with the CPU model's
+ * fast path on or off. */
+RT_UNUSED static uvmsim_machine *rt_machine(const char *backend, const uvmsim_tlb_config *tlb, uint64_t seed,
+                                            bool superpages, bool fast)
+{
+    uvmsim_machine_config c;
+    uvmsim_machine_config_init(&c);
+    c.ram_size = 64u << 20;
+    c.pmap = backend;
+    c.tlb = *tlb;
+    c.seed = seed;
+    c.superpages = superpages;
+    uvmsim_machine *m;
+    ck_assert_int_eq(uvmsim_machine_create(&c, &m), UVMSIM_OK);
+    uvmsim_pmap_set_fast_path(m, fast);
+    ck_assert(uvmsim_pmap_fast_path(m) == fast);
+    return m;
+}
+
 /* Every counter of a machine and its replayers, for equality checks. */
 struct rt_counters {
     uvmsim_vm_stats vm;

@@ -16,12 +16,7 @@
 #include "uvmsim/fs.h"
 #include "pmap_sim/pmap_impl.h"
 
-struct shape {
-    const char *name;
-    uvmsim_tlb_config tlb;
-};
-
-static const struct shape shapes[] = {
+static const struct rt_shape shapes[] = {
     {"64/4/lru", {64, 4, UVMSIM_TLB_LRU, false}},
     {"32/full/fifo/split", {32, 0, UVMSIM_TLB_FIFO, true}},
     {"24/2/random (12 sets)", {24, 2, UVMSIM_TLB_RANDOM, false}},
@@ -70,20 +65,11 @@ static void finish(uvmsim_machine *m, uvmsim_replayer *r[2], char *text[2], stru
 }
 
 /* One run: returns the counters. */
-static void run(const char *backend, const struct shape *sh, bool fast, uint64_t seed, struct rt_counters *out)
+static void run(const char *backend, const struct rt_shape *sh, bool fast, uint64_t seed, struct rt_counters *out)
 {
     size_t ilen;
     const unsigned char *img = uvmsim_builtin_image(&ilen);
-    uvmsim_machine_config c;
-    uvmsim_machine_config_init(&c);
-    c.ram_size = 64u << 20;
-    c.pmap = backend;
-    c.tlb = sh->tlb;
-    c.seed = seed;
-    uvmsim_machine *m;
-    ck_assert_int_eq(uvmsim_machine_create(&c, &m), UVMSIM_OK);
-    uvmsim_pmap_set_fast_path(m, fast);
-    ck_assert(uvmsim_pmap_fast_path(m) == fast);
+    uvmsim_machine *m = rt_machine(backend, &sh->tlb, seed, false, fast);
     uvmsim_proc *p[2];
     uvmsim_replayer *r[2];
     uvmsim_exec_info ei;
@@ -264,19 +250,10 @@ static uint64_t tlb_sizes(uvmsim_machine *m)
 
 /* One run with superpages on; *both: the TLBs held entries of the backend's two large
  * sizes at once after some turn. */
-static void run_sp(const char *backend, const struct shape *sh, bool fast, uint64_t seed, struct rt_counters *out,
+static void run_sp(const char *backend, const struct rt_shape *sh, bool fast, uint64_t seed, struct rt_counters *out,
                    bool *both)
 {
-    uvmsim_machine_config c;
-    uvmsim_machine_config_init(&c);
-    c.ram_size = 64u << 20;
-    c.pmap = backend;
-    c.tlb = sh->tlb;
-    c.seed = seed;
-    c.superpages = true;
-    uvmsim_machine *m;
-    ck_assert_int_eq(uvmsim_machine_create(&c, &m), UVMSIM_OK);
-    uvmsim_pmap_set_fast_path(m, fast);
+    uvmsim_machine *m = rt_machine(backend, &sh->tlb, seed, true, fast);
     uvmsim_flashdev_config fc;
     uvmsim_flashdev_config_init(&fc);
     uvmsim_flashdev *dev;
@@ -345,7 +322,7 @@ START_TEST(test_same_counters_superpages)
     const char *backend = vt_backends()[_i];
     static const unsigned pick[] = {0, 1, 2, 3};     /* 64/4/lru, 32/full/fifo/split, 24/2/random, 8/2/lru/split */
     for (unsigned k = 0; k < sizeof pick / sizeof pick[0]; k++) {
-        const struct shape *sh = &shapes[pick[k]];
+        const struct rt_shape *sh = &shapes[pick[k]];
         struct rt_counters with, without;
         bool both_with, both_without;
         run_sp(backend, sh, true, 7 + k, &with, &both_with);

@@ -18,12 +18,7 @@
 
 #define PG 4096u
 
-struct shape {
-    const char *name;
-    uvmsim_tlb_config tlb;
-};
-
-static const struct shape shapes[] = {
+static const struct rt_shape shapes[] = {
     {"8/2/lru", {8, 2, UVMSIM_TLB_LRU, false}},
     {"4/full/lru/split", {4, 0, UVMSIM_TLB_LRU, true}},
     {"16/4/fifo", {16, 4, UVMSIM_TLB_FIFO, false}},
@@ -181,18 +176,10 @@ struct run_out {
 /* One run: process 0 is fed text in pieces of random size with random record budgets,
  * process 1 records by value in batches (and one at a time), process 2 a file with a
  * budget per turn; things that change the mappings happen between turns. */
-static void run(const char *backend, const struct shape *sh, bool fast, bool lenient, uint64_t seed,
+static void run(const char *backend, const struct rt_shape *sh, bool fast, bool lenient, uint64_t seed,
                 struct run_out *out)
 {
-    uvmsim_machine_config c;
-    uvmsim_machine_config_init(&c);
-    c.ram_size = 64u << 20;
-    c.pmap = backend;
-    c.tlb = sh->tlb;
-    c.seed = seed;
-    uvmsim_machine *m;
-    ck_assert_int_eq(uvmsim_machine_create(&c, &m), UVMSIM_OK);
-    uvmsim_pmap_set_fast_path(m, fast);
+    uvmsim_machine *m = rt_machine(backend, &sh->tlb, seed, false, fast);
     uvmsim_proc *p[3];
     uvmsim_replayer *r[3];
     uvmsim_replay_opts o;
@@ -325,14 +312,7 @@ START_TEST(test_memo_lru_order)
 {
     const char *backend = vt_backends()[_i];
     for (int fast = 1; fast >= 0; fast--) {
-        uvmsim_machine_config c;
-        uvmsim_machine_config_init(&c);
-        c.ram_size = 16u << 20;
-        c.pmap = backend;
-        c.tlb = (uvmsim_tlb_config){2, 0, UVMSIM_TLB_LRU, false};
-        uvmsim_machine *m;
-        ck_assert_int_eq(uvmsim_machine_create(&c, &m), UVMSIM_OK);
-        uvmsim_pmap_set_fast_path(m, fast);
+        uvmsim_machine *m = rt_machine(backend, &(uvmsim_tlb_config){2, 0, UVMSIM_TLB_LRU, false}, 1, false, fast);
         uvmsim_proc *p;
         uvmsim_replayer *r;
         ck_assert_int_eq(uvmsim_proc_create(m, &p), UVMSIM_OK);
