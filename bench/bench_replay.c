@@ -6,6 +6,10 @@
  *                         batch; no data moved, the counters batched
  *   tlb_miss_ns           the same when every access misses and walks (64-entry TLB, 512
  *                         pages in turn), and tlb_miss_over_hit
+ *   tlb_hit_ns_no_memo    the CPU model's inline hit with no memo to help: 4 pages in one
+ *                         TLB set and one slot of either memo (the replayer's and the
+ *                         CPU model's), so every record probes the set;
+ *                         tlb_miss_over_no_memo_hit
  *   tlb_hit_ns_no_fast_path  the hit with uvmsim_pmap_set_fast_path(m, false)
  *   replay_records_per_s  a Lackey trace replayed from a file: the build's busybox `ls`
  *                         trace (or, without it, a synthetic trace over /bin/hello),
@@ -34,8 +38,9 @@ extern char **environ;
 
 #define PG 4096u
 
-/* ns per record of n load records cycling over `pages` pages of a fresh mapping. */
-static double hit_loop(unsigned pages, uint64_t n, bool fast)
+/* ns per record of n load records cycling over `pages` pages, `stride` pages apart, of a
+ * fresh mapping. */
+static double hit_loop(unsigned pages, unsigned stride, uint64_t n, bool fast)
 {
     uvmsim_tlb_config tlb = {.entries = 64, .ways = 4, .repl = UVMSIM_TLB_LRU, .split = false};
     uvmsim_machine *m = bench_machine(16u << 20, &tlb);
@@ -52,7 +57,7 @@ static double hit_loop(unsigned pages, uint64_t n, bool fast)
     if (recs == NULL)
         fail("host memory", UVMSIM_ENOHOST);
     for (unsigned i = 0; i < BATCH; i++)
-        recs[i] = (uvmsim_replay_rec){0x10000000ull + (uint64_t)(i % pages) * PG + (i * 8) % PG, 1, UVMSIM_REC_L};
+        recs[i] = (uvmsim_replay_rec){0x10000000ull + (uint64_t)(i % pages) * stride * PG + (i * 8) % PG, 1, UVMSIM_REC_L};
     if ((err = uvmsim_replay_records(r, recs, BATCH)) != UVMSIM_OK)   /* fault everything in */
         fail("warm-up", err);
     double t0 = bench_now_ns();
@@ -200,10 +205,16 @@ static double time_replay(const char *path, bool busybox, unsigned flags, unsign
 void bench_replay(bool quick)
 {
     uint64_t n = quick ? 200000 : 20000000;
-    double hit = hit_loop(16, n, true), miss = hit_loop(512, n / 4, true), slow = hit_loop(16, n, false);
+    double hit = hit_loop(16, 1, n, true), miss = hit_loop(512, 1, n / 4, true), slow = hit_loop(16, 1, n, false);
+    /* 4 pages 64 pages apart: one set of the 4-way TLB (all hit) but one slot of the
+     * replayer's memo and of the CPU model's (every record misses both), so each record
+     * takes the inline hit's probe of the set. */
+    double inl = hit_loop(4, 64, n, true);
     out("replay", "tlb_hit_ns", hit, "ns/record");
+    out("replay", "tlb_hit_ns_no_memo", inl, "ns/record");
     out("replay", "tlb_miss_ns", miss, "ns/record");
     out("replay", "tlb_miss_over_hit", miss / hit, "ratio");
+    out("replay", "tlb_miss_over_no_memo_hit", miss / inl, "ratio");
     out("replay", "tlb_hit_ns_no_fast_path", slow, "ns/record");
 
     size_t ilen;
