@@ -6,8 +6,8 @@
 # blocks aligned for large pages (docs/superpages.md).
 # The traced runs read only files made here (never the host's /etc: `ls -ln` prints
 # numbers, TZ=UTC0 needs no zone file), with a fixed empty-ish environment and fixed
-# file times, so a trace depends on the busybox binary and the build directory's path
-# (which the program sees in its arguments), not on the day or the host's users.
+# file times, from a directory whose path has a fixed length, so a trace depends on the
+# busybox binary only: not on the day, the host's users or where the build lives.
 
 foreach(v DIR BUSYBOX VALGRIND MKE2FS ENV APPLETS)
   if(NOT DEFINED ${v})
@@ -162,21 +162,44 @@ if(DEFINED DEBUGFS AND DEBUGFS AND DEFINED CP AND CP)
                  "blocks 12..${last} at ${a12}..${alast} (congruent modulo 2 MiB)")
 endif()
 
-# The traced runs.
-set(args_ls ls -ln ${ROOT}/data/dir)
-set(args_sort sort ${ROOT}/data/words)
-set(args_gzip gzip -c ${ROOT}/data/text)
+# The traced runs.  Under Valgrind the program sees the absolute paths of itself and of
+# its working directory, and how much work its string handling does depends on their
+# lengths: traced in the build directory, /work/b and /home/someone/src/uvmsim/build gave
+# traces that differed by a few dozen records.  So the runs happen in a copy of what they
+# read under /tmp/uvmsim-trace-XXXXXXXX (the same length every time), with relative paths.
+string(RANDOM LENGTH 8 ALPHABET abcdefghijklmnopqrstuvwxyz0123456789 _tag)
+set(TRUN /tmp/uvmsim-trace-${_tag})
+file(REMOVE_RECURSE ${TRUN})
+file(MAKE_DIRECTORY ${TRUN}/bin)
+file(COPY ${ROOT}/bin/busybox DESTINATION ${TRUN}/bin)
+if(PIE)
+  file(COPY ${ROOT}/bin/hellopie DESTINATION ${TRUN}/bin)
+endif()
+file(COPY ${ROOT}/data DESTINATION ${TRUN})
+file(GLOB _files ${TRUN}/data/dir/*)
+execute_process(COMMAND touch -h -d @1700000000 ${_files} ${TRUN}/data/dir ${TRUN}/data/words ${TRUN}/data/text
+  RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  file(REMOVE_RECURSE ${TRUN})
+  message(FATAL_ERROR "touch -d failed in ${TRUN} (${rc})")
+endif()
+set(args_ls ls -ln data/dir)
+set(args_sort sort data/words)
+set(args_gzip gzip -c data/text)
 set(args_sh sh -c "i=0; while [ $i -lt 10 ]; do i=$((i+1)); done; echo $i")
 foreach(a ${APPLETS})
   if(NOT DEFINED args_${a})
+    file(REMOVE_RECURSE ${TRUN})
     message(FATAL_ERROR "mkreplay.cmake: no command line for applet ${a}")
   endif()
   set(trace ${DIR}/traces/${a}.trace)
   execute_process(
     COMMAND ${ENV} -i TZ=UTC0 LC_ALL=C PATH=/usr/bin:/bin
-            ${VALGRIND} --tool=lackey --trace-mem=yes --log-file=${trace} ${ROOT}/bin/busybox ${args_${a}}
+            ${VALGRIND} --tool=lackey --trace-mem=yes --log-file=${trace} ./bin/busybox ${args_${a}}
+    WORKING_DIRECTORY ${TRUN}
     OUTPUT_FILE ${DIR}/out/${a}.out ERROR_VARIABLE err RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0 OR NOT EXISTS ${trace})
+    file(REMOVE_RECURSE ${TRUN})
     message(FATAL_ERROR "valgrind --tool=lackey busybox ${a} failed (${rc}):\n${err}")
   endif()
   file(SIZE ${trace} tsize)
@@ -186,9 +209,12 @@ if(PIE)
   set(trace ${DIR}/traces/hellopie.trace)
   execute_process(
     COMMAND ${ENV} -i TZ=UTC0 LC_ALL=C PATH=/usr/bin:/bin
-            ${VALGRIND} --tool=lackey --trace-mem=yes --log-file=${trace} ${ROOT}/bin/hellopie
+            ${VALGRIND} --tool=lackey --trace-mem=yes --log-file=${trace} ./bin/hellopie
+    WORKING_DIRECTORY ${TRUN}
     OUTPUT_FILE ${DIR}/out/hellopie.out ERROR_VARIABLE err RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0 OR NOT EXISTS ${trace})
+    file(REMOVE_RECURSE ${TRUN})
     message(FATAL_ERROR "valgrind --tool=lackey hellopie failed (${rc}):\n${err}")
   endif()
 endif()
+file(REMOVE_RECURSE ${TRUN})

@@ -40,6 +40,12 @@ if(TARGET uvmsim_cli)
   set_tests_properties(replay/cycles-small PROPERTIES LABELS "unit;replay;cli"
     PASS_REGULAR_EXPRESSION "\"cycles\": \\{\"replay_switches\": [1-9][0-9]*, \"total\": [1-9][0-9]*, \"per_switch\": [1-9]")
   if(UVMSIM_REPLAY_BUILT)
+    add_test(NAME replay/trace-determinism
+      COMMAND ${CMAKE_COMMAND} -DMKREPLAY=${CMAKE_SOURCE_DIR}/cmake/mkreplay.cmake
+              -DWORK=${CMAKE_BINARY_DIR}/tests/replay-determinism-work -DREF=${UVMSIM_REPLAY_DIR}
+              -DBUSYBOX=${UVMSIM_BUSYBOX} -DVALGRIND=${VALGRIND} -DMKE2FS=${UVMSIM_MKE2FS_R} -DENV=${UVMSIM_ENV}
+              -P ${CMAKE_CURRENT_LIST_DIR}/trace_determinism.cmake)
+    set_tests_properties(replay/trace-determinism PROPERTIES LABELS "unit;replay" TIMEOUT 600)
     add_test(NAME replay/share-domains
       COMMAND uvmsim_cli replay --pmap fass --procs 4 --pid-policy none --share-domains on --json
               ${UVMSIM_REPLAY_DIR}/traces/ls.trace)
