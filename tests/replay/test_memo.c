@@ -119,12 +119,16 @@ static void gen_line(struct gen *g, bool lenient, char *t, size_t cap, size_t *l
         n += snprintf(o + n, room - (size_t)n, "\n==42== %0300d\n", 1);
     ck_assert(n > 0 && (size_t)n < room);
     *l += (size_t)n;
-    if (lenient && v >= 190) {     /* malformed lines, one of each kind in turn */
+    if (lenient && v >= 185) {     /* malformed lines, one of each kind in turn */
         static const char *const bad[] = {"I  0040zz00,2\n", " S 10000000,0\n", " L 10000000\n",
                                           " M 10000000,99999999\n", " L 10000000,4x\n", "I  ,4\n",
                                           " S 10000000,\n", "I  ffffffffffffffff,2\n", "I  10000000000000000,1\n",
-                                          " L 1000000a,1048577\n"};
-        n = snprintf(t + *l, cap - *l, "%s", bad[v - 190]);
+                                          " L 1000000a,1048577\n",
+                                          /* one-digit sizes next to a valid one (the decoder's
+                                           * shortcut for them reads the last two bytes) */
+                                          "I  10000000,:\n", " L 10000000,/\n", "I  1000000g,4\n",
+                                          " S 10000000;4\n", " M 1000,4,\n"};
+        n = snprintf(t + *l, cap - *l, "%s", bad[v - 185]);
         ck_assert(n > 0 && (size_t)n < cap - *l);
         *l += (size_t)n;
     }
