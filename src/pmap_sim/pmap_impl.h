@@ -178,6 +178,9 @@ struct pmap_machine {
     unsigned nlarge_sizes;
     uint64_t large_pv;
     struct pmap_fast fast;          /* inline TLB-hit path (see struct pmap_fast) */
+    uint64_t fast_clears;           /* advances whenever the description is cleared
+                                       (uvmsim_pmap_fast_clear: every pmap operation
+                                       that may change a mapping, activate, destroy) */
     bool fast_disabled;             /* uvmsim_pmap_set_fast_path(m, false) */
 };
 
@@ -305,6 +308,8 @@ struct tlb {
     uint64_t clock;                 /* advances on every use/fill; feeds the stamps */
     uint64_t gen;                   /* advances whenever an entry changes (fill, replace,
                                        invalidate, flush); starts at 1 */
+    struct tlb_entry *last_fill;    /* the entry the last fill wrote, at generation */
+    uint64_t last_fill_gen;         /* last_fill_gen (NULL, 0: none yet) */
     unsigned nlarge;                /* valid entries with lshift > 0 */
     uint64_t large_shifts;          /* bit k set: an entry of lshift k was ever filled */
     struct tlb_entry *e;            /* set s occupies e[s*ways .. s*ways+ways-1] */
@@ -459,6 +464,7 @@ static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit(struct pm
 static inline void uvmsim_pmap_fast_clear(struct pmap_machine *pmm)
 {
     pmm->fast.pm = NULL;
+    pmm->fast_clears++;
 }
 
 /* Backend registry */

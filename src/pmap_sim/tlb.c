@@ -117,6 +117,8 @@ void uvmsim_tlb_insert_sized(struct tlb *t, uint32_t asid, vaddr_t vpn, unsigned
         entry_gone(t, e);
     }
     t->gen++;
+    t->last_fill = e;
+    t->last_fill_gen = t->gen;
     e->valid = true;
     e->lshift = (uint8_t)lshift;
     e->asid = asid;

@@ -375,6 +375,59 @@ static int __attribute__((noinline)) rp_slow(struct uvmsim_replayer *r, vaddr_t 
 
 /* ---- the hot path ---- */
 
+/* What a slow path may change that the memo depends on, taken before it: the TLBs'
+ * generations (fetch's and load's: store's is load's) and the fast path's clears. */
+struct rp_mark {
+    uint64_t gen[2];
+    uint64_t clears;
+};
+
+static void rp_mark(const struct uvmsim_replayer *r, struct rp_mark *mk)
+{
+    mk->gen[0] = r->tlbk[UVMSIM_ACCESS_FETCH]->gen;
+    mk->gen[1] = r->tlbk[UVMSIM_ACCESS_LOAD]->gen;
+    mk->clears = r->m->pmm->fast_clears;
+}
+
+/* After a slow path that succeeded: may the memo stay (true, its entries that name a
+ * refilled TLB entry dropped), or must it be emptied (false)?  It may when the slow path
+ * was a TLB miss and nothing else, the commonest slow path by far once the pages are in
+ * (emptying the memo then costs every page of the working set an inline hit again):
+ * - no pmap operation ran (the fast description was not cleared: no fault entered a
+ *   page, nothing was removed or protected, no activate), so no mapping and no access
+ *   decision changed, and the description is the one the memo's hits were checked by;
+ * - the touch flags a memo hit does not set are set (ARM cache lines live, written);
+ * - each TLB changed by one fill at most, and under LRU, where the memo's stamp pointer
+ *   names the entry: every other entry still holds what it held, so every memo entry
+ *   that does not name the filled one still names the entry its access hits now. */
+static bool rp_memo_keep(struct uvmsim_replayer *r, const struct rp_mark *mk)
+{
+    const struct pmap_fast *f = r->fastd;
+    if (r->m->pmm->fast_clears != mk->clears || f->pm != r->pm || !*f->touch || !*f->touch_store)
+        return false;
+    const uint64_t *gone[2] = {NULL, NULL};         /* stamps of the refilled entries */
+    for (unsigned i = 0; i < 2; i++) {
+        const struct tlb *t = r->tlbk[i == 0 ? UVMSIM_ACCESS_FETCH : UVMSIM_ACCESS_LOAD];
+        if (i == 1 && t == r->tlbk[UVMSIM_ACCESS_FETCH])
+            break;                                  /* one TLB for both */
+        uint64_t d = t->gen - mk->gen[i];
+        if (d == 0)
+            continue;
+        if (d != 1 || t->last_fill_gen != t->gen || t->repl != UVMSIM_TLB_LRU)
+            return false;
+        gone[i] = &t->last_fill->stamp;
+    }
+    if (gone[0] == NULL && gone[1] == NULL)
+        return true;
+    for (unsigned k = 0; k < 3; k++)
+        for (unsigned i = 0; i < RP_MEMO; i++) {
+            struct rp_memo *mo = &r->memo[k][i];
+            if (mo->stamp == gone[0] || mo->stamp == gone[1])
+                mo->key = 0;
+        }
+    return true;
+}
+
 /* One access of n bytes within one page, counted now.  An inline hit on a one-page
  * entry of an address that is not folded goes into the memo. */
 static inline __attribute__((always_inline)) int rp_access(struct uvmsim_replayer *r, vaddr_t va, uvmsim_access kind, uint64_t n)
@@ -393,9 +446,12 @@ static inline __attribute__((always_inline)) int rp_access(struct uvmsim_replaye
             mo->stamp = uvmsim_tlb_stamp_ptr(r->tlbk[kind], e, &r->sink);
         }
     } else {
+        struct rp_mark mk;
+        rp_mark(r, &mk);
         rp_flush(r);
         int err = rp_slow(r, va, kind);
-        rp_memo_forget(r);
+        if (err != UVMSIM_OK || !rp_memo_keep(r, &mk))
+            rp_memo_forget(r);
         if (err)
             return err;
     }
