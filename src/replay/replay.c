@@ -5,7 +5,7 @@
  * for each other); any other line goes to the careful parser (rp_lines_careful), which
  * decides every rule and writes every message.  A record within one page whose page was
  * hit before in this batch (the replayer's memo of TLB entries, valid until anything but
- * a hit happens) costs the hit's LRU stamp (from a clock the loop keeps in a register:
+ * a hit or a plain TLB miss happens: rp_memo_keep) costs the hit's LRU stamp (from a clock the loop keeps in a register:
  * rp_clock_begin) and one counter word (r->acc): the record, access, byte and TLB-hit
  * counters are derived from those words before anyone can look (rp_flush).  Otherwise the record is split at page boundaries, folded when the MMU is
  * 32-bit, and each page goes through the inline TLB hit of the CPU model
@@ -71,9 +71,10 @@ struct uvmsim_replayer {
      * epoch names the TLB entry that an access of its kind to its page hits now, a
      * one-page entry of an address that is not folded, found by uvmsim_pmap_fast_entry
      * in this epoch; the epoch advances whenever anything but a hit may have happened
-     * (every entry point, every slow path), which empties the memo.  acc[k] counts the
-     * records of kind k replayed by memo since the last rp_flush (zero at every return
-     * to the caller and before every slow path). */
+     * (every entry point, every slow path but a plain TLB miss, after which only the
+     * entries naming the refilled TLB entry go: rp_memo_keep), which empties the memo.
+     * acc[k] counts the records of kind k replayed by memo since the last rp_flush
+     * (zero at every return to the caller and before every slow path). */
     bool fast;                     /* fast paths on (uvmsim_pmap_set_fast_path) */
     unsigned page_shift;
     uint64_t epoch;                /* 1 .. page_size - 1 */
