@@ -418,14 +418,16 @@ static bool rp_memo_keep(struct uvmsim_replayer *r, const struct rp_mark *mk)
             return false;
         gone[i] = &t->last_fill->stamp;
     }
-    if (gone[0] == NULL && gone[1] == NULL)
-        return true;
-    for (unsigned k = 0; k < 3; k++)
-        for (unsigned i = 0; i < RP_MEMO; i++) {
-            struct rp_memo *mo = &r->memo[k][i];
-            if (mo->stamp == gone[0] || mo->stamp == gone[1])
-                mo->key = 0;
-        }
+    /* only the memo of an access kind that goes through the refilled TLB can name it */
+    for (unsigned k = 0; k < 3; k++) {
+        const uint64_t *g = r->tlbk[k] == r->tlbk[UVMSIM_ACCESS_FETCH] ? gone[0] : gone[1];
+        if (g == NULL)
+            continue;
+        struct rp_memo *mo = r->memo[k];
+        for (unsigned i = 0; i < RP_MEMO; i++)
+            if (mo[i].stamp == g)
+                mo[i].key = 0;
+    }
     return true;
 }
 
