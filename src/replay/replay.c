@@ -925,6 +925,25 @@ static const uint8_t rp_shape[40] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 2, 2, 2, 2,
 };
 
+/* Per byte of x: *dg all ones where it is a decimal digit, *lw where it is one of 'a'
+ * to 'f' (both by one signed compare of the byte moved to the bottom of the range). */
+static inline __attribute__((always_inline)) void rp_hex_classes(__m128i x, __m128i *dg, __m128i *lw)
+{
+    *dg = _mm_cmpgt_epi8(_mm_set1_epi8(-118), _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - '0'))));
+    *lw = _mm_cmpgt_epi8(_mm_set1_epi8(-122), _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - 'a'))));
+}
+
+/* The value of x's first nd (1 to 16) bytes, lower-case hex digits (lw from
+ * rp_hex_classes): nibbles, paired into bytes, the first digit most significant. */
+static inline __attribute__((always_inline)) uint64_t rp_hex_value(__m128i x, __m128i lw, unsigned nd)
+{
+    __m128i nib = _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0f)), _mm_and_si128(lw, _mm_set1_epi8(9)));
+    __m128i pairs = _mm_and_si128(_mm_or_si128(_mm_slli_epi16(nib, 4), _mm_srli_epi16(nib, 8)), _mm_set1_epi16(0xff));
+    uint64_t v;
+    _mm_storel_epi64((__m128i *)&v, _mm_packus_epi16(pairs, pairs));
+    return __builtin_bswap64(v) >> (4u * (16u - nd));
+}
+
 /* The line [p, e) (*e its newline; p[0, 32) readable) when it has Lackey's own shape:
  * "I  ", " L ", " S " or " M ", 1 to 13 lower-case hex digits, a comma, 1 to 4 decimal
  * digits (not all zeros), and nothing else, in 18 bytes at most.  Returns the kind + 1
@@ -941,9 +960,8 @@ static inline __attribute__((always_inline)) unsigned rp_fast_line(const unsigne
     unsigned len = (unsigned)(e - p) - 3u;          /* the newline's index in x */
     /* x: the 16 bytes after the prefix; each byte's classes against those its place
      * wants once the comma is found */
-    __m128i x = _mm_loadu_si128((const __m128i *)(p + 3));
-    __m128i dg = _mm_cmpgt_epi8(_mm_set1_epi8(-118), _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - '0'))));
-    __m128i lw = _mm_cmpgt_epi8(_mm_set1_epi8(-122), _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - 'a'))));
+    __m128i x = _mm_loadu_si128((const __m128i *)(p + 3)), dg, lw;
+    rp_hex_classes(x, &dg, &lw);
     __m128i cm = _mm_cmpeq_epi8(x, _mm_set1_epi8(','));
     unsigned comma = (unsigned)_mm_movemask_epi8(cm);
     unsigned nd = (unsigned)__builtin_ctz(comma | 0x10000u);   /* address digits (16: no comma) */
@@ -954,12 +972,7 @@ static inline __attribute__((always_inline)) unsigned rp_fast_line(const unsigne
     bad &= (1u << (len & 15u)) - 1u;
     if (((((pre ^ w) & 0xffffffu) | bad) != 0) | (len - 3u > 12u) | (nd - 1u > len - 3u))
         return 0;
-    /* the address: nibbles, paired into bytes, the first digit most significant */
-    __m128i nib = _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0f)), _mm_and_si128(lw, _mm_set1_epi8(9)));
-    __m128i pairs = _mm_and_si128(_mm_or_si128(_mm_slli_epi16(nib, 4), _mm_srli_epi16(nib, 8)), _mm_set1_epi16(0xff));
-    uint64_t v;
-    _mm_storel_epi64((__m128i *)&v, _mm_packus_epi16(pairs, pairs));
-    *addr = __builtin_bswap64(v) >> (4u * (16u - nd));
+    *addr = rp_hex_value(x, lw, nd);
     /* the size: one digit mostly (Lackey's sizes are 1, 2, 4 and 8 mostly); else its 2
      * to 4 digits to the top of a word (leading zeros below), paired */
     unsigned ns = len - nd - 1u;
@@ -995,19 +1008,14 @@ static inline __attribute__((always_inline)) unsigned rp_fast_line_1(const unsig
     uint16_t t;
     memcpy(&t, p + ((len - 2u) & 15u), 2);
     unsigned sd = (unsigned)(t >> 8) - '1';         /* the size - 1 if a digit 1 to 9 */
-    __m128i x = _mm_loadu_si128((const __m128i *)(p + 3));
-    __m128i dg = _mm_cmpgt_epi8(_mm_set1_epi8(-118), _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - '0'))));
-    __m128i lw = _mm_cmpgt_epi8(_mm_set1_epi8(-122), _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - 'a'))));
+    __m128i x = _mm_loadu_si128((const __m128i *)(p + 3)), dg, lw;
+    rp_hex_classes(x, &dg, &lw);
     unsigned hex = (unsigned)_mm_movemask_epi8(_mm_or_si128(dg, lw));
     unsigned first = (unsigned)__builtin_ctz(~hex);  /* leading hex digits (16 at most) */
     /* the prefix's three bytes (the kind's byte shifted out), the comma, the digits */
     if (((((pre ^ w) << 8) | ((t & 0xffu) ^ ',')) != 0) | (first != nd) | (sd > 8u) | (nd - 1u > 12u))
         return 0;
-    __m128i nib = _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0f)), _mm_and_si128(lw, _mm_set1_epi8(9)));
-    __m128i pairs = _mm_and_si128(_mm_or_si128(_mm_slli_epi16(nib, 4), _mm_srli_epi16(nib, 8)), _mm_set1_epi16(0xff));
-    uint64_t v;
-    _mm_storel_epi64((__m128i *)&v, _mm_packus_epi16(pairs, pairs));
-    *addr = __builtin_bswap64(v) >> (4u * (16u - nd));
+    *addr = rp_hex_value(x, lw, nd);
     *size = sd + 1u;
     return pre >> 24;
 }
