@@ -443,22 +443,15 @@ static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_pmap_fast_
     *f->touch_kind[kind] = true;
     return e;
 }
-/* True when the access is such a hit, with *pa set. */
-static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit_in(struct pmap_fast *f, struct pmap *pm,
-                                                                       vaddr_t va, uvmsim_access kind, paddr_t *pa)
+/* True when the access is such a hit, with *pa set (the description found from pm). */
+static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit(struct pmap *pm, vaddr_t va, uvmsim_access kind,
+                                                                    paddr_t *pa)
 {
-    struct tlb_entry *e = uvmsim_pmap_fast_entry(f, pm, va, kind);
+    struct tlb_entry *e = uvmsim_pmap_fast_entry(&pm->pmm->fast, pm, va, kind);
     if (e == NULL)
         return false;
     *pa = e->pfn_pa | (va & e->off_mask);
     return true;
-}
-/* The same, finding the description from pm (f: &pm->pmm->fast, which a caller running
- * many accesses of one process may keep). */
-static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_hit(struct pmap *pm, vaddr_t va, uvmsim_access kind,
-                                                                    paddr_t *pa)
-{
-    return uvmsim_pmap_fast_hit_in(&pm->pmm->fast, pm, va, kind, pa);
 }
 /* Forget the fast-path description (something it depends on may change). */
 static inline void uvmsim_pmap_fast_clear(struct pmap_machine *pmm)
