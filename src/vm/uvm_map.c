@@ -385,6 +385,16 @@ static struct vm_map_entry *entry_at(struct uvmsim_proc *p, vaddr_t va)
     return uvmsim_map_lookup_entry(&p->map, va);
 }
 
+/* Wiring and unwiring both: a valid range whose start is mapped (EFAULT otherwise, as
+ * uvm_map_pageable's first lookup). */
+static int wire_range_check(struct uvmsim_proc *p, vaddr_t va, uint64_t size)
+{
+    int err = range_check(p, va, size);
+    if (err)
+        return err;
+    return entry_at(p, va) == NULL ? UVMSIM_EFAULT : UVMSIM_OK;
+}
+
 /* Take back one wiring of every entry in [va, end) (a wire call that failed). */
 static void wire_undo_counts(struct uvmsim_proc *p, vaddr_t va, vaddr_t end)
 {
@@ -404,12 +414,10 @@ static void wire_undo_counts(struct uvmsim_proc *p, vaddr_t va, vaddr_t end)
  * <= every page of the range resident, its RAM page wired. */
 int uvmsim_wire(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size)
 {
-    int err = range_check(p, va, size);
+    int err = wire_range_check(p, va, size);
     if (err)
         return err;
     vaddr_t end = va + size;
-    if (entry_at(p, va) == NULL)
-        return UVMSIM_EFAULT;
     /* 1 */
     for (vaddr_t at = va; at < end;) {
         struct vm_map_entry *e = entry_at(p, at);
@@ -460,12 +468,10 @@ int uvmsim_wire(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size)
  * no hole (else EINVAL, nothing changed); each is unwired whatever its count. */
 int uvmsim_unwire(uvmsim_proc *p, uvmsim_vaddr_t va, uint64_t size)
 {
-    int err = range_check(p, va, size);
+    int err = wire_range_check(p, va, size);
     if (err)
         return err;
     vaddr_t end = va + size;
-    if (entry_at(p, va) == NULL)
-        return UVMSIM_EFAULT;
     for (vaddr_t at = va; at < end;) {
         struct vm_map_entry *e = entry_at(p, at);
         if (e == NULL || e->wired_count == 0)
