@@ -188,7 +188,7 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         a->threads = a->procs == 1 ? uvmsim_replay_threads_auto() : 1u;
     } else {
         uint64_t t;
-        if (!tool_parse_u64("uvmsim replay", "threads", a->threads_arg, 1, UVMSIM_REPLAY_MAX_THREADS, &t))
+        if (!tool_parse_u64("uvmsim replay", "--threads", a->threads_arg, 1, UVMSIM_REPLAY_MAX_THREADS, &t))
             return TOOL_EXIT_USAGE;
         a->threads = (unsigned)t;
     }

@@ -1146,21 +1146,33 @@ static int rp_seg_replay(struct uvmsim_replayer *r, struct rp_seg *s, uint64_t *
     return err;
 }
 
-/* Replay the segments the threads decoded, in file order. */
+/* Replay the segments the threads decoded, in file order.  *done as the windows would
+ * say it: the file has ended and the replayer knows it, which it does after the end of a
+ * file without a final newline (its last line needs the end to be seen) or once a call
+ * has records to spare when everything is replayed. */
 static int rp_run_ahead(struct uvmsim_replayer *r, uint64_t max_records, bool *done)
 {
     struct rp_file *f = r->f;
+    const unsigned char *map = (const unsigned char *)f->map;
     uint64_t left = max_records ? max_records : UINT64_MAX;
-    struct rp_seg *s = NULL;
+    bool ended = false;
     int err = UVMSIM_OK;
     r->in_text = true;
-    while (left > 0 && (s = uvmsim_rp_ahead_next(r->ahead)) != NULL) {
+    while (left > 0) {
+        struct rp_seg *s = uvmsim_rp_ahead_next(r->ahead);
+        if (s == NULL) {
+            ended = true;
+            break;
+        }
         f->consumed = s->end;
         if ((err = rp_seg_replay(r, s, &left)) != UVMSIM_OK || s->next < s->nd)
             break;
-        uvmsim_rp_ahead_release(r->ahead);
+        uint64_t end = s->end;
+        uvmsim_rp_ahead_release(r->ahead);            /* s is not ours any more */
+        if (left == 0 && end == f->map_len && map[end - 1] != '\n')
+            ended = true;
     }
-    if (err == UVMSIM_OK && s != NULL)
+    if (err == UVMSIM_OK && !ended)
         return UVMSIM_OK;                     /* the budget ran out */
     /* the end, or a failure (sticky): the threads are done with; a later run finds the
      * windows at the end of the file */
