@@ -1209,8 +1209,10 @@ int uvmsim_replay_run(uvmsim_replayer *r, uint64_t max_records, bool *done)
         if (r->o.threads > 1 && f->map != NULL && f->pos == 0 && f->len == 0 && !f->eof) {
             uint64_t chunk = r->o.decode_chunk ? r->o.decode_chunk : UVMSIM_REPLAY_CHUNK;
             if ((err = uvmsim_rp_ahead_start((const unsigned char *)f->map, f->map_len, chunk, r->o.threads - 1,
-                                             &r->ahead)) != UVMSIM_OK)
-                return rp_fail(r, err, "out of host memory");
+                                             &r->ahead)) != UVMSIM_OK) {
+                r->in_text = true;
+                return rp_fail(r, err, "out of host memory for the decoding threads");
+            }
         }
     }
     r->line_limit = true;
