@@ -67,10 +67,9 @@ static int feed_pieces(uvmsim_replayer *r, const char *text, size_t len, const s
     return UVMSIM_OK;
 }
 
-static void replay(const char *backend, const char *text, size_t len, bool lenient, bool fast,
-                   const size_t *cuts, unsigned ncuts, struct outcome *o)
+/* A machine of the backend with one process and a replayer of it with opts. */
+static uvmsim_replayer *up(const char *backend, bool fast, const uvmsim_replay_opts *opts, uvmsim_machine **mp)
 {
-    memset(o, 0, sizeof(*o));
     uvmsim_machine *m = fz_machine(4096, FZ_RAM, backend);
     if (m == NULL)
         FZ_FAIL("no host memory for a machine");
@@ -78,12 +77,22 @@ static void replay(const char *backend, const char *text, size_t len, bool lenie
     uvmsim_proc *p;
     int err = uvmsim_proc_create(m, &p);
     FZ_ASSERT(err == UVMSIM_OK, "proc_create: %s", uvmsim_errname(err));
+    uvmsim_replayer *r;
+    err = uvmsim_replay_open(p, opts, &r);
+    FZ_ASSERT(err == UVMSIM_OK, "replay_open: %s", uvmsim_errname(err));
+    *mp = m;
+    return r;
+}
+
+static void replay(const char *backend, const char *text, size_t len, bool lenient, bool fast,
+                   const size_t *cuts, unsigned ncuts, struct outcome *o)
+{
+    memset(o, 0, sizeof(*o));
     uvmsim_replay_opts opts;
     uvmsim_replay_opts_init(&opts);
     opts.lenient = lenient;
-    uvmsim_replayer *r;
-    err = uvmsim_replay_open(p, &opts, &r);
-    FZ_ASSERT(err == UVMSIM_OK, "replay_open: %s", uvmsim_errname(err));
+    uvmsim_machine *m;
+    uvmsim_replayer *r = up(backend, fast, &opts, &m);
     o->err = feed_pieces(r, text, len, cuts, ncuts);
     snprintf(o->msg, sizeof(o->msg), "%s", uvmsim_replay_error(r));
     if (o->err) {
@@ -115,20 +124,13 @@ static void replay_file(const char *backend, const char *text, size_t len, unsig
         off += (size_t)w;
     }
     close(fd);
-    uvmsim_machine *m = fz_machine(4096, FZ_RAM, backend);
-    if (m == NULL)
-        FZ_FAIL("no host memory for a machine");
-    uvmsim_proc *p;
-    int err = uvmsim_proc_create(m, &p);
-    FZ_ASSERT(err == UVMSIM_OK, "proc_create: %s", uvmsim_errname(err));
     uvmsim_replay_opts opts;
     uvmsim_replay_opts_init(&opts);
     opts.threads = threads;
     opts.decode_chunk = chunk;
-    uvmsim_replayer *r;
-    err = uvmsim_replay_open(p, &opts, &r);
-    FZ_ASSERT(err == UVMSIM_OK, "replay_open: %s", uvmsim_errname(err));
-    err = uvmsim_replay_open_file(r, path);
+    uvmsim_machine *m;
+    uvmsim_replayer *r = up(backend, true, &opts, &m);
+    int err = uvmsim_replay_open_file(r, path);
     FZ_ASSERT(err == UVMSIM_OK, "replay_open_file: %s", uvmsim_errname(err));
     bool done = false;
     while (!done && (o->err = uvmsim_replay_run(r, 0, &done)) == UVMSIM_OK)
