@@ -84,6 +84,17 @@ static uvmsim_replayer *up(const char *backend, bool fast, const uvmsim_replay_o
     return r;
 }
 
+/* The counters into o, the checker, and everything freed. */
+static void down(uvmsim_replayer *r, uvmsim_machine *m, struct outcome *o, const char *when)
+{
+    uvmsim_replay_stats_get(r, &o->rs);
+    uvmsim_vm_stats_get(m, &o->vs);
+    uvmsim_pmap_stats_get(m, &o->ps);
+    fz_check(m, when);
+    uvmsim_replay_close(r);
+    uvmsim_machine_destroy(m);
+}
+
 static void replay(const char *backend, const char *text, size_t len, bool lenient, bool fast,
                    const size_t *cuts, unsigned ncuts, struct outcome *o)
 {
@@ -100,12 +111,7 @@ static void replay(const char *backend, const char *text, size_t len, bool lenie
         if (o->err == UVMSIM_EINVAL)
             FZ_ASSERT(strncmp(o->msg, "<trace>:", 8) == 0, "an input error without its line: %s", o->msg);
     }
-    uvmsim_replay_stats_get(r, &o->rs);
-    uvmsim_vm_stats_get(m, &o->vs);
-    uvmsim_pmap_stats_get(m, &o->ps);
-    fz_check(m, "after the replay");
-    uvmsim_replay_close(r);
-    uvmsim_machine_destroy(m);
+    down(r, m, o, "after the replay");
 }
 
 /* F and G: text[0, len) written to a temporary file, replayed from it with `threads`. */
@@ -143,12 +149,7 @@ static void replay_file(const char *backend, const char *text, size_t len, unsig
         snprintf(o->msg, sizeof(o->msg), "<trace>%s", msg + pl);
     else
         snprintf(o->msg, sizeof(o->msg), "%s", msg);
-    uvmsim_replay_stats_get(r, &o->rs);
-    uvmsim_vm_stats_get(m, &o->vs);
-    uvmsim_pmap_stats_get(m, &o->ps);
-    fz_check(m, "after the replay from a file");
-    uvmsim_replay_close(r);
-    uvmsim_machine_destroy(m);
+    down(r, m, o, "after the replay from a file");
     unlink(path);
 }
 
