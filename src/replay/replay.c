@@ -516,9 +516,47 @@ static inline __attribute__((always_inline)) void rp_clock_end(struct uvmsim_rep
     uvmsim_tlb_clock_sync(r->tlbk[UVMSIM_ACCESS_LOAD], clock);
 }
 
-/* A record of at most RP_FAST_SIZE bytes within one page whose page this batch's memo
- * knows for each access the record makes: its hits stamped from *clock (rp_clock_begin),
- * the record counted in r->acc, true.  False otherwise, with nothing done. */
+/* A record within one page whose page the memo does not know for its kind: the CPU
+ * model's inline hit as rp_access takes it, but batched like a memo hit (stamped from
+ * *clock, counted in r->acc), and put in the memo.  Taken when the page is not folded
+ * and rp_fold would change nothing (its 1 MiB is the last one checked), the entry is a
+ * one-page one and it allows every access the record makes (an M: a load and a store);
+ * then every counter, stamp and touch flag ends as rp_record would leave it (the CPU
+ * model's own memo, a memo of the search only, is not filled).  False otherwise, with
+ * nothing done.  key and slot: the record's page in the memo. */
+static inline __attribute__((always_inline)) bool rp_record_probe(struct uvmsim_replayer *r, uint64_t *clock,
+                                                                  unsigned kind, vaddr_t a, uint64_t size,
+                                                                  uint64_t key, size_t slot)
+{
+    if (r->fold_limit != 0 && (a >= r->fold_limit || (a >> FOLD_SHIFT) != r->last_chunk))
+        return false;
+    uvmsim_access ak = rec_access[kind];
+    struct pmap_fast *f = r->fastd;
+    vaddr_t vpn;
+    if (!uvmsim_pmap_fast_vpn(f, r->pm, a, &vpn))
+        return false;
+    struct tlb *t = r->tlbk[ak];
+    struct tlb_entry *e = uvmsim_tlb_probe(t, f->asid, vpn);
+    if (e == NULL || e->lshift != 0 || !uvmsim_pmap_fast_allows(f, e, ak) ||
+        (kind == UVMSIM_REC_M && !uvmsim_pmap_fast_allows(f, e, UVMSIM_ACCESS_STORE)))
+        return false;
+    uint64_t *stamp = uvmsim_tlb_stamp_ptr(t, e, &r->sink);
+    uvmsim_pmap_fast_touch(f, ak);
+    *stamp = ++*clock;
+    r->memo[ak][slot] = (struct rp_memo){key, stamp};
+    if (kind == UVMSIM_REC_M) {
+        uvmsim_pmap_fast_touch(f, UVMSIM_ACCESS_STORE);
+        *stamp = ++*clock;
+        r->memo[UVMSIM_ACCESS_STORE][slot] = (struct rp_memo){key, stamp};
+    }
+    r->acc[kind] += RP_ACC_ONE + size;
+    return true;
+}
+
+/* A record of at most RP_FAST_SIZE bytes within one page: its hits stamped from *clock
+ * (rp_clock_begin), the record counted in r->acc, true, when this batch's memo knows its
+ * page for each access the record makes, or else the CPU model's inline hit takes it
+ * (rp_record_probe).  False otherwise, with nothing done. */
 static inline __attribute__((always_inline)) bool rp_record_fast(struct uvmsim_replayer *r, uint64_t *clock,
                                                                  unsigned kind, vaddr_t a, uint64_t size)
 {
@@ -531,12 +569,12 @@ static inline __attribute__((always_inline)) bool rp_record_fast(struct uvmsim_r
         /* I, L, S: the record kind is the access kind */
         const struct rp_memo *mo = &r->memo[kind][slot];
         if (__builtin_expect(mo->key != key, 0))
-            return false;
+            return rp_record_probe(r, clock, kind, a, size, key, slot);
         *mo->stamp = ++*clock;
     } else {
         const struct rp_memo *ml = &r->memo[UVMSIM_ACCESS_LOAD][slot], *ms = &r->memo[UVMSIM_ACCESS_STORE][slot];
         if (ml->key != key || ms->key != key)
-            return false;
+            return rp_record_probe(r, clock, kind, a, size, key, slot);
         *ml->stamp = ++*clock;
         *ms->stamp = ++*clock;
     }
