@@ -431,8 +431,9 @@ static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_vpn(const str
 static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_allows(const struct pmap_fast *f,
                                                                          const struct tlb_entry *e, uvmsim_access kind)
 {
+    static const vm_prot_t need[3] = {UVMSIM_PROT_EXEC, UVMSIM_PROT_READ, UVMSIM_PROT_WRITE};
     unsigned acc = (*f->dacr >> (2 * e->domain)) & 3u;
-    return acc == 3 || (acc != 0 && uvmsim_pmap_access_ok(e->prot, kind));
+    return acc == 3 || (acc != 0 && (e->prot & need[kind]) != 0);     /* kind < 3: it indexes f->tlb */
 }
 /* What a hit of this kind touches besides the TLB (ARM: cache lines live, written). */
 static inline __attribute__((always_inline)) void uvmsim_pmap_fast_touch(struct pmap_fast *f, uvmsim_access kind)

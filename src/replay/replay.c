@@ -523,14 +523,13 @@ static inline __attribute__((always_inline)) void rp_clock_end(struct uvmsim_rep
  * one-page one and it allows every access the record makes (an M: a load and a store);
  * then every counter, stamp and touch flag ends as rp_record would leave it (the CPU
  * model's own memo, a memo of the search only, is not filled).  False otherwise, with
- * nothing done.  key and slot: the record's page in the memo. */
+ * nothing done.  key and slot: the record's page in the memo; ak: rec_access[kind]. */
 static inline __attribute__((always_inline)) bool rp_record_probe(struct uvmsim_replayer *r, uint64_t *clock,
-                                                                  unsigned kind, vaddr_t a, uint64_t size,
-                                                                  uint64_t key, size_t slot)
+                                                                  unsigned kind, uvmsim_access ak, vaddr_t a,
+                                                                  uint64_t size, uint64_t key, size_t slot)
 {
     if (r->fold_limit != 0 && (a >= r->fold_limit || (a >> FOLD_SHIFT) != r->last_chunk))
         return false;
-    uvmsim_access ak = rec_access[kind];
     struct pmap_fast *f = r->fastd;
     vaddr_t vpn;
     if (!uvmsim_pmap_fast_vpn(f, r->pm, a, &vpn))
@@ -569,12 +568,12 @@ static inline __attribute__((always_inline)) bool rp_record_fast(struct uvmsim_r
         /* I, L, S: the record kind is the access kind */
         const struct rp_memo *mo = &r->memo[kind][slot];
         if (__builtin_expect(mo->key != key, 0))
-            return rp_record_probe(r, clock, kind, a, size, key, slot);
+            return rp_record_probe(r, clock, kind, (uvmsim_access)kind, a, size, key, slot);
         *mo->stamp = ++*clock;
     } else {
         const struct rp_memo *ml = &r->memo[UVMSIM_ACCESS_LOAD][slot], *ms = &r->memo[UVMSIM_ACCESS_STORE][slot];
         if (ml->key != key || ms->key != key)
-            return rp_record_probe(r, clock, kind, a, size, key, slot);
+            return rp_record_probe(r, clock, kind, UVMSIM_ACCESS_LOAD, a, size, key, slot);
         *ml->stamp = ++*clock;
         *ms->stamp = ++*clock;
     }
