@@ -82,6 +82,9 @@ struct uvmsim_replayer {
     uint64_t acc[UVMSIM_REC_NKINDS];
     struct rp_memo memo[3][RP_MEMO];
     uint64_t sink;                 /* the stamps of memo hits a TLB does not stamp */
+    uint64_t probe_missed;         /* memo key of the page whose TLB probe rp_record_probe
+                                      just found empty, for the rp_access that follows (0:
+                                      none): the inline hit would probe in vain again */
     /* auto regions */
     uint64_t gran;
     struct rp_region *reg;
@@ -441,7 +444,10 @@ static inline __attribute__((always_inline)) int rp_access(struct uvmsim_replaye
         if (err)
             return err;
     }
-    struct tlb_entry *e = uvmsim_pmap_fast_entry(r->fastd, r->pm, va, kind);
+    struct tlb_entry *e = NULL;
+    if (r->probe_missed != ((va & ~r->page_mask) | r->epoch))
+        e = uvmsim_pmap_fast_entry(r->fastd, r->pm, va, kind);
+    r->probe_missed = 0;
     if (__builtin_expect(e != NULL, 1)) {
         if (va == va0 && e->lshift == 0) {
             struct rp_memo *mo = &r->memo[kind][(va >> r->page_shift) & (RP_MEMO - 1)];
@@ -536,7 +542,11 @@ static inline __attribute__((always_inline)) bool rp_record_probe(struct uvmsim_
         return false;
     struct tlb *t = r->tlbk[ak];
     struct tlb_entry *e = uvmsim_tlb_probe(t, f->asid, vpn);
-    if (e == NULL || e->lshift != 0 || !uvmsim_pmap_fast_allows(f, e, ak) ||
+    if (e == NULL) {
+        r->probe_missed = key;      /* nothing changes before rp_record's first rp_access */
+        return false;
+    }
+    if (e->lshift != 0 || !uvmsim_pmap_fast_allows(f, e, ak) ||
         (kind == UVMSIM_REC_M && !uvmsim_pmap_fast_allows(f, e, UVMSIM_ACCESS_STORE)))
         return false;
     uint64_t *stamp = uvmsim_tlb_stamp_ptr(t, e, &r->sink);
