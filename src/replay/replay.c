@@ -7,7 +7,9 @@
  * hit before in this batch (the replayer's memo of TLB entries, valid until anything but
  * a hit or a plain TLB miss happens: rp_memo_keep) costs the hit's LRU stamp (from a clock the loop keeps in a register:
  * rp_clock_begin) and one counter word (r->acc): the record, access, byte and TLB-hit
- * counters are derived from those words before anyone can look (rp_flush).  Otherwise the record is split at page boundaries, folded when the MMU is
+ * counters are derived from those words before anyone can look (rp_flush).  A record
+ * within one page that the memo does not know takes the CPU model's inline hit batched
+ * the same way (rp_record_probe) when it can.  Otherwise the record is split at page boundaries, folded when the MMU is
  * 32-bit, and each page goes through the inline TLB hit of the CPU model
  * (uvmsim_pmap_fast_entry), or else the slow path: a TLB miss, a fault, an address no
  * mapping covers (the auto-region policy), a fold into a new 1 MiB.
