@@ -7,7 +7,10 @@
  *   B  strict, fed in two pieces cut at a point the input chooses (streaming);
  *   C  strict, in one piece, with the CPU model's inline TLB-hit path turned off;
  *   D  lenient, in one piece;
- *   E  lenient, one line at a time.
+ *   E  lenient, one line at a time;
+ *   F  strict, from a file, one thread (read in windows);
+ *   G  strict, from the same file, three threads decoding segments of 1 to 64 bytes (the
+ *      input chooses) ahead of the replayer.
  *
  * What must hold:
  *   - every answer is a defined code; a failure has a message, and an input error
@@ -16,12 +19,16 @@
  *     counters, and (A against C) the same pmap and VM counters — the fast path is a
  *     shortcut, never a different machine;
  *   - a lenient replay never fails with EINVAL, and D and E agree;
+ *   - F and G agree exactly, and with A (the file's name in the message for "<trace>"),
+ *     for inputs shorter than the longest line a file may have;
  *   - records + skipped lines + malformed lines == lines read (D), and the records of A
  *     are those of D when A succeeds;
  *   - the invariant checker passes after each replay. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "fuzz.h"
 #include "uvmsim/replay.h"
 
@@ -92,6 +99,57 @@ static void replay(const char *backend, const char *text, size_t len, bool lenie
     uvmsim_machine_destroy(m);
 }
 
+/* F and G: text[0, len) written to a temporary file, replayed from it with `threads`. */
+static void replay_file(const char *backend, const char *text, size_t len, unsigned threads, uint64_t chunk,
+                        struct outcome *o)
+{
+    memset(o, 0, sizeof(*o));
+    const char *dir = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/fuzz-trace-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    FZ_ASSERT(fd >= 0, "no temporary file in %s", path);
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, text + off, len - off);
+        FZ_ASSERT(w > 0, "writing %s", path);
+        off += (size_t)w;
+    }
+    close(fd);
+    uvmsim_machine *m = fz_machine(4096, FZ_RAM, backend);
+    if (m == NULL)
+        FZ_FAIL("no host memory for a machine");
+    uvmsim_proc *p;
+    int err = uvmsim_proc_create(m, &p);
+    FZ_ASSERT(err == UVMSIM_OK, "proc_create: %s", uvmsim_errname(err));
+    uvmsim_replay_opts opts;
+    uvmsim_replay_opts_init(&opts);
+    opts.threads = threads;
+    opts.decode_chunk = chunk;
+    uvmsim_replayer *r;
+    err = uvmsim_replay_open(p, &opts, &r);
+    FZ_ASSERT(err == UVMSIM_OK, "replay_open: %s", uvmsim_errname(err));
+    err = uvmsim_replay_open_file(r, path);
+    FZ_ASSERT(err == UVMSIM_OK, "replay_open_file: %s", uvmsim_errname(err));
+    bool done = false;
+    while (!done && (o->err = uvmsim_replay_run(r, 0, &done)) == UVMSIM_OK)
+        ;
+    FZ_CODE(o->err, "uvmsim_replay_run");
+    /* the message with "<trace>" for the file's name, as A says it */
+    const char *msg = uvmsim_replay_error(r);
+    size_t pl = strlen(path);
+    if (strncmp(msg, path, pl) == 0)
+        snprintf(o->msg, sizeof(o->msg), "<trace>%s", msg + pl);
+    else
+        snprintf(o->msg, sizeof(o->msg), "%s", msg);
+    uvmsim_replay_stats_get(r, &o->rs);
+    uvmsim_vm_stats_get(m, &o->vs);
+    uvmsim_pmap_stats_get(m, &o->ps);
+    fz_check(m, "after the replay from a file");
+    uvmsim_replay_close(r);
+    uvmsim_machine_destroy(m);
+    unlink(path);
+}
+
 static void same(const struct outcome *a, const struct outcome *b, const char *what, const char *backend, bool machine)
 {
     FZ_ASSERT(a->err == b->err, "%s on %s: %s vs %s", what, backend, uvmsim_errname(a->err), uvmsim_errname(b->err));
@@ -133,6 +191,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         same(&A, &B, "one piece vs two pieces", backends[b], false);
         same(&A, &C, "fast path vs none", backends[b], true);
         same(&D, &E, "lenient, one piece vs line by line", backends[b], false);
+        if (size < UVMSIM_REPLAY_MAX_LINE) {
+            struct outcome F, G;
+            replay_file(backends[b], text, size, 1, 0, &F);
+            replay_file(backends[b], text, size, 3, size ? 1u + data[size / 2] % 64u : 1u, &G);
+            same(&F, &G, "a file, one thread vs three", backends[b], true);
+            same(&A, &F, "text vs a file", backends[b], true);
+        }
         FZ_ASSERT(D.err != UVMSIM_EINVAL, "a lenient replay failed on input: %s", D.msg);
         if (D.err == UVMSIM_OK)
             FZ_ASSERT(D.rs.records + D.rs.skipped_lines + D.rs.malformed == D.rs.lines,

@@ -42,8 +42,13 @@ typedef enum uvmsim_rec_kind {
 
 /* Largest SIZE a record may have (Lackey's are at most a few hundred bytes). */
 #define UVMSIM_REPLAY_MAX_SIZE  (1u << 20)
-/* Longest line of text accepted (longer is malformed). */
+/* Lines of a trace file must be shorter than this (a line of this many bytes or more,
+ * not counting its newline, is an error: "line longer than"). */
 #define UVMSIM_REPLAY_MAX_LINE  (1u << 16)
+/* Default bytes a decoding thread takes at a time (uvmsim_replay_opts.decode_chunk). */
+#define UVMSIM_REPLAY_CHUNK     (256u << 10)
+/* Most threads a replayer takes (uvmsim_replay_opts.threads). */
+#define UVMSIM_REPLAY_MAX_THREADS 64u
 /* Default auto-region granule: 1 MiB, aligned. */
 #define UVMSIM_REPLAY_REGION    (1ull << 20)
 
@@ -65,9 +70,20 @@ typedef struct uvmsim_replay_opts {
     void *fault_arg;
     const char *name;          /* input name for messages; NULL → "<trace>" (a file
                                   attached later names itself) */
+    unsigned threads;          /* threads that decode an attached plain file: 0 or 1 the
+                                  caller's only; N > 1 adds N - 1 helper threads that
+                                  decode ahead while the caller replays (the simulation
+                                  stays on the caller's thread; every counter, message and
+                                  event is the same whatever N).  uvmsim_replay_threads_auto()
+                                  suggests a number for one replayer on this host */
+    uint64_t decode_chunk;     /* bytes of the file a thread decodes at a time (threads >
+                                  1); 0 → UVMSIM_REPLAY_CHUNK; at most 1 GiB */
 } uvmsim_replay_opts;
 
 UVMSIM_API void uvmsim_replay_opts_init(uvmsim_replay_opts *o);
+/* Threads worth giving one replayer of a large file here: 2 when the host has at least two
+ * CPUs online, else 1 (decoding ahead pays when a core is free for it). */
+UVMSIM_API unsigned uvmsim_replay_threads_auto(void);
 
 /* A replayer for process p (which keeps its address space: exec the traced program into
  * it first).  The replayer must be closed before p exits. */

@@ -73,6 +73,10 @@ static void usage(FILE *f)
             "  --quantum K        with --procs: switch to the next process every K records\n"
             "                     (default %u)\n"
             "  --lenient          count and skip malformed records instead of failing\n"
+            "  --threads N|auto   threads that decode each trace file (plain files, not gzip or\n"
+            "                     stdin): N - 1 helpers decode ahead while the replayer replays;\n"
+            "                     the results are the same for every N.  auto (default): 2 on a\n"
+            "                     host with two CPUs or more and one process, else 1\n"
             "  --json             print the report as one JSON object\n"
             "  --csv              print the report as key,value lines\n"
             "  --trace FILE       write every simulator event as JSON Lines to FILE (slow)\n"
@@ -101,6 +105,8 @@ struct rp_args {
     uvmsim_machine_config cfg;
     uint64_t procs, quantum;
     bool json, csv, lenient, no_fast;
+    const char *threads_arg;          /* --threads: a number or "auto" (NULL: auto) */
+    unsigned threads;                 /* threads per replayer (1: the caller's only) */
     int share, place;                 /* --share-domains / --placement: 1 on, 0 off */
     int pid_policy;                   /* index in uvmsim_pmap_fass_policies("pid"), -1: default */
     uvmsim_cost_model cost;
@@ -163,6 +169,7 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         {"csv", 0, TOOL_FLAG, &a->csv, 0, 0, NULL, NULL},
         {"trace", 0, TOOL_STR, &a->trace_out, 0, 0, NULL, NULL},
         {"no-fast-path", 0, TOOL_FLAG, &a->no_fast, 0, 0, NULL, NULL},
+        {"threads", 0, TOOL_STR, &a->threads_arg, 0, 0, NULL, NULL},
         {"share-domains", 0, TOOL_CHOICE, &a->share, 0, 0, onoff, NULL},
         {"pid-policy", 0, TOOL_CHOICE, &a->pid_policy, 0, 0, uvmsim_pmap_fass_policies("pid"), NULL},
         {"placement", 0, TOOL_CHOICE, &a->place, 0, 0, onoff, NULL},
@@ -176,6 +183,15 @@ static int parse_args(int argc, char **argv, struct rp_args *a, FILE *err)
         return rc;
     if (!tool_cost_options("uvmsim replay", &a->cost, cost_file, cost_list))
         return TOOL_EXIT_USAGE;
+    /* --threads auto: helpers for one process; several processes already take turns */
+    if (a->threads_arg == NULL || strcmp(a->threads_arg, "auto") == 0) {
+        a->threads = a->procs == 1 ? uvmsim_replay_threads_auto() : 1u;
+    } else {
+        uint64_t t;
+        if (!tool_parse_u64("uvmsim replay", "--threads", a->threads_arg, 1, UVMSIM_REPLAY_MAX_THREADS, &t))
+            return TOOL_EXIT_USAGE;
+        a->threads = (unsigned)t;
+    }
     a->mount_flags = mount_flags[mount];
     a->mount_name = mount_names[mount];
     a->cfg.superpages = superpages == 1;
@@ -377,6 +393,7 @@ static int setup(struct rp_run *run, FILE *err)
         uvmsim_replay_opts o;
         uvmsim_replay_opts_init(&o);
         o.lenient = a->lenient;
+        o.threads = a->threads;
         run->cur = (unsigned)i;
         if ((e = uvmsim_replay_open(run->procs[i], &o, &run->rps[i])) != UVMSIM_OK) {
             fprintf(err, "uvmsim replay: replayer for process %llu: %s\n", (unsigned long long)i + 1,

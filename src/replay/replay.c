@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "replay_internal.h"
+#include "replay_lackey.h"
 #include "../pmap_sim/pmap_impl.h"
 
 /* Folding works at this granule: a 1 MiB of the 32-bit space belongs to one original
@@ -97,6 +99,12 @@ struct uvmsim_replayer {
     uint64_t last_chunk;           /* original 1 MiB last checked (RP_NONE: none) */
     /* attached file */
     struct rp_file *f;
+    bool line_limit;               /* lines of UVMSIM_REPLAY_MAX_LINE bytes are refused
+                                      (text from a file; fed text has no such limit) */
+    bool ahead_decided;            /* the first run chose between the two ways below */
+    struct rp_ahead *ahead;        /* non-NULL: the file is decoded ahead by threads
+                                      (replay_ahead.c) and replayed from its segments;
+                                      NULL: read in windows and parsed here */
 };
 
 void uvmsim_replay_opts_init(uvmsim_replay_opts *o)
@@ -609,6 +617,8 @@ int uvmsim_replay_open(uvmsim_proc *p, const uvmsim_replay_opts *o, uvmsim_repla
     uint64_t gran = o->region_size ? o->region_size : UVMSIM_REPLAY_REGION;
     if ((gran & (gran - 1)) != 0 || gran < m->cfg.page_size || gran > (1ull << 40))
         return UVMSIM_EINVAL;
+    if (o->threads > UVMSIM_REPLAY_MAX_THREADS || o->decode_chunk > (1ull << 30))
+        return UVMSIM_EINVAL;
     struct uvmsim_replayer *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return UVMSIM_ENOHOST;
@@ -660,6 +670,7 @@ void uvmsim_replay_close(uvmsim_replayer *r)
 {
     if (r == NULL)
         return;
+    uvmsim_rp_ahead_stop(r->ahead);
     uvmsim_rp_file_close(r->f);
     free(r->reg);
     free(r->owner);
@@ -831,6 +842,10 @@ static int rp_lines_careful(struct uvmsim_replayer *r, const unsigned char *p, c
     while (p < stop && left > 0) {
         const unsigned char *q = p;
         unsigned kind;
+        if (r->line_limit && (size_t)((const unsigned char *)memchr(p, '\n', (size_t)(stop - p)) - p) >= UVMSIM_REPLAY_MAX_LINE) {
+            err = rp_fail(r, UVMSIM_EINVAL, "line longer than %u bytes", UVMSIM_REPLAY_MAX_LINE);
+            break;
+        }
         /* Lackey's own forms first, decided without a branch on the letter: three
          * characters, the letter and two blanks ("I  ", " L ", " S ", " M ") */
         unsigned k = 0;
@@ -935,141 +950,10 @@ static int rp_lines_careful(struct uvmsim_replayer *r, const unsigned char *p, c
     return err;
 }
 
-/* ---- the fast parser (Lackey's own shapes) ----
- * x86-64 and 32-bit x86 with SSE2 (little-endian loads); elsewhere every line goes to
- * the careful parser. */
-#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define RP_FAST_PARSE 1
-#include <emmintrin.h>
-
-/* Bytes the fast parser may read from the start of a block of 64 (the block, and 32
- * past the start of the last line that ends in it). */
-#define RP_LOOKAHEAD 96
+#if RP_FAST_PARSE
 /* rp_flush at least every so many blocks: at most 10 records a block (a record line
  * has 7 bytes at least), so fewer than RP_FLUSH_RECORDS * 3 records in between. */
 #define RP_FLUSH_BLOCKS 16384
-
-/* Bit i set: p[i] is a newline, for i < 64. */
-static inline uint64_t rp_nl_mask(const unsigned char *p)
-{
-    const __m128i nl = _mm_set1_epi8('\n');
-    uint64_t m0 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), nl));
-    uint64_t m1 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), nl));
-    uint64_t m2 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), nl));
-    uint64_t m3 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), nl));
-    return m0 | m1 << 16 | m2 << 32 | m3 << 48;
-}
-
-/* The four prefixes Lackey writes, by their second byte & 7 (' ' 0, 'S' 3, 'L' 4, 'M'
- * 5): the three bytes as a little-endian word, and the record kind + 1 above them.
- * Other slots are 0, which three bytes loaded from slot 0's index never are. */
-static const uint32_t rp_prefix[8] = {
-    [0] = 0x202049u | (UVMSIM_REC_I + 1u) << 24, [4] = 0x204c20u | (UVMSIM_REC_L + 1u) << 24,
-    [3] = 0x205320u | (UVMSIM_REC_S + 1u) << 24, [5] = 0x204d20u | (UVMSIM_REC_M + 1u) << 24,
-};
-/* The classes a line may have after its prefix, 16 bytes from 16 - (address digits):
- * 1 hex digit (the address), 4 the comma, 2 decimal digit (the size, 4 at most), 0
- * nothing (past the size). */
-static const uint8_t rp_shape[40] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 2, 2, 2, 2,
-};
-
-/* Per byte of x: *dg all ones where it is a decimal digit, *lw where it is one of 'a'
- * to 'f' (both by one signed compare of the byte moved to the bottom of the range). */
-static inline __attribute__((always_inline)) void rp_hex_classes(__m128i x, __m128i *dg, __m128i *lw)
-{
-    *dg = _mm_cmpgt_epi8(_mm_set1_epi8(-118), _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - '0'))));
-    *lw = _mm_cmpgt_epi8(_mm_set1_epi8(-122), _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - 'a'))));
-}
-
-/* The value of x's first nd (1 to 16) bytes, lower-case hex digits (lw from
- * rp_hex_classes): nibbles, paired into bytes, the first digit most significant. */
-static inline __attribute__((always_inline)) uint64_t rp_hex_value(__m128i x, __m128i lw, unsigned nd)
-{
-    __m128i nib = _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0f)), _mm_and_si128(lw, _mm_set1_epi8(9)));
-    __m128i pairs = _mm_and_si128(_mm_or_si128(_mm_slli_epi16(nib, 4), _mm_srli_epi16(nib, 8)), _mm_set1_epi16(0xff));
-    uint64_t v;
-    _mm_storel_epi64((__m128i *)&v, _mm_packus_epi16(pairs, pairs));
-    return __builtin_bswap64(v) >> (4u * (16u - nd));
-}
-
-/* The line [p, e) (*e its newline; p[0, 32) readable) when it has Lackey's own shape:
- * "I  ", " L ", " S " or " M ", 1 to 13 lower-case hex digits, a comma, 1 to 4 decimal
- * digits (not all zeros), and nothing else, in 18 bytes at most.  Returns the kind + 1
- * with *addr and *size, or 0: a line for the careful parser, which accepts every line
- * this one does with the same values (and decides the rest).  No wrap is possible:
- * the address is below 2^52 and the size below 10^4. */
-static inline __attribute__((always_inline)) unsigned rp_fast_line(const unsigned char *p, const unsigned char *e,
-                                                                   uint64_t *addr, uint64_t *size)
-{
-    uint32_t w;
-    memcpy(&w, p, 4);
-    w &= 0xffffffu;
-    uint32_t pre = rp_prefix[(w >> 8) & 7u];
-    unsigned len = (unsigned)(e - p) - 3u;          /* the newline's index in x */
-    /* x: the 16 bytes after the prefix; each byte's classes against those its place
-     * wants once the comma is found */
-    __m128i x = _mm_loadu_si128((const __m128i *)(p + 3)), dg, lw;
-    rp_hex_classes(x, &dg, &lw);
-    __m128i cm = _mm_cmpeq_epi8(x, _mm_set1_epi8(','));
-    unsigned comma = (unsigned)_mm_movemask_epi8(cm);
-    unsigned nd = (unsigned)__builtin_ctz(comma | 0x10000u);   /* address digits (16: no comma) */
-    __m128i cls = _mm_or_si128(_mm_or_si128(_mm_and_si128(dg, _mm_set1_epi8(3)), _mm_and_si128(lw, _mm_set1_epi8(1))),
-                               _mm_and_si128(cm, _mm_set1_epi8(4)));
-    __m128i want = _mm_loadu_si128((const __m128i *)(rp_shape + 16 - nd));
-    unsigned bad = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(cls, want), _mm_setzero_si128()));
-    bad &= (1u << (len & 15u)) - 1u;
-    if (((((pre ^ w) & 0xffffffu) | bad) != 0) | (len - 3u > 12u) | (nd - 1u > len - 3u))
-        return 0;
-    *addr = rp_hex_value(x, lw, nd);
-    /* the size: one digit mostly (Lackey's sizes are 1, 2, 4 and 8 mostly); else its 2
-     * to 4 digits to the top of a word (leading zeros below), paired */
-    unsigned ns = len - nd - 1u;
-    uint32_t s;
-    if (__builtin_expect(ns == 1, 1)) {
-        s = p[4 + nd] & 0x0fu;
-    } else {
-        memcpy(&s, p + 4 + nd, 4);
-        s = (s << (8u * (4u - ns))) & 0x0f0f0f0fu;
-        s = (s * 10u + (s >> 8)) & 0x00ff00ffu;
-        s = (s * 100u + (s >> 16)) & 0xffffu;
-    }
-    *size = s;
-    return s != 0 ? pre >> 24 : 0;
-}
-
-/* The commonest shape alone: rp_fast_line's lines whose size is one digit (Lackey's
- * sizes are 1, 2, 4 and 8 mostly), nearly every line of a real trace.  The comma's place
- * then follows from the newline's (no search for it), and "every byte before it is a hex
- * digit" is one count of the leading hex digits, so this takes about half the work of
- * the general check.  Returns what rp_fast_line returns for these lines, 0 for every
- * other line (which rp_fast_line then decides). */
-static inline __attribute__((always_inline)) unsigned rp_fast_line_1(const unsigned char *p, const unsigned char *e,
-                                                                     uint64_t *addr, uint64_t *size)
-{
-    uint32_t w;
-    memcpy(&w, p, 4);
-    uint32_t pre = rp_prefix[(w >> 8) & 7u];
-    unsigned len = (unsigned)(e - p);
-    unsigned nd = len - 5u;                         /* address digits if the shape fits */
-    /* the comma and the size digit, the last two bytes of the line: read within p[0,
-     * 16) whatever the length (a length that does not fit fails on nd below) */
-    uint16_t t;
-    memcpy(&t, p + ((len - 2u) & 15u), 2);
-    unsigned sd = (unsigned)(t >> 8) - '1';         /* the size - 1 if a digit 1 to 9 */
-    __m128i x = _mm_loadu_si128((const __m128i *)(p + 3)), dg, lw;
-    rp_hex_classes(x, &dg, &lw);
-    unsigned hex = (unsigned)_mm_movemask_epi8(_mm_or_si128(dg, lw));
-    unsigned first = (unsigned)__builtin_ctz(~hex);  /* leading hex digits (16 at most) */
-    /* the prefix's three bytes (the kind's byte shifted out), the comma, the digits */
-    if (((((pre ^ w) << 8) | ((t & 0xffu) ^ ',')) != 0) | (first != nd) | (sd > 8u) | (nd - 1u > 12u))
-        return 0;
-    *addr = rp_hex_value(x, lw, nd);
-    *size = sd + 1u;
-    return pre >> 24;
-}
-#else
-#define RP_FAST_PARSE 0
 #endif
 
 /* Parse and replay the lines of [p, stop) (stop[-1] is '\n'): the fast parser for the
@@ -1194,26 +1078,16 @@ int uvmsim_replay_open_file(uvmsim_replayer *r, const char *path)
     return UVMSIM_OK;
 }
 
-int uvmsim_replay_run(uvmsim_replayer *r, uint64_t max_records, bool *done)
+/* Read the file in windows (those read() fills) and parse them here. */
+static int rp_run_windows(struct uvmsim_replayer *r, uint64_t max_records, bool *done)
 {
-    if (done != NULL)
-        *done = false;
-    if (r == NULL)
-        return UVMSIM_EINVAL;
-    if (r->err)
-        return r->err;
-    if (r->f == NULL)
-        return UVMSIM_EINVAL;
-    int err = rp_enter(r);
-    if (err)
-        return err;
     struct rp_file *f = r->f;
     uint64_t left = max_records ? max_records : UINT64_MAX;
     for (;;) {
         if (f->pos < f->len) {
             uint64_t before = rp_records(r);
             size_t used;
-            err = uvmsim_replay_feed(r, f->buf + f->pos, f->len - f->pos, left, f->eof, &used);
+            int err = uvmsim_replay_feed(r, f->buf + f->pos, f->len - f->pos, left, f->eof, &used);
             f->pos += used;
             if (err)
                 return err;
@@ -1224,10 +1098,8 @@ int uvmsim_replay_run(uvmsim_replayer *r, uint64_t max_records, bool *done)
                     break;
             }
         }
-        if (f->eof && f->pos == f->len)
-            break;
         if (f->eof) {
-            /* eof with unconsumed bytes can only be a budget stop, handled above */
+            /* unconsumed bytes at eof can only be a budget stop, handled above */
             break;
         }
         if (f->len - f->pos >= UVMSIM_REPLAY_MAX_LINE) {
@@ -1235,15 +1107,171 @@ int uvmsim_replay_run(uvmsim_replayer *r, uint64_t max_records, bool *done)
             return rp_fail(r, UVMSIM_EINVAL, "line longer than %u bytes", UVMSIM_REPLAY_MAX_LINE);
         }
         char msg[256];
-        if ((err = uvmsim_rp_file_fill(f, msg, sizeof(msg))) != UVMSIM_OK) {
+        int err = uvmsim_rp_file_fill(f, msg, sizeof(msg));
+        if (err != UVMSIM_OK) {
             snprintf(r->msg, sizeof(r->msg), "%s", msg);
             r->err = err;
             return err;
         }
     }
-    if (done != NULL)
-        *done = f->eof && f->pos == f->len;
+    *done = f->eof && f->pos == f->len;
     return UVMSIM_OK;
+}
+
+/* An item of lines for the careful parser, [p, p + n) of the mapped file: *next the first
+ * line not consumed (the budget ran out) or p + n. */
+static int rp_seg_lines(struct uvmsim_replayer *r, unsigned kind, const unsigned char *p, uint64_t n,
+                        uint64_t *left, const unsigned char **next)
+{
+    if (kind == RP_D_LINES)
+        return rp_lines_careful(r, p, p + n, left, next);
+    /* a tail: the file's final line, without its newline (parsed from a copy that has
+     * one, as uvmsim_replay_feed does), or the start of a line cut for its length */
+    *next = p;
+    const unsigned char *end = (const unsigned char *)r->f->map + r->f->map_len;
+    if (p + n != end || n >= UVMSIM_REPLAY_MAX_LINE)
+        return rp_fail(r, UVMSIM_EINVAL, "line longer than %u bytes", UVMSIM_REPLAY_MAX_LINE);
+    unsigned char *tmp = malloc((size_t)n + 1);
+    if (tmp == NULL)
+        return rp_fail(r, UVMSIM_ENOHOST, "out of host memory");
+    memcpy(tmp, p, (size_t)n);
+    tmp[n] = '\n';
+    const unsigned char *q;
+    int err = rp_lines_careful(r, tmp, tmp + n + 1, left, &q);
+    if (q == tmp + n + 1)
+        *next = end;
+    free(tmp);
+    return err;
+}
+
+/* Replay the items of a decoded segment from s->next on, within *budget records: the
+ * records as rp_lines replays what rp_fast_line decodes (the memo first), the lines
+ * through the careful parser.  s->next is left at the first item not replayed, an item
+ * of lines shortened to what is left of it. */
+static int rp_seg_replay(struct uvmsim_replayer *r, struct rp_seg *s, uint64_t *budget)
+{
+    const unsigned char *map = (const unsigned char *)r->f->map;
+    uint64_t left = *budget;
+    int err = UVMSIM_OK;
+    size_t i = s->next;
+    unsigned since = 0;                       /* memo records since the last rp_flush */
+    uint64_t clock = rp_clock_begin(r);
+    for (; i < s->nd && left > 0; i++) {
+        uint64_t a = s->d[i].a, n = s->d[i].n & RP_D_VALUE;
+        unsigned kind = (unsigned)(s->d[i].n >> RP_D_SHIFT);
+        if (__builtin_expect(kind < UVMSIM_REC_NKINDS, 1)) {
+            if (__builtin_expect(r->fast && rp_record_fast(r, &clock, kind, a, n), 1)) {
+                left--;
+                if (__builtin_expect(++since == RP_FLUSH_RECORDS, 0)) {
+                    rp_flush(r);
+                    since = 0;
+                }
+                continue;
+            }
+            rp_clock_end(r, clock);
+            err = rp_record(r, kind, a, n);
+            clock = rp_clock_begin(r);
+            if (err != UVMSIM_OK)
+                break;
+            left--;
+            continue;
+        }
+        rp_clock_end(r, clock);
+        const unsigned char *p = map + a, *q;
+        err = rp_seg_lines(r, kind, p, n, &left, &q);
+        clock = rp_clock_begin(r);
+        if (err != UVMSIM_OK)
+            break;
+        if (q < p + n) {                      /* the budget ran out inside */
+            s->d[i].a += (uint64_t)(q - p);
+            s->d[i].n = (n - (uint64_t)(q - p)) | (uint64_t)kind << RP_D_SHIFT;
+            break;
+        }
+    }
+    rp_clock_end(r, clock);
+    rp_flush(r);
+    s->next = i;
+    *budget = left;
+    return err;
+}
+
+/* Replay the segments the threads decoded, in file order.  *done as the windows would
+ * say it: the file has ended and the replayer knows it, which it does after the end of a
+ * file without a final newline (its last line needs the end to be seen) or once a call
+ * has records to spare when everything is replayed. */
+static int rp_run_ahead(struct uvmsim_replayer *r, uint64_t max_records, bool *done)
+{
+    struct rp_file *f = r->f;
+    const unsigned char *map = (const unsigned char *)f->map;
+    uint64_t left = max_records ? max_records : UINT64_MAX;
+    bool ended = false;
+    int err = UVMSIM_OK;
+    r->in_text = true;
+    while (left > 0) {
+        struct rp_seg *s = uvmsim_rp_ahead_next(r->ahead);
+        if (s == NULL) {
+            ended = true;
+            break;
+        }
+        f->consumed = s->end;
+        if ((err = rp_seg_replay(r, s, &left)) != UVMSIM_OK || s->next < s->nd)
+            break;
+        uint64_t end = s->end;
+        uvmsim_rp_ahead_release(r->ahead);            /* s is not ours any more */
+        if (left == 0 && end == f->map_len && map[end - 1] != '\n')
+            ended = true;
+    }
+    if (err == UVMSIM_OK && !ended)
+        return UVMSIM_OK;                     /* the budget ran out */
+    /* the end, or a failure (sticky): the threads are done with; a later run finds the
+     * windows at the end of the file */
+    uvmsim_rp_ahead_stop(r->ahead);
+    r->ahead = NULL;
+    if (err != UVMSIM_OK)
+        return err;
+    f->consumed = f->total;
+    f->pos = f->len = 0;
+    f->eof = true;
+    *done = true;
+    return UVMSIM_OK;
+}
+
+int uvmsim_replay_run(uvmsim_replayer *r, uint64_t max_records, bool *done)
+{
+    bool done_local;
+    if (done == NULL)
+        done = &done_local;
+    *done = false;
+    if (r == NULL)
+        return UVMSIM_EINVAL;
+    if (r->err)
+        return r->err;
+    if (r->f == NULL)
+        return UVMSIM_EINVAL;
+    int err = rp_enter(r);
+    if (err)
+        return err;
+    struct rp_file *f = r->f;
+    if (!r->ahead_decided) {
+        /* threads only for a mapped file (gzip and pipes are read in windows) */
+        r->ahead_decided = true;
+        if (r->o.threads > 1 && f->map != NULL && f->pos == 0 && f->len == 0 && !f->eof) {
+            uint64_t chunk = r->o.decode_chunk ? r->o.decode_chunk : UVMSIM_REPLAY_CHUNK;
+            if ((err = uvmsim_rp_ahead_start((const unsigned char *)f->map, f->map_len, chunk, r->o.threads - 1,
+                                             &r->ahead)) != UVMSIM_OK)
+                return rp_fail(r, err, "out of host memory");
+        }
+    }
+    r->line_limit = true;
+    err = r->ahead != NULL ? rp_run_ahead(r, max_records, done) : rp_run_windows(r, max_records, done);
+    r->line_limit = false;
+    return err;
+}
+
+unsigned uvmsim_replay_threads_auto(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 2 ? 2u : 1u;
 }
 
 void uvmsim_replay_progress(const uvmsim_replayer *r, uint64_t *bytes_read, uint64_t *bytes_total)

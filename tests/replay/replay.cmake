@@ -1,7 +1,7 @@
 # tests/replay: the replayer suites get the built-in image (test_replay), zlib (gzip
 # files), and where the build put the busybox image and traces (test_replay_real, which
 # exits 77 — skipped — when there are none).  Included by tests/CMakeLists.txt.
-foreach(t test_replay test_fastpath test_replay_real)
+foreach(t test_replay test_fastpath test_replay_real test_threads)
   if(TARGET ${t})
     target_link_libraries(${t} PRIVATE uvmsim_builtin PkgConfig::ZLIB)
     target_compile_definitions(${t} PRIVATE ${UVMSIM_REPLAY_DEFS})

@@ -191,4 +191,137 @@ RT_UNUSED static char *rt_random_trace(uint64_t seed, unsigned n, uint64_t text_
     return t;
 }
 
+/* ---- a trace with locality (test_memo, test_threads) ---- */
+
+/* Where pages come from: low text, a stack above 4 GiB (folds on a 32-bit MMU), a heap,
+ * scattered pages, far memory (folds too).  Each area's pages stay within 1 MiB of its
+ * base, so folded ones never collide with each other. */
+static const uint64_t rt_areas[] = {0x400000ull, 0x1ffef00000ull, 0x4000000ull, 0x10000000ull, 0x3020000000ull};
+#define RT_NAREAS (sizeof rt_areas / sizeof rt_areas[0])
+
+struct gen {
+    uint64_t s;
+    uint64_t ws[8];                /* the working set: page addresses */
+};
+
+RT_UNUSED static uint64_t gen_page(struct gen *g)
+{
+    uint64_t x = rt_rand(&g->s);
+    return rt_areas[x % RT_NAREAS] + ((x >> 8) % 96) * 4096u;
+}
+
+RT_UNUSED static void gen_init(struct gen *g, uint64_t seed)
+{
+    g->s = seed * 0x9E3779B97F4A7C15ull + 7;
+    for (unsigned i = 0; i < 8; i++)
+        g->ws[i] = gen_page(g);
+}
+
+/* The next record: mostly a page of the working set, which drifts one page at a time. */
+RT_UNUSED static uvmsim_replay_rec gen_rec(struct gen *g)
+{
+    uint64_t x = rt_rand(&g->s);
+    if (x % 16 == 0)
+        g->ws[(x >> 4) % 8] = gen_page(g);
+    uint64_t page = g->ws[(x >> 8) % 8];
+    unsigned k = (unsigned)((x >> 12) % 20);
+    uvmsim_rec_kind kind = k < 9 ? UVMSIM_REC_I : k < 14 ? UVMSIM_REC_L : k < 17 ? UVMSIM_REC_S : UVMSIM_REC_M;
+    unsigned v = (unsigned)((x >> 20) % 100);
+    uint64_t size, off;
+    if (v < 4) {                   /* across the page's end */
+        size = 2 + (x >> 32) % 7;
+        off = 4096u - 1 - (x >> 40) % (size - 1);
+    } else if (v < 6) {            /* several pages: four digits, then five */
+        size = v == 4 ? 4097 + (x >> 32) % 5000 : 10000 + (x >> 32) % 9000;
+        off = (x >> 48) % 4096u;
+    } else {
+        size = 1u << ((x >> 32) % 4);
+        off = ((x >> 40) % 4096u) & ~(size - 1);
+    }
+    return (uvmsim_replay_rec){page + off, (uint32_t)size, kind};
+}
+
+static const char *const kind_pre[4] = {"I  ", " L ", " S ", " M "};
+static const char kind_letter[4] = {'I', 'L', 'S', 'M'};
+
+/* Append to t (capacity cap, length *l) one line: the record in Lackey's shape mostly,
+ * else one of the shapes the careful parser decides; comments and (lenient) malformed
+ * lines in between. */
+RT_UNUSED static void gen_line(struct gen *g, bool lenient, char *t, size_t cap, size_t *l)
+{
+    uvmsim_replay_rec rc = gen_rec(g);
+    unsigned long long a = rc.addr, sz = rc.size;
+    const char *pre = kind_pre[rc.kind];
+    char c = kind_letter[rc.kind];
+    unsigned v = (unsigned)(rt_rand(&g->s) % 200);
+    size_t room = cap - *l;
+    char *o = t + *l;
+    int n;
+    switch (v) {
+    case 0: n = snprintf(o, room, "%s%08llX,%llu\n", pre, a, sz); break;            /* upper case */
+    case 1: n = snprintf(o, room, "%s%016llx,%llu\n", pre, a, sz); break;           /* 16 digits */
+    case 2: n = snprintf(o, room, "%s%013llx,%llu\n", pre, a, sz); break;           /* 13: the decoder's most */
+    case 3: n = snprintf(o, room, "%s%014llx,%llu\n", pre, a, sz); break;           /* 14 */
+    case 4: n = snprintf(o, room, "%s%llx,%llu\n", pre, a, sz); break;              /* no padding */
+    case 5: n = snprintf(o, room, "%s%08llx,%04llu\n", pre, a, sz % 10000); break;  /* leading zeros */
+    case 6: n = snprintf(o, room, "%s%08llx,%05llu\n", pre, a, sz); break;          /* five digits */
+    case 7: n = snprintf(o, room, "%s%08llx,%llu \n", pre, a, sz); break;           /* trailing blank */
+    case 8: n = snprintf(o, room, "%s%08llx,%llu\t\n", pre, a, sz); break;          /* trailing tab */
+    case 9: n = snprintf(o, room, "%s%08llx,%llu\r\n", pre, a, sz); break;          /* CRLF */
+    case 10: n = snprintf(o, room, "\t%c\t%08llx,%llu\n", c, a, sz); break;         /* tabs */
+    case 11: n = snprintf(o, room, "%c %08llx,%llu\n", c, a, sz); break;            /* no leading blank */
+    case 12: n = snprintf(o, room, "   %c  %08llx,%llu\n", c, a, sz); break;        /* more blanks */
+    case 13: n = snprintf(o, room, "==42== a comment\n%s%08llx,%llu\n", pre, a, sz); break;
+    case 14: n = snprintf(o, room, "\n%s%08llx,%llu\n", pre, a, sz); break;         /* a blank line first */
+    case 15:   /* a comment longer than the decoder's blocks */
+        n = snprintf(o, room, "==42== %0120d\n%s%08llx,%llu\n", 7, pre, a, sz);
+        break;
+    case 16: n = snprintf(o, room, "%s%08llx,%llu", pre, a, sz); break;            /* ... */
+    default: n = snprintf(o, room, "%s%08llx,%llu\n", pre, a, sz); break;
+    }
+    if (v == 16)   /* ... with its newline after a junk line of 300 bytes */
+        n += snprintf(o + n, room - (size_t)n, "\n==42== %0300d\n", 1);
+    ck_assert(n > 0 && (size_t)n < room);
+    *l += (size_t)n;
+    if (lenient && v >= 185) {     /* malformed lines, one of each kind in turn */
+        static const char *const bad[] = {"I  0040zz00,2\n", " S 10000000,0\n", " L 10000000\n",
+                                          " M 10000000,99999999\n", " L 10000000,4x\n", "I  ,4\n",
+                                          " S 10000000,\n", "I  ffffffffffffffff,2\n", "I  10000000000000000,1\n",
+                                          " L 1000000a,1048577\n",
+                                          /* one-digit sizes next to a valid one (the decoder's
+                                           * shortcut for them reads the last two bytes) */
+                                          "I  10000000,:\n", " L 10000000,/\n", "I  1000000g,4\n",
+                                          " S 10000000;4\n", " M 1000,4,\n"};
+        n = snprintf(t + *l, cap - *l, "%s", bad[v - 185]);
+        ck_assert(n > 0 && (size_t)n < cap - *l);
+        *l += (size_t)n;
+    }
+}
+
+RT_UNUSED static char *gen_text(uint64_t seed, unsigned nlines, bool lenient, size_t *len)
+{
+    size_t cap = (size_t)nlines * 80 + 4096, l = 0;
+    char *t = malloc(cap);
+    ck_assert_ptr_nonnull(t);
+    struct gen g;
+    gen_init(&g, seed);
+    l += (size_t)snprintf(t, cap, "==42== Lackey, an example Valgrind tool\n");
+    for (unsigned i = 0; i < nlines; i++)
+        gen_line(&g, lenient, t, cap, &l);
+    *len = l;
+    return t;
+}
+
+RT_UNUSED static uvmsim_replay_rec *gen_recs(uint64_t seed, unsigned n)
+{
+    uvmsim_replay_rec *r = malloc(n * sizeof(*r));
+    ck_assert_ptr_nonnull(r);
+    struct gen g;
+    gen_init(&g, seed);
+    for (unsigned i = 0; i < n; i++)
+        r[i] = gen_rec(&g);
+    return r;
+}
+
+
 #endif
