@@ -6,7 +6,8 @@
  *                         batch; no data moved, the counters batched
  *   tlb_miss_ns           the same when every access misses and walks (64-entry TLB, 512
  *                         pages in turn), and tlb_miss_over_hit
- *   tlb_hit_ns_no_memo    the CPU model's inline hit with no memo to help: 4 pages in one
+ *   tlb_hit_ns_no_memo    the CPU model's inline hit (as the replayer batches it,
+ *                         rp_record_probe) with no memo to help: 4 pages in one
  *                         TLB set and one slot of either memo (the replayer's and the
  *                         CPU model's), so every record probes the set;
  *                         tlb_miss_over_no_memo_hit

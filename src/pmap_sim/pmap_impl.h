@@ -410,7 +410,38 @@ void uvmsim_tlb_count_walk(struct tlb *t);
 unsigned uvmsim_tlb_valid_count(const struct tlb *t);
 
 /* ---- the inline TLB-hit path of the CPU model ----
- * The entry of a TLB hit the active pmap pm may take as it is: everything a hit does
+ * Its steps, for uvmsim_pmap_fast_entry below and for a caller that batches hits (the
+ * replayer: it counts and stamps them itself, uvmsim_tlb_stamp_ptr):
+ * uvmsim_pmap_fast_vpn (may va be fast at all, and which page the TLB looks up),
+ * uvmsim_tlb_probe, uvmsim_pmap_fast_allows (the access decision on the entry found),
+ * then the hit's effects: uvmsim_tlb_count_hit (or the caller's batch) and
+ * uvmsim_pmap_fast_touch. */
+/* True with *vpn when an access of the active pmap pm at va may be an inline hit. */
+static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_vpn(const struct pmap_fast *f, const struct pmap *pm,
+                                                                      vaddr_t va, vaddr_t *vpn)
+{
+    if (f->pm != pm || va >= f->va_end || va - f->hole_lo < f->hole_len)
+        return false;
+    vaddr_t mva = va < f->reloc_end ? va + f->reloc_add : va;
+    *vpn = mva >> f->shift;
+    return true;
+}
+/* Does a hit on e allow an access of this kind (the entry's domain by the DACR, then its
+ * rights)?  False: the slow path decides (a fault, a domain fault). */
+static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_allows(const struct pmap_fast *f,
+                                                                         const struct tlb_entry *e, uvmsim_access kind)
+{
+    static const vm_prot_t need[3] = {UVMSIM_PROT_EXEC, UVMSIM_PROT_READ, UVMSIM_PROT_WRITE};
+    unsigned acc = (*f->dacr >> (2 * e->domain)) & 3u;
+    return acc == 3 || (acc != 0 && (e->prot & need[kind]) != 0);     /* kind < 3: it indexes f->tlb */
+}
+/* What a hit of this kind touches besides the TLB (ARM: cache lines live, written). */
+static inline __attribute__((always_inline)) void uvmsim_pmap_fast_touch(struct pmap_fast *f, uvmsim_access kind)
+{
+    *f->touch = true;
+    *f->touch_kind[kind] = true;
+}
+/* The entry of a TLB hit the active pmap pm may take as it is: everything a hit does
  * through the ops table has been done (counted, stamped, the touch flags set).  NULL
  * (nothing counted, nothing changed): go through uvmsim_pmap_translate.  The entry stays
  * the hit for va and kind while the TLB's generation is unchanged and pm stays active
@@ -418,10 +449,9 @@ unsigned uvmsim_tlb_valid_count(const struct tlb *t);
 static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_pmap_fast_entry(struct pmap_fast *f, struct pmap *pm,
                                                                                   vaddr_t va, uvmsim_access kind)
 {
-    if (f->pm != pm || va >= f->va_end || va - f->hole_lo < f->hole_len)
+    vaddr_t vpn;
+    if (!uvmsim_pmap_fast_vpn(f, pm, va, &vpn))
         return NULL;
-    vaddr_t mva = va < f->reloc_end ? va + f->reloc_add : va;
-    vaddr_t vpn = mva >> f->shift;
     struct tlb *t = f->tlb[kind];
     struct pmap_fast_memo *mo = &f->memo[kind][vpn & (PMAP_FAST_MEMO - 1)];
     struct tlb_entry *e;
@@ -429,18 +459,14 @@ static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_pmap_fast_
         e = mo->e;
     } else {
         e = uvmsim_tlb_probe(t, f->asid, vpn);
-        if (e == NULL)
-            return NULL;
-        unsigned acc = (*f->dacr >> (2 * e->domain)) & 3u;
-        if (acc == 0 || (acc != 3 && !uvmsim_pmap_access_ok(e->prot, kind)))
+        if (e == NULL || !uvmsim_pmap_fast_allows(f, e, kind))
             return NULL;
         mo->vpn = vpn;
         mo->gen = t->gen;
         mo->e = e;
     }
     uvmsim_tlb_count_hit(t, e);
-    *f->touch = true;
-    *f->touch_kind[kind] = true;
+    uvmsim_pmap_fast_touch(f, kind);
     return e;
 }
 /* True when the access is such a hit, with *pa set (the description found from pm). */

@@ -7,7 +7,9 @@
  * hit before in this batch (the replayer's memo of TLB entries, valid until anything but
  * a hit or a plain TLB miss happens: rp_memo_keep) costs the hit's LRU stamp (from a clock the loop keeps in a register:
  * rp_clock_begin) and one counter word (r->acc): the record, access, byte and TLB-hit
- * counters are derived from those words before anyone can look (rp_flush).  Otherwise the record is split at page boundaries, folded when the MMU is
+ * counters are derived from those words before anyone can look (rp_flush).  A record
+ * within one page that the memo does not know takes the CPU model's inline hit batched
+ * the same way (rp_record_probe) when it can.  Otherwise the record is split at page boundaries, folded when the MMU is
  * 32-bit, and each page goes through the inline TLB hit of the CPU model
  * (uvmsim_pmap_fast_entry), or else the slow path: a TLB miss, a fault, an address no
  * mapping covers (the auto-region policy), a fold into a new 1 MiB.
@@ -84,6 +86,9 @@ struct uvmsim_replayer {
     uint64_t acc[UVMSIM_REC_NKINDS];
     struct rp_memo memo[3][RP_MEMO];
     uint64_t sink;                 /* the stamps of memo hits a TLB does not stamp */
+    uint64_t probe_missed;         /* memo key of the page whose TLB probe rp_record_probe
+                                      just found empty, for the rp_access that follows (0:
+                                      none): the inline hit would probe in vain again */
     /* auto regions */
     uint64_t gran;
     struct rp_region *reg;
@@ -449,7 +454,10 @@ static inline __attribute__((always_inline)) int rp_access(struct uvmsim_replaye
         if (err)
             return err;
     }
-    struct tlb_entry *e = uvmsim_pmap_fast_entry(r->fastd, r->pm, va, kind);
+    struct tlb_entry *e = NULL;
+    if (r->probe_missed != ((va & ~r->page_mask) | r->epoch))
+        e = uvmsim_pmap_fast_entry(r->fastd, r->pm, va, kind);
+    r->probe_missed = 0;
     if (__builtin_expect(e != NULL, 1)) {
         if (va == va0 && e->lshift == 0) {
             struct rp_memo *mo = &r->memo[kind][(va >> r->page_shift) & (RP_MEMO - 1)];
@@ -524,9 +532,50 @@ static inline __attribute__((always_inline)) void rp_clock_end(struct uvmsim_rep
     uvmsim_tlb_clock_sync(r->tlbk[UVMSIM_ACCESS_LOAD], clock);
 }
 
-/* A record of at most RP_FAST_SIZE bytes within one page whose page this batch's memo
- * knows for each access the record makes: its hits stamped from *clock (rp_clock_begin),
- * the record counted in r->acc, true.  False otherwise, with nothing done. */
+/* A record within one page whose page the memo does not know for its kind: the CPU
+ * model's inline hit as rp_access takes it, but batched like a memo hit (stamped from
+ * *clock, counted in r->acc), and put in the memo.  Taken when the page is not folded
+ * and rp_fold would change nothing (its 1 MiB is the last one checked), the entry is a
+ * one-page one and it allows every access the record makes (an M: a load and a store);
+ * then every counter, stamp and touch flag ends as rp_record would leave it (the CPU
+ * model's own memo, a memo of the search only, is not filled).  False otherwise, with
+ * nothing done.  key and slot: the record's page in the memo; ak: rec_access[kind]. */
+static inline __attribute__((always_inline)) bool rp_record_probe(struct uvmsim_replayer *r, uint64_t *clock,
+                                                                  unsigned kind, uvmsim_access ak, vaddr_t a,
+                                                                  uint64_t size, uint64_t key, size_t slot)
+{
+    if (r->fold_limit != 0 && (a >= r->fold_limit || (a >> FOLD_SHIFT) != r->last_chunk))
+        return false;
+    struct pmap_fast *f = r->fastd;
+    vaddr_t vpn;
+    if (!uvmsim_pmap_fast_vpn(f, r->pm, a, &vpn))
+        return false;
+    struct tlb *t = r->tlbk[ak];
+    struct tlb_entry *e = uvmsim_tlb_probe(t, f->asid, vpn);
+    if (e == NULL) {
+        r->probe_missed = key;      /* nothing changes before rp_record's first rp_access */
+        return false;
+    }
+    if (e->lshift != 0 || !uvmsim_pmap_fast_allows(f, e, ak) ||
+        (kind == UVMSIM_REC_M && !uvmsim_pmap_fast_allows(f, e, UVMSIM_ACCESS_STORE)))
+        return false;
+    uint64_t *stamp = uvmsim_tlb_stamp_ptr(t, e, &r->sink);
+    uvmsim_pmap_fast_touch(f, ak);
+    *stamp = ++*clock;
+    r->memo[ak][slot] = (struct rp_memo){key, stamp};
+    if (kind == UVMSIM_REC_M) {
+        uvmsim_pmap_fast_touch(f, UVMSIM_ACCESS_STORE);
+        *stamp = ++*clock;
+        r->memo[UVMSIM_ACCESS_STORE][slot] = (struct rp_memo){key, stamp};
+    }
+    r->acc[kind] += RP_ACC_ONE + size;
+    return true;
+}
+
+/* A record of at most RP_FAST_SIZE bytes within one page: its hits stamped from *clock
+ * (rp_clock_begin), the record counted in r->acc, true, when this batch's memo knows its
+ * page for each access the record makes, or else the CPU model's inline hit takes it
+ * (rp_record_probe).  False otherwise, with nothing done. */
 static inline __attribute__((always_inline)) bool rp_record_fast(struct uvmsim_replayer *r, uint64_t *clock,
                                                                  unsigned kind, vaddr_t a, uint64_t size)
 {
@@ -539,12 +588,12 @@ static inline __attribute__((always_inline)) bool rp_record_fast(struct uvmsim_r
         /* I, L, S: the record kind is the access kind */
         const struct rp_memo *mo = &r->memo[kind][slot];
         if (__builtin_expect(mo->key != key, 0))
-            return false;
+            return rp_record_probe(r, clock, kind, (uvmsim_access)kind, a, size, key, slot);
         *mo->stamp = ++*clock;
     } else {
         const struct rp_memo *ml = &r->memo[UVMSIM_ACCESS_LOAD][slot], *ms = &r->memo[UVMSIM_ACCESS_STORE][slot];
         if (ml->key != key || ms->key != key)
-            return false;
+            return rp_record_probe(r, clock, kind, UVMSIM_ACCESS_LOAD, a, size, key, slot);
         *ml->stamp = ++*clock;
         *ms->stamp = ++*clock;
     }

@@ -342,6 +342,52 @@ START_TEST(test_memo_late_record_error)
 }
 END_TEST
 
+/* ---- what a hit touches besides the TLB ---- */
+
+/* After a context switch (ARMv5: the cache and the TLBs flushed) a load misses and
+ * refills, then a store or M record to the same page hits an entry neither memo knows:
+ * that hit must mark the cache dirty as the ops table's would, or the write-protect that
+ * follows cleans nothing.  Every counter, with and without the fast path. */
+static void store_after_switch(const char *backend, bool fast, uvmsim_rec_kind second, struct rt_counters *out)
+{
+    uvmsim_machine *m = vt_machine(32u << 20, backend);
+    uvmsim_pmap_set_fast_path(m, fast);
+    uvmsim_proc *p[2];
+    uvmsim_replayer *r[2];
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(uvmsim_proc_create(m, &p[i]), UVMSIM_OK);
+        ck_assert_int_eq(uvmsim_replay_open(p[i], NULL, &r[i]), UVMSIM_OK);
+    }
+    const uint64_t x = 0x10000000u;
+    ck_assert_int_eq(uvmsim_replay_record(r[0], UVMSIM_REC_S, x + 8, 4), UVMSIM_OK);      /* fault it in */
+    ck_assert_int_eq(uvmsim_replay_record(r[1], UVMSIM_REC_L, 0x20000000u, 4), UVMSIM_OK); /* a switch */
+    const uvmsim_replay_rec recs[2] = {{x + 16, 4, UVMSIM_REC_L}, {x + 24, 2, second}};
+    ck_assert_int_eq(uvmsim_replay_records(r[0], recs, 2), UVMSIM_OK);                    /* back: miss, hit */
+    ck_assert_int_eq(uvmsim_protect(p[0], x, PG, UVMSIM_PROT_READ), UVMSIM_OK);
+    rt_counters(m, r, 2, out);
+    for (int i = 0; i < 2; i++)
+        uvmsim_replay_close(r[i]);
+    VT_CHECK(m);
+    uvmsim_machine_destroy(m);
+}
+
+START_TEST(test_memo_store_touch)
+{
+    const char *backend = vt_backends()[_i];
+    static const uvmsim_rec_kind second[] = {UVMSIM_REC_S, UVMSIM_REC_M};
+    for (unsigned k = 0; k < 2; k++) {
+        struct rt_counters with, without;
+        store_after_switch(backend, true, second[k], &with);
+        store_after_switch(backend, false, second[k], &without);
+        char why[160];
+        const char *d = rt_counters_diff(&with, &without, why, sizeof why);
+        ck_assert_msg(d == NULL, "%s, %s after a switch: with and without the fast path: %s", backend,
+                      second[k] == UVMSIM_REC_S ? "S" : "M", d);
+        ck_assert_uint_eq(with.rp[0].records, 3);
+    }
+}
+END_TEST
+
 /* ---- random text through the decoder ---- */
 
 /* Near-Lackey text with bytes changed at random, in exactly sized heap blocks (a stray
@@ -407,5 +453,6 @@ int main(void)
     vt_tcase_each_backend(s, "late-errors", test_memo_late_errors);
     vt_tcase_each_backend(s, "late-record-error", test_memo_late_record_error);
     vt_tcase_each_backend(s, "random-text", test_memo_random_text);
+    vt_tcase_each_backend(s, "store-touch", test_memo_store_touch);
     return vt_run(s);
 }
