@@ -428,12 +428,17 @@ static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_vpn(const str
 }
 /* Does a hit on e allow an access of this kind (the entry's domain by the DACR, then its
  * rights)?  False: the slow path decides (a fault, a domain fault). */
+static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_allows_dacr(uint32_t dacr, const struct tlb_entry *e,
+                                                                              uvmsim_access kind)
+{
+    static const vm_prot_t need[3] = {UVMSIM_PROT_EXEC, UVMSIM_PROT_READ, UVMSIM_PROT_WRITE};
+    unsigned acc = (dacr >> (2 * e->domain)) & 3u;
+    return acc == 3 || (acc != 0 && (e->prot & need[kind]) != 0);     /* kind < 3: it indexes f->tlb */
+}
 static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_allows(const struct pmap_fast *f,
                                                                          const struct tlb_entry *e, uvmsim_access kind)
 {
-    static const vm_prot_t need[3] = {UVMSIM_PROT_EXEC, UVMSIM_PROT_READ, UVMSIM_PROT_WRITE};
-    unsigned acc = (*f->dacr >> (2 * e->domain)) & 3u;
-    return acc == 3 || (acc != 0 && (e->prot & need[kind]) != 0);     /* kind < 3: it indexes f->tlb */
+    return uvmsim_pmap_fast_allows_dacr(*f->dacr, e, kind);
 }
 /* What a hit of this kind touches besides the TLB (ARM: cache lines live, written). */
 static inline __attribute__((always_inline)) void uvmsim_pmap_fast_touch(struct pmap_fast *f, uvmsim_access kind)

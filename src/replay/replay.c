@@ -516,86 +516,146 @@ static inline __attribute__((always_inline)) int rp_record(struct uvmsim_replaye
     return err;
 }
 
-/* The clock memo hits stamp with, in a local of the loop that replays them (through r
- * the compiler would reload and store it on every hit): from rp_clock_begin to
- * rp_clock_end, between which nothing but memo hits may happen.  One clock for both
- * TLBs, at or above each one's (see uvmsim_tlb_stamp_ptr). */
-static inline __attribute__((always_inline)) uint64_t rp_clock_begin(const struct uvmsim_replayer *r)
+/* What the loop that replays memo hits keeps in locals, from rp_loop_begin to rp_loop_end,
+ * between which nothing but memo hits and batched inline hits may happen (any other step
+ * ends the loop's view first and begins it again after: through r the compiler would
+ * reload every field after every stamp it stores):
+ * - the clock those hits stamp with: one for both TLBs, at or above each one's (see
+ *   uvmsim_tlb_stamp_ptr), handed back by rp_loop_end;
+ * - the memo's page geometry and epoch;
+ * - what the batched inline hit (rp_record_probe) reads of the CPU model's fast
+ *   description and of the TLBs; none of it changes but in a pmap operation, a fill or
+ *   an activate, none of which happens between begin and end. */
+struct rp_loop {
+    uint64_t clock;
+    uint64_t page_mask, page_size, epoch;
+    unsigned page_shift;
+    uint64_t fold_limit, last_chunk;
+    vaddr_t a_end, hole_lo, hole_len, reloc_end, reloc_add;
+    unsigned shift;
+    uint32_t asid, dacr;
+    bool *touch, *touch_kind[3];   /* what a hit touches (uvmsim_pmap_fast_touch) */
+    struct rp_loop_tlb {           /* by access kind: the TLB it goes through */
+        struct tlb_entry *e;       /* its entries; NULL: no batched probe (the description
+                                      is not the replayer's pmap's, no TLB, a set count
+                                      that is not a power of two, large entries) */
+        uint64_t set_mask;
+        unsigned ways;
+        bool lru;                  /* a hit stamps the entry (else r->sink) */
+    } t[3];
+};
+
+static inline __attribute__((always_inline)) void rp_loop_begin(const struct uvmsim_replayer *r, struct rp_loop *L)
 {
     uint64_t ci = uvmsim_tlb_clock(r->tlbk[UVMSIM_ACCESS_FETCH]), cd = uvmsim_tlb_clock(r->tlbk[UVMSIM_ACCESS_LOAD]);
-    return ci > cd ? ci : cd;
+    L->clock = ci > cd ? ci : cd;
+    L->page_mask = r->page_mask;
+    L->page_size = r->page_size;
+    L->page_shift = r->page_shift;
+    L->epoch = r->epoch;
+    const struct pmap_fast *f = r->fastd;
+    bool probe = f->pm == r->pm && r->fast;     /* the description is the replayer's pmap's */
+    L->fold_limit = r->fold_limit;
+    L->last_chunk = r->last_chunk;
+    /* below the fast description's end, and not folded */
+    L->a_end = r->fold_limit != 0 && r->fold_limit < f->va_end ? r->fold_limit : f->va_end;
+    L->hole_lo = f->hole_lo;
+    L->hole_len = f->hole_len;
+    L->reloc_end = f->reloc_end;
+    L->reloc_add = f->reloc_add;
+    L->shift = f->shift;
+    L->asid = f->asid;
+    L->dacr = probe ? *f->dacr : 0;
+    L->touch = f->touch;
+    for (unsigned k = 0; k < 3; k++)
+        L->touch_kind[k] = f->touch_kind[k];
+    for (unsigned k = 0; k < 3; k++) {
+        const struct tlb *t = r->tlbk[k];
+        bool simple = probe && t->entries != 0 && t->sets_pow2 && t->nlarge == 0;
+        L->t[k] = (struct rp_loop_tlb){simple ? t->e : NULL, t->set_mask, t->ways, t->repl == UVMSIM_TLB_LRU};
+    }
 }
 
-static inline __attribute__((always_inline)) void rp_clock_end(struct uvmsim_replayer *r, uint64_t clock)
+static inline __attribute__((always_inline)) void rp_loop_end(struct uvmsim_replayer *r, const struct rp_loop *L)
 {
-    uvmsim_tlb_clock_sync(r->tlbk[UVMSIM_ACCESS_FETCH], clock);
-    uvmsim_tlb_clock_sync(r->tlbk[UVMSIM_ACCESS_LOAD], clock);
+    uvmsim_tlb_clock_sync(r->tlbk[UVMSIM_ACCESS_FETCH], L->clock);
+    uvmsim_tlb_clock_sync(r->tlbk[UVMSIM_ACCESS_LOAD], L->clock);
 }
 
 /* A record within one page whose page the memo does not know for its kind: the CPU
  * model's inline hit as rp_access takes it, but batched like a memo hit (stamped from
- * *clock, counted in r->acc), and put in the memo.  Taken when the page is not folded
- * and rp_fold would change nothing (its 1 MiB is the last one checked), the entry is a
- * one-page one and it allows every access the record makes (an M: a load and a store);
- * then every counter, stamp and touch flag ends as rp_record would leave it (the CPU
- * model's own memo, a memo of the search only, is not filled).  False otherwise, with
- * nothing done.  key and slot: the record's page in the memo; ak: rec_access[kind]. */
-static inline __attribute__((always_inline)) bool rp_record_probe(struct uvmsim_replayer *r, uint64_t *clock,
+ * L's clock, counted in r->acc), and put in the memo.  Taken when the page is not folded
+ * and rp_fold would change nothing (its 1 MiB is the last one checked), the TLB is one
+ * L describes, the entry found allows every access the record makes (an M: a load and a
+ * store); then every counter, stamp and touch flag ends as rp_record would leave it (the
+ * CPU model's own memo, a memo of the search only, is not filled).  False otherwise,
+ * with nothing done.  key and slot: the record's page in the memo; ak: rec_access[kind]. */
+static inline __attribute__((always_inline)) bool rp_record_probe(struct uvmsim_replayer *r, struct rp_loop *L,
                                                                   unsigned kind, uvmsim_access ak, vaddr_t a,
                                                                   uint64_t size, uint64_t key, size_t slot)
 {
-    if (r->fold_limit != 0 && (a >= r->fold_limit || (a >> FOLD_SHIFT) != r->last_chunk))
+    const struct rp_loop_tlb *lt = &L->t[ak];
+    if (lt->e == NULL || a >= L->a_end || a - L->hole_lo < L->hole_len ||
+        (L->fold_limit != 0 && (a >> FOLD_SHIFT) != L->last_chunk))
         return false;
-    struct pmap_fast *f = r->fastd;
-    vaddr_t vpn;
-    if (!uvmsim_pmap_fast_vpn(f, r->pm, a, &vpn))
-        return false;
-    struct tlb *t = r->tlbk[ak];
-    struct tlb_entry *e = uvmsim_tlb_probe(t, f->asid, vpn);
+    vaddr_t vpn = (a < L->reloc_end ? a + L->reloc_add : a) >> L->shift;
+    struct tlb_entry *s = lt->e + (size_t)(vpn & lt->set_mask) * lt->ways, *e = NULL;
+#define RP_WAY(w) (s[w].vpn == vpn && s[w].valid && s[w].asid == L->asid)
+    if (lt->ways == 4) {           /* the commonest shape, without the loop's counting */
+        e = RP_WAY(0) ? &s[0] : RP_WAY(1) ? &s[1] : RP_WAY(2) ? &s[2] : RP_WAY(3) ? &s[3] : NULL;
+    } else {
+        for (unsigned w = 0; w < lt->ways; w++)
+            if (RP_WAY(w)) {
+                e = &s[w];
+                break;
+            }
+    }
+#undef RP_WAY
     if (e == NULL) {
         r->probe_missed = key;      /* nothing changes before rp_record's first rp_access */
         return false;
     }
-    if (e->lshift != 0 || !uvmsim_pmap_fast_allows(f, e, ak) ||
-        (kind == UVMSIM_REC_M && !uvmsim_pmap_fast_allows(f, e, UVMSIM_ACCESS_STORE)))
+    if (!uvmsim_pmap_fast_allows_dacr(L->dacr, e, ak) ||
+        (kind == UVMSIM_REC_M && !uvmsim_pmap_fast_allows_dacr(L->dacr, e, UVMSIM_ACCESS_STORE)))
         return false;
-    uint64_t *stamp = uvmsim_tlb_stamp_ptr(t, e, &r->sink);
-    uvmsim_pmap_fast_touch(f, ak);
-    *stamp = ++*clock;
+    uint64_t *stamp = lt->lru ? &e->stamp : &r->sink;
+    *L->touch = true;
+    *L->touch_kind[ak] = true;
+    *stamp = ++L->clock;
     r->memo[ak][slot] = (struct rp_memo){key, stamp};
     if (kind == UVMSIM_REC_M) {
-        uvmsim_pmap_fast_touch(f, UVMSIM_ACCESS_STORE);
-        *stamp = ++*clock;
+        *L->touch_kind[UVMSIM_ACCESS_STORE] = true;
+        *stamp = ++L->clock;
         r->memo[UVMSIM_ACCESS_STORE][slot] = (struct rp_memo){key, stamp};
     }
     r->acc[kind] += RP_ACC_ONE + size;
     return true;
 }
 
-/* A record of at most RP_FAST_SIZE bytes within one page: its hits stamped from *clock
- * (rp_clock_begin), the record counted in r->acc, true, when this batch's memo knows its
- * page for each access the record makes, or else the CPU model's inline hit takes it
+/* A record of at most RP_FAST_SIZE bytes within one page: its hits stamped from L's
+ * clock, the record counted in r->acc, true, when this batch's memo knows its page for
+ * each access the record makes, or else the CPU model's inline hit takes it
  * (rp_record_probe).  False otherwise, with nothing done. */
-static inline __attribute__((always_inline)) bool rp_record_fast(struct uvmsim_replayer *r, uint64_t *clock,
+static inline __attribute__((always_inline)) bool rp_record_fast(struct uvmsim_replayer *r, struct rp_loop *L,
                                                                  unsigned kind, vaddr_t a, uint64_t size)
 {
-    uint64_t off = a & r->page_mask;
-    uint64_t key = (a - off) | r->epoch;
-    size_t slot = (size_t)(a >> r->page_shift) & (RP_MEMO - 1);
-    if (__builtin_expect(off + size > r->page_size, 0))
+    uint64_t off = a & L->page_mask;
+    uint64_t key = (a - off) | L->epoch;
+    size_t slot = (size_t)(a >> L->page_shift) & (RP_MEMO - 1);
+    if (__builtin_expect(off + size > L->page_size, 0))
         return false;
     if (__builtin_expect(kind != UVMSIM_REC_M, 1)) {
         /* I, L, S: the record kind is the access kind */
         const struct rp_memo *mo = &r->memo[kind][slot];
         if (__builtin_expect(mo->key != key, 0))
-            return rp_record_probe(r, clock, kind, (uvmsim_access)kind, a, size, key, slot);
-        *mo->stamp = ++*clock;
+            return rp_record_probe(r, L, kind, (uvmsim_access)kind, a, size, key, slot);
+        *mo->stamp = ++L->clock;
     } else {
         const struct rp_memo *ml = &r->memo[UVMSIM_ACCESS_LOAD][slot], *ms = &r->memo[UVMSIM_ACCESS_STORE][slot];
         if (ml->key != key || ms->key != key)
-            return rp_record_probe(r, clock, kind, UVMSIM_ACCESS_LOAD, a, size, key, slot);
-        *ml->stamp = ++*clock;
-        *ms->stamp = ++*clock;
+            return rp_record_probe(r, L, kind, UVMSIM_ACCESS_LOAD, a, size, key, slot);
+        *ml->stamp = ++L->clock;
+        *ms->stamp = ++L->clock;
     }
     r->acc[kind] += RP_ACC_ONE + size;
     return true;
@@ -774,22 +834,27 @@ int uvmsim_replay_records(uvmsim_replayer *r, const uvmsim_replay_rec *recs, siz
         return err;
     r->in_text = false;
     uint64_t before = rp_records(r) + r->st.malformed;
-    uint64_t clock = rp_clock_begin(r);
-    for (size_t i = 0; i < n; i++) {
-        unsigned kind = (unsigned)recs[i].kind;
-        uint64_t size = recs[i].size;
-        /* size <= RP_FAST_SIZE and within one page: no wrap */
-        if (!(kind < UVMSIM_REC_NKINDS && size - 1 < RP_FAST_SIZE && rp_record_fast(r, &clock, kind, recs[i].addr, size))) {
-            rp_clock_end(r, clock);
-            err = rp_record_checked(r, kind, recs[i].addr, size);
-            clock = rp_clock_begin(r);
-            if (err != UVMSIM_OK)
-                break;
+    struct rp_loop L;
+    rp_loop_begin(r, &L);
+    /* in blocks of RP_FLUSH_RECORDS, with a flush after each */
+    for (size_t b = 0; b < n && err == UVMSIM_OK; b += RP_FLUSH_RECORDS) {
+        size_t bn = n - b < RP_FLUSH_RECORDS ? n - b : RP_FLUSH_RECORDS;
+        const uvmsim_replay_rec *rb = recs + b;
+        for (size_t i = 0; i < bn; i++) {
+            unsigned kind = (unsigned)rb[i].kind;
+            uint64_t size = rb[i].size;
+            /* size <= RP_FAST_SIZE and within one page: no wrap */
+            if (!(kind < UVMSIM_REC_NKINDS && size - 1 < RP_FAST_SIZE && rp_record_fast(r, &L, kind, rb[i].addr, size))) {
+                rp_loop_end(r, &L);
+                err = rp_record_checked(r, kind, rb[i].addr, size);
+                rp_loop_begin(r, &L);
+                if (err != UVMSIM_OK)
+                    break;
+            }
         }
-        if ((i & (RP_FLUSH_RECORDS - 1)) == RP_FLUSH_RECORDS - 1)
-            rp_flush(r);
+        rp_flush(r);
     }
-    rp_clock_end(r, clock);
+    rp_loop_end(r, &L);
     return rp_values_done(r, before, err);
 }
 
@@ -968,7 +1033,8 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
         uint64_t left = *budget;
         const unsigned char *blk = p;
         unsigned nblk = 0;
-        uint64_t clock = rp_clock_begin(r);
+        struct rp_loop L;
+    rp_loop_begin(r, &L);
         while (stop - blk >= RP_LOOKAHEAD) {
             /* p <= blk: the lines ending in this block start at p and after each newline */
             for (uint64_t m = rp_nl_mask(blk); m != 0; m &= m - 1) {
@@ -979,10 +1045,10 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
                 unsigned k = rp_fast_line_1(p, e, &a, &size);
                 if (__builtin_expect(k == 0, 0))
                     k = rp_fast_line(p, e, &a, &size);
-                if (__builtin_expect(k != 0 && rp_record_fast(r, &clock, k - 1u, a, size), 1)) {
+                if (__builtin_expect(k != 0 && rp_record_fast(r, &L, k - 1u, a, size), 1)) {
                     left--;
                 } else {
-                    rp_clock_end(r, clock);
+                    rp_loop_end(r, &L);
                     if (k != 0) {
                         err = rp_record(r, k - 1u, a, size);
                         left -= err == UVMSIM_OK;
@@ -990,7 +1056,7 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
                         const unsigned char *q;
                         err = rp_lines_careful(r, p, e + 1, &left, &q);
                     }
-                    clock = rp_clock_begin(r);
+                    rp_loop_begin(r, &L);
                     if (err)
                         goto out;
                 }
@@ -1003,7 +1069,7 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
             }
         }
     out:
-        rp_clock_end(r, clock);
+        rp_loop_end(r, &L);
         if (err != UVMSIM_OK || left == 0) {
             *budget = left;
             *next = p;
@@ -1155,12 +1221,13 @@ static int rp_seg_replay(struct uvmsim_replayer *r, struct rp_seg *s, uint64_t *
     int err = UVMSIM_OK;
     size_t i = s->next;
     unsigned since = 0;                       /* memo records since the last rp_flush */
-    uint64_t clock = rp_clock_begin(r);
+    struct rp_loop L;
+    rp_loop_begin(r, &L);
     for (; i < s->nd && left > 0; i++) {
         uint64_t a = s->d[i].a, n = s->d[i].n & RP_D_VALUE;
         unsigned kind = (unsigned)(s->d[i].n >> RP_D_SHIFT);
         if (__builtin_expect(kind < UVMSIM_REC_NKINDS, 1)) {
-            if (__builtin_expect(r->fast && rp_record_fast(r, &clock, kind, a, n), 1)) {
+            if (__builtin_expect(r->fast && rp_record_fast(r, &L, kind, a, n), 1)) {
                 left--;
                 if (__builtin_expect(++since == RP_FLUSH_RECORDS, 0)) {
                     rp_flush(r);
@@ -1168,18 +1235,18 @@ static int rp_seg_replay(struct uvmsim_replayer *r, struct rp_seg *s, uint64_t *
                 }
                 continue;
             }
-            rp_clock_end(r, clock);
+            rp_loop_end(r, &L);
             err = rp_record(r, kind, a, n);
-            clock = rp_clock_begin(r);
+            rp_loop_begin(r, &L);
             if (err != UVMSIM_OK)
                 break;
             left--;
             continue;
         }
-        rp_clock_end(r, clock);
+        rp_loop_end(r, &L);
         const unsigned char *p = map + a, *q;
         err = rp_seg_lines(r, kind, p, n, &left, &q);
-        clock = rp_clock_begin(r);
+        rp_loop_begin(r, &L);
         if (err != UVMSIM_OK)
             break;
         if (q < p + n) {                      /* the budget ran out inside */
@@ -1188,7 +1255,7 @@ static int rp_seg_replay(struct uvmsim_replayer *r, struct rp_seg *s, uint64_t *
             break;
         }
     }
-    rp_clock_end(r, clock);
+    rp_loop_end(r, &L);
     rp_flush(r);
     s->next = i;
     *budget = left;
