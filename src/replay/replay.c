@@ -532,6 +532,7 @@ struct rp_loop {
     unsigned page_shift;
     uint64_t fold_limit, last_chunk;
     vaddr_t a_end, hole_lo, hole_len, reloc_end, reloc_add;
+    bool fcse;                     /* a hole or a relocation to mind (else both empty) */
     unsigned shift;
     uint32_t asid, dacr;
     bool *touch, *touch_kind[3];   /* what a hit touches (uvmsim_pmap_fast_touch) */
@@ -563,6 +564,7 @@ static inline __attribute__((always_inline)) void rp_loop_begin(const struct uvm
     L->hole_len = f->hole_len;
     L->reloc_end = f->reloc_end;
     L->reloc_add = f->reloc_add;
+    L->fcse = f->hole_len != 0 || f->reloc_end != 0;
     L->shift = f->shift;
     L->asid = f->asid;
     L->dacr = probe ? *f->dacr : 0;
@@ -595,10 +597,14 @@ static inline __attribute__((always_inline)) bool rp_record_probe(struct uvmsim_
                                                                   uint64_t size, uint64_t key, size_t slot)
 {
     const struct rp_loop_tlb *lt = &L->t[ak];
-    if (lt->e == NULL || a >= L->a_end || a - L->hole_lo < L->hole_len ||
-        (L->fold_limit != 0 && (a >> FOLD_SHIFT) != L->last_chunk))
+    if (lt->e == NULL || a >= L->a_end || (L->fold_limit != 0 && (a >> FOLD_SHIFT) != L->last_chunk))
         return false;
-    vaddr_t vpn = (a < L->reloc_end ? a + L->reloc_add : a) >> L->shift;
+    vaddr_t vpn = a >> L->shift;
+    if (__builtin_expect(L->fcse, 0)) {                /* the FASS own slot and relocation */
+        if (a - L->hole_lo < L->hole_len)
+            return false;
+        vpn = (a < L->reloc_end ? a + L->reloc_add : a) >> L->shift;
+    }
     struct tlb_entry *s = lt->e + (size_t)(vpn & lt->set_mask) * lt->ways, *e = NULL;
 #define RP_WAY(w) (s[w].vpn == vpn && s[w].valid && s[w].asid == L->asid)
     if (lt->ways == 4) {           /* the commonest shape, without the loop's counting */
