@@ -3,16 +3,18 @@
  * The hot path is one record.  A line of one of Lackey's own shapes is decoded with a
  * few byte masks (rp_fast_line; the newlines of 64 bytes at a time, so lines do not wait
  * for each other); any other line goes to the careful parser (rp_lines_careful), which
- * decides every rule and writes every message.  A record within one page whose page was
- * hit before in this batch (the replayer's memo of TLB entries, valid until anything but
- * a hit or a plain TLB miss happens: rp_memo_keep) costs the hit's LRU stamp (from a clock the loop keeps in a register:
- * rp_clock_begin) and one counter word (r->acc): the record, access, byte and TLB-hit
- * counters are derived from those words before anyone can look (rp_flush).  A record
- * within one page that the memo does not know takes the CPU model's inline hit batched
- * the same way (rp_record_probe) when it can.  Otherwise the record is split at page boundaries, folded when the MMU is
- * 32-bit, and each page goes through the inline TLB hit of the CPU model
- * (uvmsim_pmap_fast_entry), or else the slow path: a TLB miss, a fault, an address no
- * mapping covers (the auto-region policy), a fold into a new 1 MiB.
+ * decides every rule and writes every message.  A plain file may be decoded ahead by
+ * other threads (replay_ahead.c), replayed here in file order (rp_run_ahead).  A record
+ * within one page whose page was hit before in this batch (the replayer's memo of TLB
+ * entries, valid until anything but a hit or a plain TLB miss happens: rp_memo_keep)
+ * costs the hit's LRU stamp (from a clock the loop keeps in a local: struct rp_loop) and
+ * one counter word (r->acc): the record, access, byte and TLB-hit counters are derived
+ * from those words before anyone can look (rp_flush).  A record within one page that the
+ * memo does not know takes the CPU model's inline hit batched the same way
+ * (rp_record_probe) when it can.  Otherwise the record is split at page boundaries,
+ * folded when the MMU is 32-bit, and each page goes through the inline TLB hit of the
+ * CPU model (uvmsim_pmap_fast_entry), or else the slow path: a TLB miss, a fault, an
+ * address no mapping covers (the auto-region policy), a fold into a new 1 MiB.
  * See include/uvmsim/replay.h for the interface and docs/replay.md for the rules. */
 #include <stdarg.h>
 #include <stdio.h>
