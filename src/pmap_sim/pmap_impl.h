@@ -324,16 +324,29 @@ static inline struct tlb_entry *uvmsim_tlb_set(const struct tlb *t, vaddr_t key)
 }
 /* The large entry covering (asid, vpn), for the probe below. */
 struct tlb_entry *uvmsim_tlb_probe_large(const struct tlb *t, uint32_t asid, vaddr_t vpn);
+/* The way of the set s (ways of them) whose entry has first page vpn under asid; NULL
+ * when none.  Four ways, the commonest shape, are compared without the loop's counting. */
+static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_tlb_set_find(struct tlb_entry *s, unsigned ways,
+                                                                                uint32_t asid, vaddr_t vpn)
+{
+#define TLB_WAY(w) (s[w].vpn == vpn && s[w].valid && s[w].asid == asid)
+    if (ways == 4)
+        return TLB_WAY(0) ? &s[0] : TLB_WAY(1) ? &s[1] : TLB_WAY(2) ? &s[2] : TLB_WAY(3) ? &s[3] : NULL;
+    for (unsigned w = 0; w < ways; w++)
+        if (TLB_WAY(w))
+            return &s[w];
+    return NULL;
+#undef TLB_WAY
+}
 /* The entry covering (asid, vpn), counting nothing; NULL when none (or no TLB).  A
  * one-page entry is found in vpn's set; any entry whose first page is vpn covers it. */
 static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_tlb_probe(const struct tlb *t, uint32_t asid, vaddr_t vpn)
 {
     if (t->entries == 0)
         return NULL;
-    struct tlb_entry *s = uvmsim_tlb_set(t, vpn);
-    for (unsigned w = 0; w < t->ways; w++)
-        if (s[w].vpn == vpn && s[w].valid && s[w].asid == asid)
-            return &s[w];
+    struct tlb_entry *e = uvmsim_tlb_set_find(uvmsim_tlb_set(t, vpn), t->ways, asid, vpn);
+    if (e != NULL)
+        return e;
     return t->nlarge != 0 ? uvmsim_tlb_probe_large(t, asid, vpn) : NULL;
 }
 /* Count a hit on e exactly as uvmsim_tlb_lookup does. */
@@ -409,42 +422,16 @@ const uvmsim_tlb_stats *uvmsim_tlb_stats_of(struct tlb *t);
 void uvmsim_tlb_count_walk(struct tlb *t);
 unsigned uvmsim_tlb_valid_count(const struct tlb *t);
 
-/* ---- the inline TLB-hit path of the CPU model ----
- * Its steps, for uvmsim_pmap_fast_entry below and for a caller that batches hits (the
- * replayer: it counts and stamps them itself, uvmsim_tlb_stamp_ptr):
- * uvmsim_pmap_fast_vpn (may va be fast at all, and which page the TLB looks up),
- * uvmsim_tlb_probe, uvmsim_pmap_fast_allows (the access decision on the entry found),
- * then the hit's effects: uvmsim_tlb_count_hit (or the caller's batch) and
- * uvmsim_pmap_fast_touch. */
-/* True with *vpn when an access of the active pmap pm at va may be an inline hit. */
-static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_vpn(const struct pmap_fast *f, const struct pmap *pm,
-                                                                      vaddr_t va, vaddr_t *vpn)
-{
-    if (f->pm != pm || va >= f->va_end || va - f->hole_lo < f->hole_len)
-        return false;
-    vaddr_t mva = va < f->reloc_end ? va + f->reloc_add : va;
-    *vpn = mva >> f->shift;
-    return true;
-}
-/* Does a hit on e allow an access of this kind (the entry's domain by the DACR, then its
- * rights)?  False: the slow path decides (a fault, a domain fault). */
+/* ---- the inline TLB-hit path of the CPU model ---- */
+/* Does a hit on e allow an access of this kind (the entry's domain by the DACR value,
+ * then its rights)?  False: the slow path decides (a fault, a domain fault).  Shared with
+ * the replayer's batched hit, which keeps the DACR value in a local. */
 static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_allows_dacr(uint32_t dacr, const struct tlb_entry *e,
                                                                               uvmsim_access kind)
 {
     static const vm_prot_t need[3] = {UVMSIM_PROT_EXEC, UVMSIM_PROT_READ, UVMSIM_PROT_WRITE};
     unsigned acc = (dacr >> (2 * e->domain)) & 3u;
     return acc == 3 || (acc != 0 && (e->prot & need[kind]) != 0);     /* kind < 3: it indexes f->tlb */
-}
-static inline __attribute__((always_inline)) bool uvmsim_pmap_fast_allows(const struct pmap_fast *f,
-                                                                         const struct tlb_entry *e, uvmsim_access kind)
-{
-    return uvmsim_pmap_fast_allows_dacr(*f->dacr, e, kind);
-}
-/* What a hit of this kind touches besides the TLB (ARM: cache lines live, written). */
-static inline __attribute__((always_inline)) void uvmsim_pmap_fast_touch(struct pmap_fast *f, uvmsim_access kind)
-{
-    *f->touch = true;
-    *f->touch_kind[kind] = true;
 }
 /* The entry of a TLB hit the active pmap pm may take as it is: everything a hit does
  * through the ops table has been done (counted, stamped, the touch flags set).  NULL
@@ -454,9 +441,10 @@ static inline __attribute__((always_inline)) void uvmsim_pmap_fast_touch(struct 
 static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_pmap_fast_entry(struct pmap_fast *f, struct pmap *pm,
                                                                                   vaddr_t va, uvmsim_access kind)
 {
-    vaddr_t vpn;
-    if (!uvmsim_pmap_fast_vpn(f, pm, va, &vpn))
+    if (f->pm != pm || va >= f->va_end || va - f->hole_lo < f->hole_len)
         return NULL;
+    vaddr_t mva = va < f->reloc_end ? va + f->reloc_add : va;
+    vaddr_t vpn = mva >> f->shift;
     struct tlb *t = f->tlb[kind];
     struct pmap_fast_memo *mo = &f->memo[kind][vpn & (PMAP_FAST_MEMO - 1)];
     struct tlb_entry *e;
@@ -464,14 +452,15 @@ static inline __attribute__((always_inline)) struct tlb_entry *uvmsim_pmap_fast_
         e = mo->e;
     } else {
         e = uvmsim_tlb_probe(t, f->asid, vpn);
-        if (e == NULL || !uvmsim_pmap_fast_allows(f, e, kind))
+        if (e == NULL || !uvmsim_pmap_fast_allows_dacr(*f->dacr, e, kind))
             return NULL;
         mo->vpn = vpn;
         mo->gen = t->gen;
         mo->e = e;
     }
     uvmsim_tlb_count_hit(t, e);
-    uvmsim_pmap_fast_touch(f, kind);
+    *f->touch = true;             /* besides the TLB (ARM: cache lines live, written) */
+    *f->touch_kind[kind] = true;
     return e;
 }
 /* True when the access is such a hit, with *pa set (the description found from pm). */

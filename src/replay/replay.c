@@ -537,7 +537,8 @@ struct rp_loop {
     bool fcse;                     /* a hole or a relocation to mind (else both empty) */
     unsigned shift;
     uint32_t asid, dacr;
-    bool *touch, *touch_kind[3];   /* what a hit touches (uvmsim_pmap_fast_touch) */
+    bool *touch, *touch_kind[3];   /* what a hit touches besides the TLB (as
+                                      uvmsim_pmap_fast_entry sets them) */
     struct rp_loop_tlb {           /* by access kind: the TLB it goes through */
         struct tlb_entry *e;       /* its entries; NULL: no batched probe (the description
                                       is not the replayer's pmap's, no TLB, a set count
@@ -607,18 +608,7 @@ static inline __attribute__((always_inline)) bool rp_record_probe(struct uvmsim_
             return false;
         vpn = (a < L->reloc_end ? a + L->reloc_add : a) >> L->shift;
     }
-    struct tlb_entry *s = lt->e + (size_t)(vpn & lt->set_mask) * lt->ways, *e = NULL;
-#define RP_WAY(w) (s[w].vpn == vpn && s[w].valid && s[w].asid == L->asid)
-    if (lt->ways == 4) {           /* the commonest shape, without the loop's counting */
-        e = RP_WAY(0) ? &s[0] : RP_WAY(1) ? &s[1] : RP_WAY(2) ? &s[2] : RP_WAY(3) ? &s[3] : NULL;
-    } else {
-        for (unsigned w = 0; w < lt->ways; w++)
-            if (RP_WAY(w)) {
-                e = &s[w];
-                break;
-            }
-    }
-#undef RP_WAY
+    struct tlb_entry *e = uvmsim_tlb_set_find(lt->e + (size_t)(vpn & lt->set_mask) * lt->ways, lt->ways, L->asid, vpn);
     if (e == NULL) {
         r->probe_missed = key;      /* nothing changes before rp_record's first rp_access */
         return false;
