@@ -1079,6 +1079,23 @@ static int rp_lines(struct uvmsim_replayer *r, const unsigned char *p, const uns
     return rp_lines_careful(r, p, stop, budget, next);
 }
 
+/* The final line of the input, p[0, n), which has no newline: parsed from a copy that
+ * has one.  *whole: it was consumed (not left for want of budget). */
+static int rp_last_line(struct uvmsim_replayer *r, const unsigned char *p, size_t n, uint64_t *budget, bool *whole)
+{
+    *whole = false;
+    unsigned char *tmp = malloc(n + 1);
+    if (tmp == NULL)
+        return rp_fail(r, UVMSIM_ENOHOST, "out of host memory");
+    memcpy(tmp, p, n);
+    tmp[n] = '\n';
+    const unsigned char *q;
+    int err = rp_lines(r, tmp, tmp + n + 1, budget, &q);
+    *whole = q == tmp + n + 1;
+    free(tmp);
+    return err;
+}
+
 int uvmsim_replay_feed(uvmsim_replayer *r, const char *text, size_t len, uint64_t max_records, bool last,
                        size_t *used)
 {
@@ -1098,18 +1115,9 @@ int uvmsim_replay_feed(uvmsim_replayer *r, const char *text, size_t len, uint64_
     if (stop > t)
         err = rp_lines(r, t, stop, &budget, &p);
     if (err == UVMSIM_OK && last && p == stop && stop < end && budget > 0) {
-        /* the final line has no newline: parse a copy that has one */
-        size_t n = (size_t)(end - stop);
-        unsigned char *tmp = malloc(n + 1);
-        if (tmp == NULL)
-            return rp_fail(r, UVMSIM_ENOHOST, "out of host memory");
-        memcpy(tmp, stop, n);
-        tmp[n] = '\n';
-        const unsigned char *q;
-        err = rp_lines(r, tmp, tmp + n + 1, &budget, &q);
-        if (q == tmp + n + 1)
+        bool whole;
+        if ((err = rp_last_line(r, stop, (size_t)(end - stop), &budget, &whole)) == UVMSIM_OK && whole)
             p = end;
-        free(tmp);
     }
     rp_flush(r);
     if (used != NULL)
@@ -1189,22 +1197,16 @@ static int rp_seg_lines(struct uvmsim_replayer *r, unsigned kind, const unsigned
 {
     if (kind == RP_D_LINES)
         return rp_lines_careful(r, p, p + n, left, next);
-    /* a tail: the file's final line, without its newline (parsed from a copy that has
-     * one, as uvmsim_replay_feed does), or the start of a line cut for its length */
+    /* a tail: the file's final line, without its newline (as uvmsim_replay_feed takes
+     * it), or the start of a line cut for its length */
     *next = p;
     const unsigned char *end = (const unsigned char *)r->f->map + r->f->map_len;
     if (p + n != end || n >= UVMSIM_REPLAY_MAX_LINE)
         return rp_fail(r, UVMSIM_EINVAL, "line longer than %u bytes", UVMSIM_REPLAY_MAX_LINE);
-    unsigned char *tmp = malloc((size_t)n + 1);
-    if (tmp == NULL)
-        return rp_fail(r, UVMSIM_ENOHOST, "out of host memory");
-    memcpy(tmp, p, (size_t)n);
-    tmp[n] = '\n';
-    const unsigned char *q;
-    int err = rp_lines_careful(r, tmp, tmp + n + 1, left, &q);
-    if (q == tmp + n + 1)
+    bool whole;
+    int err = rp_last_line(r, p, (size_t)n, left, &whole);
+    if (whole)
         *next = end;
-    free(tmp);
     return err;
 }
 
