@@ -14,9 +14,13 @@
  *   tlb_hit_ns_no_fast_path  the hit with uvmsim_pmap_set_fast_path(m, false)
  *   replay_records_per_s  a Lackey trace replayed from a file: the build's busybox `ls`
  *                         trace (or, without it, a synthetic trace over /bin/hello),
- *                         repeated into one long file so the time is not noise
+ *                         repeated into one long file so the time is not noise, with
+ *                         the threads `uvmsim replay` takes here by default
+ *                         (replay_threads, uvmsim_replay_threads_auto()); and
+ *                         replay_ns_per_record_1thread with one
  *   replay_over_wc        that replay's time over `wc -l` of the same file, measured side
- *                         by side (best of three each, the file in the page cache)
+ *                         by side (best of three each, the file in the page cache);
+ *                         replay_over_wc_1thread for one thread
  *   replay_over_wc_one_trace  the same on the trace as recorded (3 MB for ls), best of ten:
  *                         wc's process start is then a fair part of its time
  *   replay_ram_pages_xip / _copy  RAM in use after 8 processes replayed the trace
